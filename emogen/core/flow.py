@@ -1,0 +1,146 @@
+"""Conditional flow matching: the training objective and the guided ODE sampler all generators share.
+
+Convention: time ``t`` runs from 0 (Gaussian noise ``x0``) to 1 (data ``x1``) along the straight
+(optimal-transport / rectified-flow) path ``x_t = (1 - t) x0 + t x1``; networks predict the
+velocity ``dx/dt = x1 - x0`` (Lipman et al. 2023; Matcha-TTS; F5-TTS).
+
+Sampling integrates that ODE with a diffusers flow-matching scheduler
+(``FlowMatchEulerDiscreteScheduler`` by default, ``FlowMatchHeunDiscreteScheduler`` for a
+second-order solver): they already handle step spacing, time shifting and solver bookkeeping, and
+any of their options works here. diffusers counts noise level ``sigma = 1 - t`` and expects the
+derivative in sigma, so the sampler hands them ``-velocity``.
+
+The network never sees the sampler: it is any callable ``velocity(x, t, emotion, **context)``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable, Sequence
+
+import torch
+from diffusers import FlowMatchEulerDiscreteScheduler, FlowMatchHeunDiscreteScheduler
+from tqdm.auto import tqdm
+
+VelocityFn = Callable[..., torch.Tensor]
+SOLVERS = {"euler": FlowMatchEulerDiscreteScheduler, "heun": FlowMatchHeunDiscreteScheduler}
+
+
+def sample_time(batch: int, scheme: str = "logit_normal", generator: torch.Generator | None = None,
+                device=None) -> torch.Tensor:
+    """Training times in (0, 1): ``uniform``, or ``logit_normal`` (SD3), which spends more steps
+    in the middle of the path, where the velocity is hardest to predict."""
+    if scheme == "uniform":
+        return torch.rand(batch, generator=generator).to(device)
+    if scheme == "logit_normal":
+        return torch.sigmoid(torch.randn(batch, generator=generator)).to(device)
+    raise ValueError(f"unknown time sampling '{scheme}'; use 'uniform' or 'logit_normal'")
+
+
+def flow_matching_loss(velocity: VelocityFn, x1: torch.Tensor, emotion: torch.Tensor,
+                       mask: torch.Tensor | None = None, time_scheme: str = "logit_normal",
+                       generator: torch.Generator | None = None, **context) -> torch.Tensor:
+    """Mean squared error between predicted and straight-path velocity.
+
+    Args:
+        velocity: the network, ``velocity(x_t, t, emotion, **context)``.
+        x1: (b, ...) data samples.
+        emotion: (b, d) or (b, time, d) conditioning vectors.
+        mask: optional, broadcastable to ``x1``: 1 where the loss counts (padding is 0).
+        generator: makes the noise and times reproducible.
+    """
+    x0 = torch.randn(x1.shape, generator=generator, dtype=torch.float32).to(x1)
+    t = sample_time(x1.shape[0], time_scheme, generator, x1.device).to(x1.dtype)
+    t_ = t.view(-1, *([1] * (x1.ndim - 1)))
+    xt = (1.0 - t_) * x0 + t_ * x1
+    error = (velocity(xt, t, emotion, **context) - (x1 - x0)).float() ** 2
+    if mask is None:
+        return error.mean()
+    mask = mask.float().expand_as(error)
+    return (error * mask).sum() / mask.sum().clamp_min(1.0)
+
+
+@dataclass
+class Guidance:
+    """Classifier-free guidance with EmoDubber's positive and negative emotion terms.
+
+    ``v = v_null + scale * (v_wanted - v_null) - sum_k scale_k * (v_avoid_k - v_null)``:
+    pushed toward the wanted emotion and away from each avoided one, with its own scale.
+    ``scale=1`` and no negatives is plain conditional sampling (one network call per step).
+
+    Attributes:
+        scale: positive guidance strength.
+        null: (d,) the null emotion vector (``EmotionEncoder.null_embedding``).
+        negatives: (emotion vector, scale) pairs; each vector (b, d), (d,) or (b, time, d).
+    """
+
+    scale: float = 1.0
+    null: torch.Tensor | None = None
+    negatives: Sequence[tuple[torch.Tensor, float]] = field(default_factory=list)
+
+    @property
+    def needs_null(self) -> bool:
+        return self.scale != 1.0 or bool(self.negatives)
+
+
+class FlowSampler:
+    """Integrates a velocity network from noise to data, with guidance and optional inpainting."""
+
+    def __init__(self, steps: int = 16, solver: str = "euler", shift: float = 1.0):
+        if steps < 1:
+            raise ValueError("steps must be >= 1")
+        if solver not in SOLVERS:
+            raise ValueError(f"unknown solver '{solver}'; use one of {', '.join(SOLVERS)}")
+        self.steps = steps
+        self.scheduler = SOLVERS[solver](num_train_timesteps=1000, shift=shift)
+
+    @torch.no_grad()
+    def sample(self, velocity: VelocityFn, noise: torch.Tensor, emotion: torch.Tensor,
+               guidance: Guidance | None = None, known: tuple[torch.Tensor, torch.Tensor] | None = None,
+               progress: bool = False, **context) -> torch.Tensor:
+        """Generate from ``noise``.
+
+        Args:
+            velocity: the network, ``velocity(x, t, emotion, **context)``.
+            noise: (b, ...) starting Gaussian noise (its seed fixes the result).
+            emotion: (b, d) or (b, time, d) wanted emotion vectors.
+            guidance: classifier-free / negative emotion guidance; ``None`` is plain conditional.
+            known: ``(values, mask)`` for inpainting: where ``mask`` is 1 the sample is held on the
+                straight path toward ``values`` (bar overlaps in music, fixed frames), so the free
+                part is generated to fit them.
+            context: other conditioning tensors with batch first (text, audio); repeated to
+                match the guidance branches.
+        """
+        guidance = guidance or Guidance()
+        branches = [emotion]
+        scales = [guidance.scale]
+        if guidance.needs_null:
+            if guidance.null is None:
+                raise ValueError("guidance needs the null emotion vector")
+            branches.append(guidance.null.expand_as(emotion))
+            for vector, scale in guidance.negatives:
+                branches.append(vector.expand_as(emotion))
+                scales.append(scale)
+        n = len(branches)
+        emotions = torch.cat(branches)
+        context = {k: (v.repeat(n, *([1] * (v.ndim - 1))) if torch.is_tensor(v) else v) for k, v in context.items()}
+
+        self.scheduler.set_timesteps(self.steps, device=noise.device)
+        x = noise
+        for timestep in tqdm(self.scheduler.timesteps, disable=not progress, desc="sampling", leave=False):
+            sigma = (timestep / self.scheduler.config.num_train_timesteps).to(noise.dtype)
+            if known is not None:
+                values, mask = known
+                x = torch.where(mask.bool(), (1 - sigma) * values + sigma * noise, x)
+            t = (1.0 - sigma).expand(x.shape[0] * n)
+            out = velocity(x.repeat(n, *([1] * (x.ndim - 1))), t, emotions, **context).chunk(n)
+            v = out[0]
+            if n > 1:
+                v_null = out[1]
+                v = v_null + scales[0] * (out[0] - v_null)
+                for v_avoid, scale in zip(out[2:], scales[1:]):
+                    v = v - scale * (v_avoid - v_null)
+            x = self.scheduler.step(-v, timestep, x, return_dict=False)[0]
+        if known is not None:
+            x = torch.where(known[1].bool(), known[0], x)
+        return x

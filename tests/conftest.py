@@ -1,0 +1,34 @@
+import os
+from pathlib import Path
+
+import pytest
+import torch
+
+torch.set_num_threads(max(1, min(2, os.cpu_count() or 1)))
+
+
+@pytest.fixture(scope="session")
+def shared_data() -> Path:
+    """The real datasets beside the checkout (``$EMOGEN_DATA`` or ``../shared/data``)."""
+    root = Path(os.environ.get("EMOGEN_DATA", Path(__file__).resolve().parents[1].parent / "shared" / "data"))
+    if not root.is_dir():
+        pytest.skip(f"shared data not found at {root} (set EMOGEN_DATA)")
+    return root
+
+
+@pytest.fixture
+def tiny_toy_config():
+    """A factory for a toy-task config small enough to train in seconds."""
+    from emogen.core.toy import Toy2DConfig, Toy2DDataConfig
+    from emogen.core.trainer import TrainConfig
+
+    def make(tmp_path, **train) -> Toy2DConfig:
+        settings = dict(output_dir=str(tmp_path / "run"), max_steps=250, batch_size=128, learning_rate=3e-3,
+                        warmup_steps=10, log_every=50, val_every=0, save_every=0, mixed_precision="no")
+        settings.update(train)
+        cfg = Toy2DConfig(data=Toy2DDataConfig(examples=2048, val_examples=128), train=TrainConfig(**settings))
+        cfg.model.emotion.dim = 16
+        cfg.model.backbone_config = {"dim": 2, "hidden": 64, "layers": 2}
+        return cfg
+
+    return make

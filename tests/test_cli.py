@@ -1,0 +1,60 @@
+import json
+import subprocess
+import sys
+
+import pytest
+
+from emogen.cli import main
+
+
+def run(capsys, *args):
+    code = main(list(args))
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
+def test_emotions_lists_categories(capsys):
+    code, out, _ = run(capsys, "emotions")
+    assert code == 0
+    for name in ("neutral", "happy", "sad", "angry", "fearful", "surprised", "disgusted", "calm"):
+        assert name in out
+    code, out, _ = run(capsys, "emotions", "--json")
+    assert {row["emotion"] for row in json.loads(out)} >= {"happy", "calm"}
+
+
+def test_emotions_resolves_a_spec_as_json(capsys):
+    code, out, _ = run(capsys, "emotions", "happy:0.6+surprised:0.4", "--json")
+    info = json.loads(out)
+    assert code == 0 and {"valence", "arousal", "dominance", "intensity", "components"} <= set(info)
+    assert info["components"] == [{"emotion": "happy", "weight": 0.6}, {"emotion": "surprised", "weight": 0.4}]
+    code, out, _ = run(capsys, "emotions", "sad", "--intensity", "0.7", "--json")
+    assert json.loads(out)["intensity"] == 0.7
+    code, out, _ = run(capsys, "emotions", "neutral>sad")
+    assert code == 0 and "keyframe" in out and "arousal +1" in out
+
+
+@pytest.mark.parametrize("args, message", [
+    (["emotions", "hapy"], "error: unknown emotion 'hapy'; did you mean 'happy'"),
+    (["emotions", "sad", "--intensity", "1.5"], "error: 1.5 after 'intensity' is out of range"),
+    (["emotions", ""], "error: empty emotion spec"),
+    (["train", "nothing"], "error: unknown training task 'nothing'; accepted: toy2d"),
+    (["train", "toy2d", "train.max_step=1"], "error: unknown key 'train.max_step'"),
+])
+def test_bad_input_is_one_line_and_exit_2(capsys, args, message):
+    code, out, err = run(capsys, *args)
+    assert code == 2 and err.startswith(message) and err.count("\n") == 1 and out == ""
+
+
+def test_train_from_the_command_line_writes_a_loadable_model(tmp_path, capsys):
+    code, out, _ = run(capsys, "train", "toy2d", "--config", "configs/toy/toy2d.yaml",
+                       f"train.output_dir={tmp_path}", "train.max_steps=3", "data.examples=64",
+                       "train.batch_size=8", "train.mixed_precision=no")
+    assert code == 0 and (tmp_path / "model" / "model.safetensors").is_file()
+    card = (tmp_path / "model" / "README.md").read_text()
+    assert "emogen train toy2d" in card or "Command" in card
+
+
+def test_console_script_and_module_entry_points():
+    done = subprocess.run([sys.executable, "-m", "emogen", "emotions", "wistful", "--json"],
+                          capture_output=True, text=True, check=True)
+    assert json.loads(done.stdout)["word"] == "wistful"
