@@ -50,6 +50,13 @@ def build_parser() -> argparse.ArgumentParser:
     emotions.add_argument("spec", nargs="?", help="an emotion spec")
     emotions.add_argument("--intensity", type=float, help="intensity in [0, 1] (0 = neutral)")
     emotions.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    emotions.add_argument("--from-text", metavar="TEXT",
+                          help="infer the emotion of TEXT (one result per line); SPEC may then be auto:SCALE")
+    emotions.add_argument("--from-text-file", metavar="FILE",
+                          help="infer the emotion of each line of a UTF-8 text file (empty lines stay neutral)")
+    emotions.add_argument("--model", metavar="PATH",
+                          help="text-emotion model for --from-text: a checkpoint name or directory, or a local "
+                               "Hugging Face text-classification directory (default: text-emotion-goemotions)")
     emotions.set_defaults(run=run_emotions)
 
     train = commands.add_parser(
@@ -62,6 +69,10 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("overrides", nargs="*", metavar="KEY=VALUE")
     train.add_argument("--list", action="store_true", help="list the training tasks")
     train.set_defaults(run=run_train)
+    from .music.cli import add_music_parser; add_music_parser(commands)  # noqa: E702
+    from .speech.cli import add_data_parser, add_tts_parser
+    add_tts_parser(commands)
+    add_data_parser(commands)
     return parser
 
 
@@ -69,6 +80,21 @@ def run_emotions(args) -> int:
     from .emotion import CATEGORIES, parse_emotion
     from .emotion.preview import category_table, describe_text
 
+    if args.from_text is not None or args.from_text_file is not None:
+        from .text.auto import parse_auto
+        from .text.report import classify_lines, empty_line_note, format_table, read_lines
+
+        scale = 1.0 if args.spec is None else parse_auto(args.spec)
+        if scale is None or args.intensity is not None:
+            raise EmogenError("with --from-text the only SPEC accepted is auto or auto:SCALE (SCALE in [0, 1]), "
+                              "and --intensity is not used")
+        rows = classify_lines(read_lines(args.from_text, args.from_text_file), args.model, scale)
+        print(json.dumps(rows, indent=2, ensure_ascii=False) if args.json else format_table(rows))
+        if empty_line_note(rows):
+            print(empty_line_note(rows), file=sys.stderr)
+        return 0
+    if args.model is not None:
+        raise EmogenError("--model is used only with --from-text or --from-text-file")
     if args.spec is None:
         if args.intensity is not None:
             raise EmogenError("--intensity needs a SPEC")

@@ -28,7 +28,8 @@ WEIGHTS_NAME = "model.safetensors"
 CARD_NAME = "README.md"
 MODEL_TYPES: dict[str, type["PretrainedModel"]] = {}
 # Modules defining each model type, imported on demand by load_pretrained.
-MODEL_MODULES = {"emotion_flow": "emogen.core.model"}
+MODEL_MODULES = {"emotion_flow": "emogen.core.model", "tts_world": "emogen.speech.model", "ser_mlp": "emogen.eval.ser", "music_flow": "emogen.music.model",
+                 "text_emotion": "emogen.text.model"}
 
 
 def shipped_checkpoints_dir() -> Path:

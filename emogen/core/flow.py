@@ -109,7 +109,8 @@ class FlowSampler:
                 straight path toward ``values`` (bar overlaps in music, fixed frames), so the free
                 part is generated to fit them.
             context: other conditioning tensors with batch first (text, audio); repeated to
-                match the guidance branches.
+                match the guidance branches, or given as a list with one tensor per branch
+                (wanted, null, then each negative) when the context itself depends on emotion.
         """
         guidance = guidance or Guidance()
         branches = [emotion]
@@ -123,7 +124,7 @@ class FlowSampler:
                 scales.append(scale)
         n = len(branches)
         emotions = torch.cat(branches)
-        context = {k: (v.repeat(n, *([1] * (v.ndim - 1))) if torch.is_tensor(v) else v) for k, v in context.items()}
+        context = {k: _per_branch(v, n) for k, v in context.items()}
 
         self.scheduler.set_timesteps(self.steps, device=noise.device)
         x = noise
@@ -144,3 +145,13 @@ class FlowSampler:
         if known is not None:
             x = torch.where(known[1].bool(), known[0], x)
         return x
+
+
+def _per_branch(value, n: int):
+    if isinstance(value, (list, tuple)):
+        if len(value) != n:
+            raise ValueError(f"context given per branch needs {n} tensors, got {len(value)}")
+        return torch.cat(list(value))
+    if torch.is_tensor(value):
+        return value.repeat(n, *([1] * (value.ndim - 1)))
+    return value

@@ -12,6 +12,10 @@ from .trainer import TrainingTask
 
 TASKS = {
     "toy2d": ("emogen.core.toy:Toy2DTask", "2-D points whose place depends on the emotion: a check of the core"),
+    "ser": ("emogen.eval.ser:SERTask", "speech-emotion classifier on RAVDESS, for judging generated speech"),
+    "tts": ("emogen.speech.task:TTSTask", "emotional text-to-speech acoustic model on the built corpus (emogen.speech)"),
+    "text-emotion": ("emogen.text.task:TextEmotionTask", "text -> emotion classifier on GoEmotions (emogen.text)"),
+    "music": ("emogen.music.task:MusicTask", "emotion-conditioned piano music (EMOPIA + VGMIDI piano rolls)"),
 }
 
 

@@ -114,6 +114,11 @@ class TrainingTask(ABC):
     def write_samples(self, model, directory: Path, config) -> None:
         """Write a few generated examples to ``directory`` (optional)."""
 
+    def before_export(self, model, dataset: Dataset | None, config) -> dict[str, float]:
+        """Last adjustments to the final (EMA) model before it is saved, e.g. calibrations
+        measured on the validation set; returns values to report in the model card."""
+        return {}
+
     def model_card(self, config, summary: dict) -> str:
         return default_model_card(self.name, config, summary)
 
@@ -233,11 +238,11 @@ class Trainer:
             total = 0.0
             extras: dict[str, float] = {}
             for micro in range(tc.grad_accum_steps):
+                seed = step_seed(tc.seed, step, micro, accelerator.process_index)
+                torch.manual_seed(seed)  # data augmentation and dropout
+                generator = torch.Generator().manual_seed(seed)
                 indices = stream(step * tc.grad_accum_steps + micro)
                 batch = move_to(self.task.collate([train_set[i] for i in indices]), accelerator.device)
-                seed = step_seed(tc.seed, step, micro, accelerator.process_index)
-                torch.manual_seed(seed)  # dropout
-                generator = torch.Generator().manual_seed(seed)
                 sync = contextlib.nullcontext() if micro == tc.grad_accum_steps - 1 else accelerator.no_sync(model)
                 with sync:
                     with accelerator.autocast():
@@ -286,6 +291,9 @@ class Trainer:
                     raw_model.eval()
                     metrics.update({f"val_{k}": v for k, v in self.task.evaluate(raw_model, val_set, self.config).items()})
             model_dir = out / "model"
+            with self._ema_weights(ema, raw_model):
+                raw_model.eval()
+                metrics.update(self.task.before_export(raw_model, val_set, self.config))
             state = self._ema_state_dict(ema, raw_model)
             summary = {"steps": step, "metrics": metrics, "train_seconds": round(time.perf_counter() - started, 1),
                        "hardware": hardware_summary(accelerator), "mixed_precision": precision,

@@ -123,7 +123,8 @@ class PianoRoll:
 
         pm = midi if isinstance(midi, pretty_midi.PrettyMIDI) else pretty_midi.PrettyMIDI(str(midi))
         _, tempi = pm.get_tempo_changes()
-        tempo = float(tempi[0]) if len(tempi) else 120.0
+        # MIDI stores whole microseconds per beat: round off what that adds (97 BPM reads as 97.0001)
+        tempo = round(float(tempi[0]), 2) if len(tempi) else 120.0
         tempo = min(MAX_TEMPO, max(MIN_TEMPO, tempo))
         sig = pm.time_signature_changes[0] if pm.time_signature_changes else None
         time_signature = (sig.numerator, sig.denominator) if sig else (4, 4)
@@ -145,6 +146,19 @@ class PianoRoll:
                 notes.append((pitch, start, end, int(n.velocity)))
         total = steps if steps is not None else max([e for _, _, e, _ in notes], default=0)
         return cls(encode_notes(notes, total), tempo, time_signature)
+
+
+def metric_context(steps: int, time_signature: tuple[int, int] = (4, 4), offset: int = 0) -> torch.Tensor:
+    """(4, steps) where each step sits in the metre: cos/sin of its phase in the bar and in the beat.
+
+    The generator reads this as context, which is how it knows where bars start (and how a 3/4
+    request gets 3/4 bars); ``offset`` is the first step's index from the start of the piece.
+    """
+    bar = beats_per_bar(time_signature) * STEPS_PER_BEAT
+    index = torch.arange(offset, offset + steps, dtype=torch.float32)
+    bar_phase = 2 * torch.pi * (index % bar) / bar
+    beat_phase = 2 * torch.pi * (index % STEPS_PER_BEAT) / STEPS_PER_BEAT
+    return torch.stack([bar_phase.cos(), bar_phase.sin(), beat_phase.cos(), beat_phase.sin()])
 
 
 def encode_notes(notes, steps: int) -> torch.Tensor:

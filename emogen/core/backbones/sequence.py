@@ -97,3 +97,31 @@ class SequenceBackbone(nn.Module):
         if mask is not None:
             out = out * mask[..., None].to(out.dtype)
         return rearrange(out, "b n c -> b c n")
+
+
+class SequenceEncoder(nn.Module):
+    """A non-generative transformer over sequences, conditioned on emotion by adaptive layer norm:
+    ``(x (b, c_in, n), emotion (b, e) or (b, n, e), mask (b, n)) -> (b, c_out, n)``. Text encoders
+    and duration predictors of the generators use it; its blocks are the flow backbone's."""
+
+    def __init__(self, config: SequenceConfig):
+        super().__init__()
+        self.config = config
+        self.cond = nn.Sequential(nn.Linear(config.emotion_dim, config.hidden), nn.SiLU(),
+                                  nn.Linear(config.hidden, config.hidden))
+        self.proj_in = nn.Linear(config.in_channels, config.hidden)
+        self.blocks = nn.ModuleList(TransformerBlock(config) for _ in range(config.layers))
+        self.norm_out = nn.LayerNorm(config.hidden)
+        self.proj_out = nn.Linear(config.hidden, config.out_channels)
+
+    def forward(self, x: torch.Tensor, emotion: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
+        cond = self.cond(emotion)
+        if cond.ndim == 2:
+            cond = cond[:, None, :]
+        h = self.proj_in(rearrange(x, "b c n -> b n c"))
+        for block in self.blocks:
+            h = block(h, cond, mask)
+        out = self.proj_out(self.norm_out(h))
+        if mask is not None:
+            out = out * mask[..., None].to(out.dtype)
+        return rearrange(out, "b n c -> b c n")

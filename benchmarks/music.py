@@ -1,0 +1,193 @@
+"""Measure the music generator against the issue's targets; writes results/music.md and .json.
+
+    python benchmarks/music.py                      # shipped checkpoints/music-emopia
+    python benchmarks/music.py --seeds 5            # quicker look
+
+Targets (issue 5):
+- the EMOPIA quadrant classifier recognises the intended quadrant of generated pieces (happy Q1,
+  angry Q2, sad Q3, calm Q4) at least as often as real EMOPIA test clips (its card's accuracy);
+- >= 75% of happy pieces analyse as major, >= 60% of sad pieces as minor (Krumhansl-Kessler);
+- Spearman rho >= 0.8 between requested arousal (5 levels) and note density, and velocity;
+- well-formed MIDI: readable, no zero-length or duplicated overlapping notes, length within one
+  beat, no silent bar;
+- 16 bars in <= 2 s on 2 cores including MIDI writing (audio rendering reported apart).
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+from scipy.stats import spearmanr
+from tqdm.auto import tqdm
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from common import markdown_table, write_results  # noqa: E402
+
+from emogen.eval.music import FEATURE_NAMES, QuadrantClassifier, estimate_key, symbolic_features  # noqa: E402
+from emogen.music.pipeline import MusicPipeline  # noqa: E402
+
+QUADRANT_OF = {"happy": 1, "angry": 2, "sad": 3, "calm": 4}
+AROUSAL_LEVELS = (-0.8, -0.4, 0.0, 0.4, 0.8)
+
+
+def well_formed(result, bars: int) -> dict:
+    """Checks on the MIDI file as written and read back."""
+    import pretty_midi
+
+    buffer = io.BytesIO()
+    result.midi.write(buffer)
+    buffer.seek(0)
+    pm = pretty_midi.PrettyMIDI(buffer)
+    notes = [n for inst in pm.instruments for n in inst.notes]
+    zero = sum(1 for n in notes if n.end - n.start <= 0)
+    overlaps = 0
+    by_pitch: dict[int, list] = {}
+    for n in notes:
+        by_pitch.setdefault(n.pitch, []).append(n)
+    for same in by_pitch.values():
+        same.sort(key=lambda n: n.start)
+        overlaps += sum(1 for a, b in zip(same, same[1:]) if b.start < a.end - 1e-6)
+    beat = 60.0 / result.tempo
+    expected = bars * result.roll.steps_per_bar * result.roll.seconds_per_step
+    return {"zero_length": zero, "overlapping": overlaps, "length_error_beats": abs(pm.get_end_time() - expected) / beat,
+            "silent_bars": len(result.silent_bars), "notes": len(notes)}
+
+
+def timed(pipe, **kwargs):
+    start = time.perf_counter()
+    result = pipe(**kwargs)
+    with tempfile.TemporaryDirectory() as tmp:
+        result.save_midi(Path(tmp) / "piece.mid")
+    return result, time.perf_counter() - start
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--checkpoint", default="music-emopia")
+    parser.add_argument("--classifier", default="music-quadrant-classifier")
+    parser.add_argument("--seeds", type=int, default=20)
+    parser.add_argument("--bars", type=int, default=8, help="bars per piece for the emotion statistics")
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--steps", type=int, default=12)
+    parser.add_argument("--guidance", type=float, default=3.0)
+    parser.add_argument("--name", default="music", help="results file name")
+    args = parser.parse_args()
+    torch.set_num_threads(args.threads)
+    pipe = MusicPipeline.from_pretrained(args.checkpoint)
+    classifier = QuadrantClassifier.from_pretrained(args.classifier)
+    settings = dict(bars=args.bars, steps=args.steps, guidance_scale=args.guidance)
+    checks, times = [], []
+
+    # 1. Quadrant recognition and mode: 4 categories x seeds
+    per_emotion = {}
+    for emotion, quadrant in tqdm(list(QUADRANT_OF.items()), desc="emotions"):
+        results = []
+        for seed in range(args.seeds):
+            result, seconds = timed(pipe, emotion=emotion, seed=seed, **settings)
+            results.append(result)
+            times.append(seconds)
+            checks.append(well_formed(result, args.bars))
+        predicted = classifier.predict([r.midi for r in results])
+        modes = [estimate_key(r.midi).mode for r in results]
+        feats = [symbolic_features(r.midi) for r in results]
+        per_emotion[emotion] = {
+            "quadrant_accuracy": float(np.mean(predicted == quadrant)),
+            "predicted": predicted.tolist(),
+            "major_share": modes.count("major") / len(modes),
+            **{k: float(np.mean([f[k] for f in feats])) for k in ("note_density", "velocity_mean", "pitch_mean")},
+        }
+    generated_accuracy = float(np.mean([v["quadrant_accuracy"] for v in per_emotion.values()]))
+    real_accuracy = float(classifier.info.get("test_accuracy", float("nan")))
+
+    # 2. Arousal: 5 requested levels at neutral-ish valence
+    levels, densities, velocities = [], [], []
+    for arousal in tqdm(AROUSAL_LEVELS, desc="arousal"):
+        for seed in range(args.seeds):
+            result, seconds = timed(pipe, emotion=f"v=0,a={arousal}", seed=seed, **settings)
+            times.append(seconds)
+            checks.append(well_formed(result, args.bars))
+            f = symbolic_features(result.midi)
+            levels.append(arousal)
+            densities.append(f["note_density"])
+            velocities.append(f["velocity_mean"])
+    level_means = {a: (float(np.mean([d for l, d in zip(levels, densities) if l == a])),
+                       float(np.mean([v for l, v in zip(levels, velocities) if l == a]))) for a in AROUSAL_LEVELS}
+    rho_density_levels = float(spearmanr(AROUSAL_LEVELS, [level_means[a][0] for a in AROUSAL_LEVELS])[0])
+    rho_velocity_levels = float(spearmanr(AROUSAL_LEVELS, [level_means[a][1] for a in AROUSAL_LEVELS])[0])
+    rho_density_pieces = float(spearmanr(levels, densities)[0])
+    rho_velocity_pieces = float(spearmanr(levels, velocities)[0])
+
+    # 3. Speed: 16 bars including MIDI writing; audio apart
+    speed = []
+    for seed in range(5):
+        _, seconds = timed(pipe, emotion="happy", seed=100 + seed, **{**settings, "bars": 16})
+        speed.append(seconds)
+    result = pipe("happy", seed=100, **{**settings, "bars": 16})
+    start = time.perf_counter()
+    result.render_audio(44100)
+    audio_seconds = time.perf_counter() - start
+    gen16 = statistics.median(speed)
+
+    zero = sum(c["zero_length"] for c in checks)
+    overlapping = sum(c["overlapping"] for c in checks)
+    worst_length = max(c["length_error_beats"] for c in checks)
+    silent = sum(c["silent_bars"] for c in checks)
+    happy_major = per_emotion["happy"]["major_share"]
+    sad_minor = 1.0 - per_emotion["sad"]["major_share"]
+
+    def ok(flag: bool) -> str:
+        return "pass" if flag else "FAIL"
+
+    rows = [
+        ["quadrant recognised in generated pieces (4 x %d)" % args.seeds, f"{generated_accuracy:.3f}",
+         f">= real EMOPIA test clips {real_accuracy:.3f}", ok(generated_accuracy >= real_accuracy)],
+        *[[f"  {e} -> Q{QUADRANT_OF[e]}", f"{v['quadrant_accuracy']:.2f}", "", ""] for e, v in per_emotion.items()],
+        ["happy pieces in major", f"{happy_major:.2f}", ">= 0.75", ok(happy_major >= 0.75)],
+        ["sad pieces in minor", f"{sad_minor:.2f}", ">= 0.60", ok(sad_minor >= 0.60)],
+        ["Spearman rho arousal vs note density (5 level means)", f"{rho_density_levels:.2f}", ">= 0.8",
+         ok(rho_density_levels >= 0.8)],
+        ["Spearman rho arousal vs velocity (5 level means)", f"{rho_velocity_levels:.2f}", ">= 0.8",
+         ok(rho_velocity_levels >= 0.8)],
+        ["  same over all %d pieces (density / velocity)" % len(levels),
+         f"{rho_density_pieces:.2f} / {rho_velocity_pieces:.2f}", "(stricter reading)", ""],
+        ["zero-length / overlapping duplicate notes", f"{zero} / {overlapping}", "0 / 0", ok(zero == 0 and overlapping == 0)],
+        ["worst length error (beats)", f"{worst_length:.3f}", "<= 1", ok(worst_length <= 1)],
+        ["silent bars over %d pieces" % len(checks), str(silent), "0", ok(silent == 0)],
+        [f"16 bars incl. MIDI writing, {args.threads} threads (median of 5)", f"{gen16:.2f} s", "<= 2 s", ok(gen16 <= 2.0)],
+        ["audio rendering of 16 bars (tinysoundfont)", f"{audio_seconds:.2f} s", "(reported)", ""],
+    ]
+    arousal_rows = [[f"{a:+.1f}", f"{level_means[a][0]:.2f}", f"{level_means[a][1]:.1f}"] for a in AROUSAL_LEVELS]
+    emotion_rows = [[e, f"{v['note_density']:.2f}", f"{v['velocity_mean']:.1f}", f"{v['pitch_mean']:.1f}",
+                     f"{v['major_share']:.2f}", " ".join(map(str, v["predicted"]))] for e, v in per_emotion.items()]
+    table = (markdown_table(["target", "measured", "floor", ""], rows)
+             + "\n\nPer requested arousal (`v=0,a=LEVEL`), means over seeds:\n\n"
+             + markdown_table(["arousal", "notes / s", "mean velocity"], arousal_rows)
+             + "\n\nPer emotion, means over seeds:\n\n"
+             + markdown_table(["emotion", "notes / s", "velocity", "mean pitch", "major share", "classifier says (Q)"],
+                              emotion_rows))
+    notes = (f"Checkpoint `{args.checkpoint}`, {args.seeds} seeds per condition, {args.bars} bars, "
+             f"{args.steps} sampling steps, guidance {args.guidance}, 120 BPM. Classifier: "
+             f"`{args.classifier}` ({', '.join(FEATURE_NAMES)}). `python benchmarks/music.py` reproduces this; "
+             "no GPU was available for GPU timings.")
+    data = {"per_emotion": per_emotion, "generated_accuracy": generated_accuracy, "real_accuracy": real_accuracy,
+            "happy_major": happy_major, "sad_minor": sad_minor, "arousal_level_means": level_means,
+            "rho_density_levels": rho_density_levels, "rho_velocity_levels": rho_velocity_levels,
+            "rho_density_pieces": rho_density_pieces, "rho_velocity_pieces": rho_velocity_pieces,
+            "zero_length": zero, "overlapping": overlapping, "worst_length_error_beats": worst_length,
+            "silent_bars": silent, "seconds_16_bars": speed, "audio_seconds_16_bars": audio_seconds,
+            "settings": vars(args)}
+    path = write_results(args.name, "Music: emotion-conditioned piano (`emogen music`)", table, data, notes)
+    print(path.read_text())
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,110 @@
+"""``emogen music``: emotion-conditioned piano pieces as MIDI, with optional WAV and PNG."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from ..errors import EmogenError
+from ..io import check_writable
+
+SUFFIXES = {"midi": (".mid", ".midi"), "wav": (".wav",), "png": (".png",)}
+
+
+def add_music_parser(commands) -> None:
+    p = commands.add_parser(
+        "music", help="generate piano music with an emotion (MIDI, WAV, PNG)",
+        description="Generate a piano piece whose emotion follows --emotion: a category ('happy', "
+                    "'sad:0.7'), a valence/arousal point ('v=-0.7,a=-0.5'), a word, or a trajectory "
+                    "('calm>angry'). Key, tempo and time signature are applied as asked; the emotion "
+                    "comes from the trained model. Trained on EMOPIA (CC BY-NC-SA 4.0): non-commercial use.")
+    p.add_argument("--emotion", required=True, help="emotion spec (see `emogen emotions`)")
+    p.add_argument("--intensity", type=float, help="0..1 (0 = neutral)")
+    p.add_argument("--bars", type=int, default=16, help="length in bars (default 16)")
+    p.add_argument("--seed", type=int, default=0, help="random seed (batch: first seed)")
+    p.add_argument("-o", "--output", help="MIDI file to write (.mid)")
+    p.add_argument("--wav", nargs="?", const=True, help="also render audio (a .wav path; with --out-dir no value)")
+    p.add_argument("--png", nargs="?", const=True, help="also draw the piano roll (a .png path; with --out-dir no value)")
+    p.add_argument("--key", help="transpose to this key, e.g. 'C', 'F# minor' (the mode stays the emotion's)")
+    p.add_argument("--tempo", type=float, help="BPM, 30-300 (default 120)")
+    p.add_argument("--time-signature", help="4/4 (default), 3/4, 2/4 or 6/8")
+    p.add_argument("--n", type=int, default=1, help="batch: number of pieces (seeds seed, seed+1, ...)")
+    p.add_argument("--out-dir", help="batch: folder for piece_SEED.mid (and .wav/.png)")
+    p.add_argument("--steps", type=int, default=12, help="sampling steps per window (default 12)")
+    p.add_argument("--guidance", type=float, default=3.0, help="emotion guidance scale (default 3; 1 = none)")
+    p.add_argument("--negative", help="an emotion to steer away from, e.g. 'happy'")
+    p.add_argument("--negative-scale", type=float, default=0.5, help="strength of --negative (default 0.5)")
+    p.add_argument("--checkpoint", default="music-emopia", help="checkpoint name or directory (default music-emopia)")
+    p.add_argument("--sample-rate", type=int, default=44100, help="audio sample rate in Hz (default 44100)")
+    p.add_argument("--json", action="store_true", help="print a JSON description of each piece")
+    p.set_defaults(run=run_music)
+
+
+def _check_suffix(path: str, kind: str) -> Path:
+    if not path.lower().endswith(SUFFIXES[kind]):
+        raise EmogenError(f"'{path}' should end in {' or '.join(SUFFIXES[kind])} for {kind} output")
+    return check_writable(path)
+
+
+def _plan(args) -> list[tuple[int, Path, Path | None, Path | None]]:
+    """(seed, midi path, wav path, png path) of every piece, checked before any work."""
+    if args.n < 1 or args.n > 1000:
+        raise EmogenError(f"--n must be from 1 to 1000, got {args.n}")
+    if not 8000 <= args.sample_rate <= 192000:
+        raise EmogenError(f"--sample-rate must be from 8000 to 192000 Hz, got {args.sample_rate}")
+    if args.out_dir is None:
+        if args.n != 1:
+            raise EmogenError("--n needs --out-dir DIR")
+        if not args.output:
+            raise EmogenError("give -o FILE.mid (or --out-dir DIR for a batch)")
+        for flag in ("wav", "png"):
+            if getattr(args, flag) is True:
+                raise EmogenError(f"--{flag} needs a file name unless --out-dir is given")
+        return [(args.seed, _check_suffix(args.output, "midi"),
+                 _check_suffix(args.wav, "wav") if args.wav else None,
+                 _check_suffix(args.png, "png") if args.png else None)]
+    if args.output:
+        raise EmogenError("give either -o FILE (one piece) or --out-dir DIR (a batch), not both")
+    for flag in ("wav", "png"):
+        if getattr(args, flag) not in (None, True):
+            raise EmogenError(f"with --out-dir, give --{flag} without a file name")
+    out = Path(args.out_dir)
+    if not out.is_dir():
+        check_writable(out)  # the folder holding DIR must exist and be writable
+        out.mkdir()
+    plan = []
+    for seed in range(args.seed, args.seed + args.n):
+        stem = out / f"piece_{seed:04d}"
+        plan.append((seed, check_writable(stem.with_suffix(".mid")),
+                     stem.with_suffix(".wav") if args.wav else None, stem.with_suffix(".png") if args.png else None))
+    return plan
+
+
+def run_music(args) -> int:
+    from .pipeline import MusicPipeline, check_inputs
+
+    plan = _plan(args)
+    check_inputs(args.emotion, args.intensity, args.bars, args.key, args.tempo, args.time_signature, args.steps,
+                 args.guidance, args.negative)  # before the model loads
+    pipe = MusicPipeline.from_pretrained(args.checkpoint)
+    for seed, midi_path, wav_path, png_path in plan:
+        result = pipe(args.emotion, intensity=args.intensity, bars=args.bars, seed=seed, key=args.key,
+                      tempo=args.tempo, time_signature=args.time_signature, steps=args.steps,
+                      guidance_scale=args.guidance, negative=args.negative, negative_scale=args.negative_scale)
+        audio = result.render_audio(args.sample_rate) if wav_path else None  # before any file is written
+        result.save_midi(midi_path)
+        written = [str(midi_path)]
+        if wav_path:
+            from .render import save_wav
+
+            save_wav(audio, wav_path, args.sample_rate)
+            written.append(str(wav_path))
+        if png_path:
+            result.save_png(png_path)
+            written.append(str(png_path))
+        if args.json:
+            print(json.dumps({"files": written, **result.describe()}))
+        else:
+            d = result.describe()
+            print(f"{', '.join(written)}: {d['bars']} bars, {d['seconds']:.1f} s, {d['key']}, {d['notes']} notes")
+    return 0

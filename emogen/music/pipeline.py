@@ -1,0 +1,194 @@
+"""``MusicPipeline``: emotion spec in, piano piece (MIDI, optional audio and picture) out.
+
+Shape legend: w = windows, c = 3 roll channels, p = pitches, s = steps (sixteenth notes), d = emotion dim.
+
+What does what: the **emotion** (mode, density, loudness, register, articulation) comes only from
+the trained flow model's conditioning. A requested **key** transposes the finished piece (the mode
+stays what the emotion produced: a happy piece asked for in A minor lands in C major, A minor's
+relative major); a requested **tempo** sets the tempo mark (the model writes on a sixteenth grid;
+its training data played at 120 BPM, the default); a requested **time signature** is given to the
+model as metre context and sets the bar length.
+
+Long pieces: the model generates 4-bar windows that overlap by one bar. Even windows are sampled
+together first; odd windows are then inpainted between them (``FlowSampler.sample(known=...)``),
+so every join is generated to fit both sides, and 16 bars take two batched sampling passes.
+Each window's emotion is the trajectory's value at each of its steps (``calm>angry``).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+
+import torch
+
+from ..core.flow import FlowSampler, Guidance
+from ..emotion import EmotionBatch, EmotionSpec, EmotionTrajectory, parse_emotion
+from ..errors import EmogenError
+from . import representation as rep
+from .model import MusicFlowModel
+from .result import MusicResult
+
+MAX_BARS = 512
+KEY_NAMES = {"c": 0, "c#": 1, "db": 1, "d": 2, "d#": 3, "eb": 3, "e": 4, "fb": 4, "e#": 5, "f": 5, "f#": 6,
+             "gb": 6, "g": 7, "g#": 8, "ab": 8, "a": 9, "a#": 10, "bb": 10, "b": 11, "cb": 11}
+
+
+def parse_key(text: str | None) -> tuple[int, str | None] | None:
+    """'C', 'F# minor', 'Bb major', 'am' -> (tonic pitch class, 'major' | 'minor' | None)."""
+    if text is None:
+        return None
+    m = re.fullmatch(r"\s*([a-gA-G])\s*([#b]?)\s*(major|minor|maj|min|m)?\s*", str(text))
+    if not m:
+        raise EmogenError(f"unknown key '{text}'; accepted: a note name A-G with optional # or b and "
+                          "optional 'major'/'minor' (e.g. 'C', 'F# minor', 'Bb major', 'Am')")
+    tonic = KEY_NAMES[(m.group(1) + m.group(2)).lower()]
+    mode = {"major": "major", "maj": "major", "minor": "minor", "min": "minor", "m": "minor"}.get(m.group(3) or "")
+    return tonic, mode
+
+
+def check_inputs(emotion, intensity, bars, key, tempo, time_signature, steps, guidance_scale, negative):
+    """Fail early with one readable line; returns (emotion, negative, key, tempo, time signature) resolved."""
+    if isinstance(emotion, str):
+        emotion = parse_emotion(emotion, intensity)
+    elif isinstance(emotion, EmotionSpec):
+        emotion = emotion.with_intensity(intensity)
+    elif not isinstance(emotion, EmotionTrajectory):
+        raise EmogenError(f"emotion must be a spec string, EmotionSpec or EmotionTrajectory, got {type(emotion).__name__}")
+    if isinstance(negative, str):
+        negative = parse_emotion(negative)
+    if isinstance(negative, EmotionTrajectory):
+        raise EmogenError("the negative emotion must be one spec, not a trajectory")
+    if isinstance(bars, bool) or not isinstance(bars, int) or not 1 <= bars <= MAX_BARS:
+        raise EmogenError(f"bars must be a whole number from 1 to {MAX_BARS}, got {bars!r}")
+    if not isinstance(steps, int) or not 1 <= steps <= 1000:
+        raise EmogenError(f"steps must be a whole number from 1 to 1000, got {steps!r}")
+    if not 0.0 <= float(guidance_scale) <= 20.0:
+        raise EmogenError(f"guidance_scale must be in [0, 20], got {guidance_scale}")
+    return (emotion, negative, parse_key(key), rep.check_tempo(120.0 if tempo is None else tempo),
+            rep.parse_time_signature(time_signature))
+
+
+class MusicPipeline:
+    """Load once, call many times: ``MusicPipeline.from_pretrained("music-emopia")("happy", bars=16)``."""
+
+    def __init__(self, model: MusicFlowModel):
+        self.model = model.eval()
+
+    @classmethod
+    def from_pretrained(cls, name_or_path: str = "music-emopia", device: str | torch.device = "cpu") -> "MusicPipeline":
+        return cls(MusicFlowModel.from_pretrained(name_or_path, device=device))
+
+    def to(self, device) -> "MusicPipeline":
+        self.model.to(device)
+        return self
+
+    @property
+    def device(self) -> torch.device:
+        return next(self.model.parameters()).device
+
+    @torch.no_grad()
+    def __call__(self, emotion, intensity: float | None = None, bars: int = 16, seed: int = 0, key: str | None = None,
+                 tempo: float | None = None, time_signature: str | None = None, steps: int = 12,
+                 guidance_scale: float = 3.0, negative=None, negative_scale: float = 0.5, max_retries: int = 3,
+                 progress: bool = False) -> MusicResult:
+        """Generate one piece.
+
+        Args:
+            emotion: a spec ('happy', 'v=-0.7,a=-0.5', 'calm>angry') or EmotionSpec / EmotionTrajectory.
+            intensity: 0..1 for a single spec (0 is neutral).
+            bars: length in bars of ``time_signature``.
+            seed: fixes the result.
+            key: transpose to this key ('C', 'F# minor'); ``None`` keeps the generated key.
+            tempo: BPM (default 120, the tempo of the training data).
+            time_signature: '4/4' (default), '3/4', '2/4' or '6/8'.
+            steps: ODE steps per window; guidance_scale: classifier-free guidance (1 = none);
+            negative / negative_scale: an emotion to steer away from (EmoDubber's negative term).
+            max_retries: a piece with a silent bar is drawn again with the next noise (up to this often).
+        """
+        # 1. Check inputs and resolve the emotion
+        emotion, negative, key_req, tempo, ts = check_inputs(
+            emotion, intensity, bars, key, tempo, time_signature, steps, guidance_scale, negative)
+        bar_steps = int(round(rep.beats_per_bar(ts) * rep.STEPS_PER_BEAT))
+        total = bars * bar_steps
+        generator = torch.Generator().manual_seed(int(seed))
+        best = None
+        for attempt in range(max_retries + 1):
+            # 2. Sample the roll (a new noise draw for each attempt)
+            values = self._sample(emotion, negative, total, bar_steps, ts, steps, guidance_scale,
+                                  negative_scale, generator, progress)
+            roll = rep.PianoRoll(values, tempo, ts)
+            silent = silent_bars(roll)
+            if best is None or len(silent) < len(best[1]):
+                best = (roll, silent)
+            if not silent:
+                break
+        roll, silent = best
+        # 3. Post-process what the user asked for explicitly (key, tempo) and build the MIDI
+        return MusicResult.build(roll, emotion, key_req, bars, silent_bars=silent, seed=seed)
+
+    def _sample(self, emotion, negative, total, bar_steps, ts, steps, guidance_scale, negative_scale,
+                generator, progress) -> torch.Tensor:
+        """(3, p, total) roll from overlapping windows, the odd ones inpainted between the even ones."""
+        window = self.model.config.window_steps
+        overlap = bar_steps if window > 2 * bar_steps else 0
+        stride = window - overlap
+        n = 1 if total <= window else math.ceil((total - overlap) / stride)
+        length = (n - 1) * stride + window
+        starts = [k * stride for k in range(n)]
+        shape = self.model.roll_shape
+        noise = torch.randn((n, *shape), generator=generator)
+        canvas = torch.full((shape[0], shape[1], length), -1.0)
+        encoder = self.model.emotion_encoder
+        device = self.device
+        for parity in (0, 1):
+            ids = [k for k in range(n) if k % 2 == parity]
+            if not ids:
+                continue
+            # 2a. Emotion per window (per step for trajectories) and guidance
+            vectors = torch.stack([self._emotion_vectors(emotion, starts[k], window, total) for k in ids]).to(device)
+            neg = []
+            if negative is not None:
+                neg = [(encoder(EmotionBatch.from_specs([negative]).to(device))[0].expand_as(vectors), negative_scale)]
+            guidance = Guidance(guidance_scale, encoder.null_embedding, neg)
+            context = torch.stack([rep.metric_context(window, ts, starts[k]) for k in ids]).to(device)
+            # 2b. Inpainting: odd windows keep the overlaps their even neighbours already wrote
+            known = None
+            if parity == 1 and overlap:
+                values = torch.stack([canvas[..., starts[k]:starts[k] + window] for k in ids])
+                mask = torch.zeros(len(ids), 1, 1, window)
+                for row, k in enumerate(ids):
+                    mask[row, ..., :overlap] = 1.0
+                    if k + 1 < n:
+                        mask[row, ..., window - overlap:] = 1.0
+                known = (values.to(device), mask.expand_as(values).to(device))
+            sampler = FlowSampler(steps)
+            x = sampler.sample(self.model, noise[ids].to(device), vectors, guidance, known=known,
+                               progress=progress, context=context).float().cpu()
+            for row, k in enumerate(ids):
+                canvas[..., starts[k]:starts[k] + window] = clean(x[row])
+        return canvas[..., :total]
+
+    def _emotion_vectors(self, emotion, start: int, window: int, total: int) -> torch.Tensor:
+        """(d,) for a static spec, (window, d) along a trajectory (steps as the time unit)."""
+        encoder = self.model.emotion_encoder
+        if isinstance(emotion, EmotionSpec):
+            return encoder(EmotionBatch.from_specs([emotion]).to(self.device))[0].cpu()
+        times = [min(total - 0.5, start + i + 0.5) for i in range(window)]
+        return encoder(EmotionBatch.from_trajectory(emotion, times, float(total)).to(self.device)).cpu()
+
+
+def clean(x: torch.Tensor) -> torch.Tensor:
+    """Snap a generated (3, p, s) roll to exact values: onset/sustain to +-1, velocity only where sounding.
+    What ``decode_notes`` reads does not change; an inpainted neighbour then sees a clean roll."""
+    onset, sustain = x[0] > 0, x[1] > 0
+    onset = onset & sustain
+    vel = torch.where(sustain, x[2].clamp(-1.0, 1.0), torch.full_like(x[2], -1.0))
+    return torch.stack([onset.float() * 2 - 1, sustain.float() * 2 - 1, vel])
+
+
+def silent_bars(roll: rep.PianoRoll) -> list[int]:
+    """Indices of bars in which no note sounds."""
+    sounding = (roll.values[1] > 0).any(dim=0)
+    bar = roll.steps_per_bar
+    return [b for b in range(roll.steps // bar) if not bool(sounding[b * bar:(b + 1) * bar].any())]

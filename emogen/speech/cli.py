@@ -1,0 +1,167 @@
+"""``emogen tts`` and ``emogen data`` (corpus building): argument parsing and calls into the
+speech package. Heavy imports happen inside the ``run_*`` functions so ``emogen --help`` is fast."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from ..errors import EmogenError
+from ..io import atomic_path, check_writable
+
+AUDIO_FORMATS = {"wav": "PCM_16", "flac": "PCM_16", "ogg": "VORBIS"}
+
+
+def add_tts_parser(commands) -> None:
+    p = commands.add_parser(
+        "tts", help="speak text with an emotion",
+        description="Synthesize speech. TEXT, --text-file or stdin; inline tags like "
+                    "'[happy] We won! [sad:0.8] But it broke.' set the emotion per phrase.")
+    p.add_argument("text", nargs="?", help="the text (or use --text-file, or pipe it on stdin)")
+    p.add_argument("--text-file", help="read the text from this file; with --out-dir, one output per line")
+    p.add_argument("--emotion", default="neutral", help="an emotion spec (see `emogen emotions`)")
+    p.add_argument("--intensity", type=float, help="intensity in [0, 1]")
+    p.add_argument("-o", "--output", help="output audio file (.wav, .flac or .ogg)")
+    p.add_argument("--out-dir", help="batch mode: one file per line of --text-file, 0000.wav, 0001.wav, ...")
+    p.add_argument("--checkpoint", default="tts-slt-emotion", help="a checkpoint directory or shipped name")
+    p.add_argument("--steps", type=int, default=10, help="flow-matching ODE steps (default 10)")
+    p.add_argument("--guidance", type=float, default=1.0, help="emotion guidance scale (1 = none)")
+    p.add_argument("--negative", help="an emotion to steer away from (EmoDubber-style negative guidance)")
+    p.add_argument("--negative-scale", type=float, default=1.0)
+    p.add_argument("--speed", type=float, default=1.0, help="speaking-rate factor, > 1 faster (0.25-4)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--sample-rate", type=int, help="resample the output to this rate (Hz)")
+    p.add_argument("--format", choices=sorted(AUDIO_FORMATS), help="audio format (default: from the file name)")
+    p.set_defaults(run=run_tts)
+
+
+def add_data_parser(commands) -> None:
+    p = commands.add_parser("data", help="build training corpora")
+    sub = p.add_subparsers(title="data commands", metavar="WHAT")
+    corpus = sub.add_parser("build-tts-corpus", help="the emotional TTS corpus (needs Festival; see README)")
+    corpus.add_argument("--out", default="data/tts-corpus")
+    corpus.add_argument("--data", default=None, help="the shared data folder (default $EMOGEN_DATA or ../shared/data)")
+    corpus.add_argument("--sentences", type=int, default=1600)
+    corpus.add_argument("--seed", type=int, default=0)
+    corpus.set_defaults(run=run_build_corpus)
+    measure = sub.add_parser("measure-ravdess", help="measure per-emotion prosody changes on RAVDESS")
+    measure.add_argument("--ravdess", default=None, help="RAVDESS folder with manifest.csv")
+    measure.add_argument("-o", "--output", default="emogen/speech/data/ravdess_profile.json")
+    measure.set_defaults(run=run_measure_ravdess)
+
+
+def data_root(given: str | None) -> Path:
+    import os
+
+    root = Path(given or os.environ.get("EMOGEN_DATA") or Path.cwd().parent / "shared" / "data")
+    if not root.is_dir():
+        raise EmogenError(f"data folder '{root}' not found; pass --data or set EMOGEN_DATA")
+    return root
+
+
+def _read_text(args) -> str:
+    if args.text is not None and args.text_file:
+        raise EmogenError("give the text once: as TEXT or with --text-file, not both")
+    if args.text_file:
+        try:
+            return Path(args.text_file).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as e:
+            raise EmogenError(f"cannot read text file '{args.text_file}': {e}") from None
+    if args.text is not None:
+        return args.text
+    if not sys.stdin.isatty():
+        return sys.stdin.read()
+    raise EmogenError("no text given; pass TEXT, --text-file FILE, or pipe text on stdin")
+
+
+def _output_format(path: Path, fmt: str | None) -> str:
+    fmt = fmt or path.suffix.lstrip(".").lower()
+    if fmt not in AUDIO_FORMATS:
+        raise EmogenError(f"unknown audio format '{fmt}' for '{path}'; accepted: {', '.join(sorted(AUDIO_FORMATS))}")
+    return fmt
+
+
+def _write_audio(path: Path, audio, sr: int, target_sr: int | None, fmt: str) -> None:
+    import librosa
+    import numpy as np
+    import soundfile as sf
+
+    if target_sr and target_sr != sr:
+        audio = librosa.resample(np.asarray(audio, dtype=np.float32), orig_sr=sr, target_sr=target_sr)
+        sr = target_sr
+    with atomic_path(path) as tmp:
+        sf.write(tmp, np.clip(audio, -1.0, 1.0), sr, format=fmt.upper(), subtype=AUDIO_FORMATS[fmt])
+
+
+def run_tts(args) -> int:
+    from ..emotion import parse_emotion
+    from ..text.auto import parse_auto
+    from .pipeline import TTSPipeline
+    from .text import check_text
+
+    if args.sample_rate is not None and not 8000 <= args.sample_rate <= 96000:
+        raise EmogenError(f"sample rate {args.sample_rate} is out of range; accepted: 8000 to 96000 Hz")
+    text = _read_text(args)
+    # fail on a bad spec before loading anything; 'auto' is resolved per sentence by the pipeline
+    emotion = args.emotion if parse_auto(args.emotion) is not None else parse_emotion(args.emotion, args.intensity)
+    if parse_auto(args.emotion) is not None and args.intensity is not None:
+        raise EmogenError("with --emotion auto, scale the inferred intensity as auto:SCALE, not --intensity")
+    options = dict(steps=args.steps, guidance_scale=args.guidance, negative=args.negative,
+                   negative_scale=args.negative_scale, speed=args.speed, seed=args.seed)
+    if args.out_dir:
+        if args.output:
+            raise EmogenError("give either -o FILE or --out-dir DIR, not both")
+        lines = [line for line in text.splitlines()]
+        if not any(line.strip() for line in lines):
+            raise EmogenError("the text file has no lines to speak")
+        out_dir = Path(args.out_dir)
+        out_dir.mkdir(parents=True, exist_ok=True)
+        fmt = args.format or "wav"
+        tts = TTSPipeline.from_pretrained(args.checkpoint)
+        per_line = {}
+        if parse_auto(args.emotion) is not None:  # one classification pass, smoothed across lines
+            from ..text.auto import infer_specs
+
+            spoken = [i for i, line in enumerate(lines) if line.strip()]
+            specs, _ = infer_specs([lines[i] for i in spoken], parse_auto(args.emotion))
+            per_line = dict(zip(spoken, specs))
+        for i, line in enumerate(lines):
+            if not line.strip():
+                print(f"line {i + 1}: empty, skipped", file=sys.stderr)
+                continue
+            path = out_dir / f"{i:04d}.{fmt}"
+            audio, sr = tts(line, per_line.get(i, emotion), **options)
+            _write_audio(path, audio, sr, args.sample_rate, fmt)
+            print(path)
+        return 0
+    if not args.output:
+        raise EmogenError("no output given; use -o out.wav (or --out-dir DIR with --text-file)")
+    path = check_writable(args.output)
+    fmt = _output_format(path, args.format)
+    check_text(text)
+    tts = TTSPipeline.from_pretrained(args.checkpoint)
+    audio, sr = tts(text, emotion, **options)
+    _write_audio(path, audio, sr, args.sample_rate, fmt)
+    print(f"wrote {path} ({len(audio) / sr:.2f} s)")
+    return 0
+
+
+def run_build_corpus(args) -> int:
+    from .corpus import build_corpus
+
+    info = build_corpus(Path(args.out), data_root(args.data), args.sentences, args.seed)
+    print(f"corpus: {info['utterances']} utterances, {info['hours']} h in {args.out}")
+    return 0
+
+
+def run_measure_ravdess(args) -> int:
+    import json
+
+    from .prosody_profile import build_profile
+
+    root = Path(args.ravdess) if args.ravdess else data_root(None) / "speech" / "ravdess"
+    profile = build_profile(root)
+    with atomic_path(args.output) as tmp:
+        tmp.write_text(json.dumps(profile, indent=1))
+    print(f"wrote {args.output}")
+    return 0

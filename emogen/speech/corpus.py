@@ -1,0 +1,144 @@
+"""The emotional TTS training corpus, built from scratch offline.
+
+No multi-sentence emotional speech corpus exists offline, so emogen builds one:
+
+1. **Sentences**: clean, short English sentences from GoEmotions' training comments (CC BY 4.0),
+   filtered to plain words and punctuation (no digits, no profanity, 5-16 words).
+2. **Base voice**: Festival's CMU SLT HTS voice renders each sentence and writes its phone and
+   word timings (``festival.py``).
+3. **Acoustic features**: WORLD analysis (``acoustic.py``) of each rendering, with the phone
+   durations transferred onto the espeak-ng phone sequence the model reads at run time
+   (``alignment.py``).
+4. **Emotion**: each training example is the neutral rendering transformed with the prosody and
+   voice-quality changes of an emotion at an intensity, sized from RAVDESS
+   (``prosody_profile.py``, ``emotion_render.py``), applied on the fly by the dataset so every
+   epoch sees fresh intensities.
+
+    emogen data build-tts-corpus --out data/tts-corpus --sentences 1600
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import re
+from pathlib import Path
+
+import numpy as np
+from tqdm.auto import tqdm
+
+from ..errors import EmogenError
+from . import festival
+
+_PLAIN = re.compile(r"^[A-Za-z][A-Za-z' ,.!?]*[.!?]?$")
+_BLOCKED = re.compile(
+    r"\b(fuck\w*|shit\w*|bitch\w*|cunt|dick\w*|ass|asshole|damn\w*|porn\w*|nigg\w*|fag\w*|retard\w*|rape\w*|"
+    r"sex\w*|cock|pussy|whore|slut|tbh|lol|lmao|omg|idk|imo)\b", re.I)
+
+
+def select_sentences(goemotions_dir: Path, n: int, seed: int = 0, exclude: set[str] = frozenset()) -> list[str]:
+    """``n`` clean sentences from GoEmotions' train.tsv, reproducibly chosen."""
+    path = Path(goemotions_dir) / "train.tsv"
+    if not path.is_file():
+        raise EmogenError(f"GoEmotions not found at '{goemotions_dir}' (expected train.tsv)")
+    candidates = set()
+    for line in path.read_text(encoding="utf-8").splitlines():
+        text = line.split("\t")[0].strip()
+        words = text.split()
+        if (not _PLAIN.match(text) or _BLOCKED.search(text) or not 5 <= len(words) <= 16
+                or any(w.isupper() and len(w) > 1 for w in words)
+                or any(len(w.strip(",.!?'")) > 13 for w in words) or text.lower() in exclude):
+            continue
+        if text[-1] not in ".!?":
+            text += "."
+        candidates.add(text[0].upper() + text[1:])
+    ordered = sorted(candidates)
+    random.Random(seed).shuffle(ordered)
+    if len(ordered) < n:
+        raise EmogenError(f"only {len(ordered)} usable sentences in GoEmotions, {n} asked for")
+    return ordered[:n]
+
+
+def render_base_voice(sentences: list[str], out_dir: Path, chunk: int = 50) -> None:
+    """Festival renderings of every sentence into ``out_dir/festival`` (resumable by chunk)."""
+    target = out_dir / "festival"
+    for start in tqdm(range(0, len(sentences), chunk), desc="festival", unit="chunk"):
+        batch = sentences[start:start + chunk]
+        done = all((target / f"utt{start + i:05d}.words").is_file() for i in range(len(batch)))
+        if not done:
+            festival.render(batch, target, prefix="utt", start_index=start)
+
+
+def write_sentences(sentences: list[str], out_dir: Path) -> None:
+    out_dir.mkdir(parents=True, exist_ok=True)
+    (out_dir / "sentences.txt").write_text("\n".join(sentences) + "\n")
+
+
+def read_sentences(out_dir: Path) -> list[str]:
+    return (out_dir / "sentences.txt").read_text().splitlines()
+
+
+def write_manifest(out_dir: Path, info: dict) -> None:
+    (out_dir / "corpus.json").write_text(json.dumps(info, indent=2) + "\n")
+
+
+def load_arrays(out_dir: Path) -> dict[str, np.ndarray]:
+    path = out_dir / "features.npz"
+    if not path.is_file():
+        raise EmogenError(f"'{out_dir}' holds no built corpus (features.npz); run emogen data build-tts-corpus")
+    return dict(np.load(path, allow_pickle=False))
+
+
+def extract_features(out_dir: Path) -> dict:
+    """WORLD frames and espeak-phone durations of every rendering, into ``features.npz``.
+
+    Arrays: ``frames`` (total frames, feature_dims) float32, ``frame_offsets`` (utterances + 1),
+    ``phone_ids`` (total phones) symbol ids, ``durations`` (total phones) frames per phone,
+    ``phone_offsets`` (utterances + 1).
+    """
+    import soundfile as sf
+
+    from . import acoustic
+    from .alignment import phone_durations
+    from .phonemes import phonemize_batch
+
+    sentences = read_sentences(out_dir)
+    phonemized = phonemize_batch(sentences)
+    frames, phone_ids, durations = [], [], []
+    for i, ph in enumerate(tqdm(phonemized, desc="WORLD features", unit="utt")):
+        stem = out_dir / "festival" / f"utt{i:05d}"
+        audio, sr = sf.read(f"{stem}.wav", dtype="float64")
+        world = acoustic.analyze(audio, sr).stack()
+        d = phone_durations(ph, festival._read_marks(Path(f"{stem}.segs")), festival._read_marks(Path(f"{stem}.words")),
+                            len(world), 1000.0 / acoustic.FRAME_PERIOD_MS)
+        frames.append(world)
+        phone_ids.append(np.array(ph.ids(boundaries=False), dtype=np.int64))
+        durations.append(d.astype(np.int64))
+    arrays = {
+        "frames": np.concatenate(frames),
+        "frame_offsets": np.cumsum([0] + [len(f) for f in frames]),
+        "phone_ids": np.concatenate(phone_ids),
+        "durations": np.concatenate(durations),
+        "phone_offsets": np.cumsum([0] + [len(p) for p in phone_ids]),
+    }
+    np.savez(out_dir / "features.npz", **arrays)
+    stats = {"utterances": len(frames), "frames": int(arrays["frame_offsets"][-1]),
+             "hours": round(arrays["frame_offsets"][-1] * acoustic.FRAME_PERIOD_MS / 3.6e6, 3),
+             "feature_mean": arrays["frames"].mean(0).tolist(), "feature_std": arrays["frames"].std(0).tolist()}
+    return stats
+
+
+def build_corpus(out_dir: Path, data_root: Path, sentences: int = 1600, seed: int = 0,
+                 exclude: set[str] = frozenset()) -> dict:
+    """The whole build: sentences, Festival renderings, features, ``corpus.json``."""
+    out_dir = Path(out_dir)
+    if not (out_dir / "sentences.txt").is_file():
+        write_sentences(select_sentences(Path(data_root) / "text" / "goemotions", sentences, seed, exclude), out_dir)
+    render_base_voice(read_sentences(out_dir), out_dir)
+    stats = extract_features(out_dir)
+    info = {"sentences_source": "GoEmotions train comments (Demszky et al. 2020, CC BY 4.0)",
+            "base_voice": "Festival 2.5 + CMU SLT HTS voice (festvox-us-slt-hts)",
+            "emotion": "rendered on the fly from emogen/speech/data/ravdess_profile.json (RAVDESS, CC BY-NC-SA 4.0)",
+            **stats}
+    write_manifest(out_dir, info)
+    return info

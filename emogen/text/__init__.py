@@ -1,0 +1,15 @@
+"""Emotion from text: a GoEmotions-trained classifier mapped into emogen's emotion space, and the
+``auto`` specs (``--emotion auto[:SCALE]``) built from its per-sentence predictions.
+
+    from emogen.text import TextEmotionClassifier, infer_specs
+    specs, predictions = infer_specs(["What a lovely day!", "Then the storm came."])
+
+Heavy modules (torch models, transformers) load only when a classifier is built.
+"""
+
+from .auto import AutoConfig, infer_specs, parse_auto, specs_from_predictions
+from .classifier import DEFAULT_MODEL, TextEmotionClassifier, TextPrediction
+from .data import TEXT_CATEGORIES
+
+__all__ = ["AutoConfig", "DEFAULT_MODEL", "TEXT_CATEGORIES", "TextEmotionClassifier", "TextPrediction",
+           "infer_specs", "parse_auto", "specs_from_predictions"]

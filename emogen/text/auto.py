@@ -1,0 +1,135 @@
+"""``--emotion auto``: turn per-sentence text predictions into emotion specs.
+
+Three steps, per paragraph (runs of non-empty lines; an empty line is a paragraph break and stays
+neutral):
+
+1. Smoothing: each sentence's probabilities are averaged with its neighbours', weighted
+   ``smoothing ** distance`` (distance <= ``window``), by the neighbour's confidence and by the
+   sentence's own doubt (1 - confidence), so an ambiguous sentence does not flip the paragraph's
+   emotion while a clear change still shows.
+2. Mixture: when the second most probable category is within ``mix_margin`` of the first, the spec
+   is a mixture of both, shares proportional to their probabilities; when one of the two is
+   neutral, the spec is the other category alone (neutral has no direction to mix in).
+3. Intensity from confidence: ``scale * (p - 1/7) / (1 - 1/7)`` for the chosen non-neutral
+   components' total probability ``p`` (a uniform guess gives 0, certainty 1). A clear neutral
+   winner is neutral.
+
+``parse_auto('auto:0.5')`` gives the scale (0.5): generators accept ``--emotion auto[:SCALE]``.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from ..emotion.spec import EmotionSpec
+from ..errors import EmogenError
+from .classifier import TextPrediction
+from .data import TEXT_CATEGORIES
+
+_AUTO = re.compile(r"^\s*auto\s*(?::\s*([^\s]*)\s*)?$", re.IGNORECASE)
+
+
+def parse_auto(text: str | None) -> float | None:
+    """The intensity scale of an ``auto`` / ``auto:SCALE`` emotion, or None if ``text`` is another spec.
+
+    ``auto`` is 1.0; ``auto:0.5`` halves the inferred intensity. SCALE must be in [0, 1].
+    """
+    if text is None:
+        return None
+    m = _AUTO.match(text)
+    if not m:
+        return None
+    if m.group(1) is None:
+        return 1.0
+    try:
+        scale = float(m.group(1))
+    except ValueError:
+        scale = float("nan")
+    if not 0.0 <= scale <= 1.0:
+        raise EmogenError(f"'{text.strip()}': the scale after 'auto:' must be a number in [0, 1] (e.g. auto:0.5)")
+    return scale
+
+
+@dataclass
+class AutoConfig:
+    scale: float = 1.0
+    """multiplies the inferred intensity (``auto:SCALE``)"""
+    smoothing: float = 0.5
+    """neighbour weight per sentence of distance (0 = no smoothing)"""
+    window: int = 2
+    """sentences on each side that take part in smoothing"""
+    mix_margin: float = 0.15
+    """mix the top two categories when their probabilities differ by less than this"""
+
+
+def smooth(predictions: list[TextPrediction], smoothing: float = 0.5, window: int = 2) -> list[list[float]]:
+    """Per prediction, probabilities (7, TEXT_CATEGORIES order) averaged over its paragraph
+    neighbours; empty lines (confidence 0) are paragraph breaks and keep their own values."""
+    probs = [[p.probabilities[c] for c in TEXT_CATEGORIES] for p in predictions]
+    breaks = [p.note == "empty line" for p in predictions]
+    out = []
+    for i, own in enumerate(probs):
+        if breaks[i] or smoothing <= 0:
+            out.append(own)
+            continue
+        total, acc = 0.0, [0.0] * len(own)
+        for d in range(-window, window + 1):
+            j = i + d
+            if not 0 <= j < len(probs):
+                continue
+            if any(breaks[min(i, j):max(i, j) + 1]):
+                continue  # never smooth across a paragraph break
+            # A sure neighbour counts more than an unsure one, and an unsure sentence listens more than
+            # a sure one: ambiguous lines follow their paragraph, clear ones keep their own emotion.
+            w = 1.0 if d == 0 else (smoothing ** abs(d)) * predictions[j].confidence * (1 - predictions[i].confidence)
+            total += w
+            acc = [a + w * x for a, x in zip(acc, probs[j])]
+        out.append([a / total for a in acc])
+    return out
+
+
+def spec_from_probabilities(probs: list[float], scale: float = 1.0, mix_margin: float = 0.15) -> EmotionSpec:
+    """One spec from probabilities (7, TEXT_CATEGORIES order); see the module docstring."""
+    order = sorted(range(len(probs)), key=lambda k: -probs[k])
+    first, second = order[0], order[1]
+    chosen = [first]
+    if probs[first] - probs[second] < mix_margin:
+        chosen.append(second)
+    p = sum(probs[k] for k in chosen)
+    k = len(TEXT_CATEGORIES)
+    intensity = max(0.0, min(1.0, scale * (p - 1.0 / k) / (1.0 - 1.0 / k)))
+    names = [TEXT_CATEGORIES[c] for c in chosen]
+    if "neutral" in names and len(names) == 2:
+        # Neutral has no direction: mixing it in only dilutes the other category, so say that directly.
+        other = chosen[names.index("neutral") ^ 1]
+        names, chosen = [TEXT_CATEGORIES[other]], [other]
+        intensity = max(0.0, min(1.0, scale * (probs[other] - 1.0 / k) / (1.0 - 1.0 / k)))
+    intensity = round(intensity, 3)  # specs are shown to users; 3 decimals are plenty
+    if names == ["neutral"] or intensity == 0.0:
+        return EmotionSpec.neutral()
+    if len(names) == 1:
+        return EmotionSpec.category(names[0], intensity)
+    shares = [round(intensity * probs[c] / p, 3) for c in chosen]
+    return EmotionSpec.mixture(dict(zip(names, shares)))
+
+
+def specs_from_predictions(predictions: list[TextPrediction], config: AutoConfig | None = None) -> list[EmotionSpec]:
+    """One spec per prediction (e.g. per line of a text file), smoothed across neighbours."""
+    config = config or AutoConfig()
+    smoothed = smooth(predictions, config.smoothing, config.window)
+    return [EmotionSpec.neutral() if pred.note == "empty line" else
+            spec_from_probabilities(p, config.scale, config.mix_margin)
+            for pred, p in zip(predictions, smoothed)]
+
+
+def infer_specs(texts: list[str], scale: float = 1.0, model: str | None = None,
+                classifier=None) -> tuple[list[EmotionSpec], list[TextPrediction]]:
+    """``--emotion auto`` in one call: classify ``texts`` (one sentence or line each) and return
+    their specs and the raw predictions. ``model`` is a checkpoint name or directory (default: the
+    shipped ``text-emotion-goemotions``); pass ``classifier`` to reuse a loaded one."""
+    from .classifier import DEFAULT_MODEL, TextEmotionClassifier
+
+    classifier = classifier or TextEmotionClassifier.from_pretrained(model or DEFAULT_MODEL)
+    predictions = classifier.predict(list(texts))
+    return specs_from_predictions(predictions, AutoConfig(scale=scale)), predictions

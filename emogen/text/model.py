@@ -1,0 +1,225 @@
+"""The text-emotion network: a small BERT encoder trained from scratch, fused with a hashed
+bag of word n-grams and VAD-lexicon features.
+
+Shape legend: b = batch, n = tokens (``[CLS] words [SEP]``, padded), V = vocabulary size.
+
+Why the fusion: no pretrained weights can be downloaded, and a transformer trained from scratch on
+43k comments is data-starved; the bag-of-n-grams branch (fastText-style, the signal a TF-IDF
+baseline uses) and per-word lexicon valence/arousal/dominance give it the lexical evidence, the
+encoder adds word order and context (negation, "not happy"). One head reads all three.
+
+Outputs: logits over :data:`~emogen.text.data.TEXT_CATEGORIES` (7, trained as a distribution over
+each comment's Ekman groups) and over the 28 fine GoEmotions labels (multi-label, an auxiliary
+target that gives the small classes more signal).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+from transformers import BertConfig, BertModel
+
+from ..core.checkpoint import PretrainedModel
+from ..errors import EmogenError
+
+UNK_ID, FIRST_WORD_ID = 1, 4  # the tokenizer's specials come first: [PAD] [UNK] [CLS] [SEP]
+LEXICON_FEATURES = 7  # mean V, A, D over covered words; max V, min V, max A; coverage
+
+
+@dataclass
+class TextEmotionConfig:
+    vocab_size: int = 16000
+    hidden: int = 160
+    layers: int = 2
+    heads: int = 4
+    intermediate: int = 512
+    max_length: int = 64
+    """tokens per text including [CLS] and [SEP]; longer texts are truncated"""
+    dropout: float = 0.1
+    bag_buckets: int = 65536
+    """rows of the n-gram table: the V unigrams, then hashed bigrams"""
+    bag_dim: int = 32
+    bag_dropout: float = 0.3
+    word_dropout: float = 0.0
+    """share of words replaced by [UNK] while training: keeps the model from leaning on single words"""
+    branch_heads: bool = False
+    """also give the encoder and the bag (+ lexicon) branches their own category heads, each trained
+    with its own loss, and average the three at inference: the fast-learning bag branch then cannot
+    leave the encoder under-trained, and the average of diverse classifiers is steadier"""
+    fine_mix: float = 0.0
+    """weight, at inference, of the fine-label head folded into categories (max over each group)"""
+    num_categories: int = 7
+    num_fine: int = 28
+    use_lexicon: bool = True
+
+    def __post_init__(self):
+        if self.hidden % self.heads:
+            raise EmogenError(f"model.hidden ({self.hidden}) must be a multiple of model.heads ({self.heads})")
+        if self.bag_buckets <= self.vocab_size:
+            raise EmogenError(f"model.bag_buckets ({self.bag_buckets}) must exceed model.vocab_size "
+                              f"({self.vocab_size}): unigrams take the first vocab_size rows")
+
+
+class TextEmotionModel(PretrainedModel):
+    """``forward(ids, mask) -> (category_logits (b, 7), fine_logits (b, 28))``.
+
+    ``lexicon_vad`` (V, 4) is a buffer, saved with the weights: each token's (valence, arousal,
+    dominance) on the -1..+1 scale and 1 where the lexicon knows it. The tokenizer is attached as
+    ``model.tokenizer`` and saved beside the weights as ``tokenizer.json``.
+    """
+
+    model_type = "text_emotion"
+    config_class = TextEmotionConfig
+
+    def __init__(self, config: TextEmotionConfig):
+        super().__init__(config)
+        c = config
+        self.encoder = BertModel(BertConfig(
+            vocab_size=c.vocab_size, hidden_size=c.hidden, num_hidden_layers=c.layers, num_attention_heads=c.heads,
+            intermediate_size=c.intermediate, max_position_embeddings=c.max_length, type_vocab_size=1,
+            hidden_dropout_prob=c.dropout, attention_probs_dropout_prob=c.dropout, pad_token_id=0),
+            add_pooling_layer=False)
+        self.bag = nn.EmbeddingBag(c.bag_buckets, c.bag_dim, mode="sum", padding_idx=0)
+        nn.init.normal_(self.bag.weight, std=0.02)
+        self.register_buffer("lexicon_vad", torch.zeros(c.vocab_size, 4))
+        # Added to the category logits at inference; set by the training task's final evaluation to
+        # the offsets that maximise macro-F1 on the validation split (see task.fit_category_bias).
+        self.register_buffer("category_bias", torch.zeros(c.num_categories))
+        features = 2 * c.hidden + c.bag_dim + (LEXICON_FEATURES if c.use_lexicon else 0)
+        self.head = nn.Sequential(nn.LayerNorm(features), nn.Dropout(c.dropout))
+        self.category_head = nn.Linear(features, c.num_categories)
+        self.fine_head = nn.Linear(features, c.num_fine)
+        self.bag_drop = nn.Dropout(c.bag_dropout)
+        if c.branch_heads:
+            self.encoder_head = nn.Sequential(nn.LayerNorm(2 * c.hidden), nn.Dropout(c.dropout),
+                                              nn.Linear(2 * c.hidden, c.num_categories))
+            bag_features = c.bag_dim + (LEXICON_FEATURES if c.use_lexicon else 0)
+            self.bag_head = nn.Sequential(nn.LayerNorm(bag_features), nn.Linear(bag_features, c.num_categories))
+        if c.fine_mix > 0:
+            # Each fine label's category index; set from the data's labels by the training task.
+            self.register_buffer("fine_owner", torch.zeros(c.num_fine, dtype=torch.long))
+        self.tokenizer = None
+
+    def ngram_ids(self, ids: torch.Tensor, mask: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """(b, 2n) bag rows: unigram ids, then bigram hashes in [V, bag_buckets); 0 (padding) where
+        masked. Returns the rows and the count of real entries per text (b,)."""
+        c = self.config
+        nxt = ids[:, 1:]
+        both = mask[:, 1:] * mask[:, :-1]
+        # A fixed multiplicative hash of the id pair: the same bigram always hits the same row.
+        hashed = (ids[:, :-1] * 1_000_003 + nxt) % (c.bag_buckets - c.vocab_size) + c.vocab_size
+        rows = torch.cat([ids * mask, hashed * both], dim=1)
+        return rows, mask.sum(1) + both.sum(1)
+
+    def lexicon_features(self, ids: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        """(b, 7) lexicon summary of each text (zeros where no word is covered)."""
+        vad = self.lexicon_vad[ids]  # (b, n, 4)
+        has = vad[..., 3] * mask
+        count = has.sum(1).clamp(min=1.0)
+        mean = (vad[..., :3] * has[..., None]).sum(1) / count[:, None]
+        v, a = vad[..., 0], vad[..., 1]
+        max_v = torch.where(has > 0, v, torch.full_like(v, -1.0)).amax(1) * (has.sum(1) > 0)
+        min_v = torch.where(has > 0, v, torch.full_like(v, 1.0)).amin(1) * (has.sum(1) > 0)
+        max_a = torch.where(has > 0, a, torch.full_like(a, -1.0)).amax(1) * (has.sum(1) > 0)
+        coverage = has.sum(1) / mask.sum(1).clamp(min=1.0)
+        return torch.cat([mean, max_v[:, None], min_v[:, None], max_a[:, None], coverage[:, None]], dim=1)
+
+    def branch_logits(self, ids: torch.Tensor, mask: torch.Tensor) -> dict[str, torch.Tensor]:
+        """Raw logits of every head: ``fused`` (b, 7), ``fine`` (b, 28), and with ``branch_heads``
+        ``encoder`` and ``bag`` (b, 7). What the training loss reads."""
+        if self.training and self.config.word_dropout > 0:
+            drop = (torch.rand(ids.shape, device=ids.device) < self.config.word_dropout) & (ids >= FIRST_WORD_ID)
+            ids = ids.masked_fill(drop, UNK_ID)
+        maskf = mask.to(torch.float32)
+        hidden = self.encoder(input_ids=ids, attention_mask=mask).last_hidden_state  # (b, n, h)
+        mean = (hidden * maskf[..., None]).sum(1) / maskf.sum(1, keepdim=True).clamp(min=1.0)
+        rows, count = self.ngram_ids(ids, mask.long())
+        # sum / sqrt(count): like a length-normalised TF vector, so long comments are not louder.
+        bag = self.bag_drop(self.bag(rows) / count.clamp(min=1).to(torch.float32).sqrt()[:, None])
+        lexical = [bag, self.lexicon_features(ids, maskf)] if self.config.use_lexicon else [bag]
+        contextual = [hidden[:, 0], mean]
+        features = self.head(torch.cat(contextual + lexical, dim=1))
+        out = {"fused": self.category_head(features), "fine": self.fine_head(features)}
+        if self.config.branch_heads:
+            out["encoder"] = self.encoder_head(torch.cat(contextual, dim=1))
+            out["bag"] = self.bag_head(torch.cat(lexical, dim=1))
+        return out
+
+    def forward(self, ids: torch.Tensor, mask: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """ids (b, n) token ids, mask (b, n) 1 for tokens and 0 for padding -> category scores (b, 7)
+        and fine logits (b, 28). In eval mode the scores are the averaged log-probabilities of the
+        heads (see ``branch_heads``, ``fine_mix``) plus ``category_bias``; softmax gives probabilities."""
+        out = self.branch_logits(ids, mask)
+        if self.training:
+            return out["fused"], out["fine"]
+        heads = [out[k] for k in ("fused", "encoder", "bag") if k in out]
+        scores = torch.stack([torch.log_softmax(h.float(), -1) for h in heads]).mean(0)
+        if self.config.fine_mix > 0:
+            fine = torch.sigmoid(out["fine"].float())
+            folded = torch.zeros_like(scores).scatter_reduce(
+                1, self.fine_owner.expand(len(fine), -1), fine, "amax", include_self=False)
+            folded = torch.log_softmax(torch.log(folded.clamp(min=1e-6)), -1)
+            scores = (1 - self.config.fine_mix) * scores + self.config.fine_mix * folded
+        return scores + self.category_bias, out["fine"]
+
+    # -- tokenizer and checkpoint ---------------------------------------------------------------
+    def attach_tokenizer(self, tokenizer, lexicon: dict | None = None) -> "TextEmotionModel":
+        """Use ``tokenizer``; with ``lexicon`` (word -> VAD), also fill the ``lexicon_vad`` buffer."""
+        if tokenizer.get_vocab_size() > self.config.vocab_size:
+            raise EmogenError(f"tokenizer has {tokenizer.get_vocab_size()} tokens but the model was built for "
+                              f"{self.config.vocab_size}")
+        specials = [tokenizer.token_to_id(t) for t in ("[PAD]", "[UNK]", "[CLS]", "[SEP]")]
+        if specials != [0, UNK_ID, 2, 3]:
+            raise EmogenError(f"tokenizer special tokens have ids {specials}; expected [PAD]=0 [UNK]=1 [CLS]=2 [SEP]=3")
+        self.tokenizer = tokenizer
+        if lexicon is not None:
+            table = torch.zeros_like(self.lexicon_vad)
+            for word, i in tokenizer.get_vocab().items():
+                vad = lexicon.get(word)
+                if vad is not None:
+                    table[i] = torch.tensor([*vad, 1.0])
+            self.lexicon_vad.copy_(table)
+        return self
+
+    def save_pretrained(self, directory, model_card=None, state_dict=None, metadata=None):
+        from ..io import write_text_atomic
+        from .tokenizer import TOKENIZER_NAME
+
+        if self.tokenizer is None:
+            raise EmogenError("this text-emotion model has no tokenizer attached; call attach_tokenizer first")
+        path = super().save_pretrained(directory, model_card, state_dict, metadata)
+        write_text_atomic(path / TOKENIZER_NAME, self.tokenizer.to_str())
+        return path
+
+    @classmethod
+    def from_pretrained(cls, name_or_path, device="cpu", dtype=None):
+        from tokenizers import Tokenizer
+
+        from ..core.checkpoint import resolve_checkpoint
+        from .tokenizer import TOKENIZER_NAME
+
+        model = super().from_pretrained(name_or_path, device=device, dtype=dtype)
+        path = resolve_checkpoint(name_or_path) / TOKENIZER_NAME
+        if not path.is_file():
+            raise EmogenError(f"checkpoint '{path.parent}' has no {TOKENIZER_NAME}")
+        try:
+            model.tokenizer = Tokenizer.from_file(str(path))
+        except Exception as e:  # tokenizers raises its own Exception type for a bad file
+            raise EmogenError(f"checkpoint '{path.parent}': {TOKENIZER_NAME} cannot be read ({e})") from None
+        return model
+
+
+def pad_batch(seqs: list[list[int]], max_length: int | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    """Right-pad token id lists with 0 -> ids (b, n) int64, mask (b, n) int64."""
+    n = max(1, max(len(s) for s in seqs))
+    if max_length:
+        n = min(n, max_length)
+    ids = torch.zeros(len(seqs), n, dtype=torch.long)
+    mask = torch.zeros(len(seqs), n, dtype=torch.long)
+    for i, s in enumerate(seqs):
+        s = s[:n]
+        ids[i, :len(s)] = torch.tensor(s, dtype=torch.long)
+        mask[i, :len(s)] = 1
+    return ids, mask

@@ -1,0 +1,279 @@
+"""emogen.music and emogen.eval.music: representation, features, classifier, pipeline, CLI, training."""
+
+from __future__ import annotations
+
+import csv
+import json
+
+import numpy as np
+import pytest
+import torch
+
+pretty_midi = pytest.importorskip("pretty_midi")
+
+from emogen.cli import main  # noqa: E402
+from emogen.core.checkpoint import shipped_checkpoints_dir  # noqa: E402
+from emogen.errors import EmogenError  # noqa: E402
+from emogen.eval.music import FEATURE_NAMES, QuadrantClassifier, estimate_key, symbolic_features  # noqa: E402
+from emogen.music import representation as rep  # noqa: E402
+from emogen.music.data import QUADRANT_EMOTIONS, RollWindows, quadrant_of, quadrant_spec  # noqa: E402
+from emogen.music.model import MusicFlowConfig, MusicFlowModel  # noqa: E402
+from emogen.music.pipeline import MusicPipeline, parse_key  # noqa: E402
+from emogen.music.result import key_shift  # noqa: E402
+
+SHIPPED = shipped_checkpoints_dir() / "music-emopia"
+
+
+def make_midi(pitches_by_step, tempo=120.0, velocity=80, step_len=2):
+    """A PrettyMIDI with chords ``pitches_by_step`` on a grid of ``step_len`` sixteenths."""
+    pm = pretty_midi.PrettyMIDI(initial_tempo=tempo)
+    inst = pretty_midi.Instrument(0)
+    dt = 60.0 / tempo / 4
+    for k, chord in enumerate(pitches_by_step):
+        for p in chord:
+            inst.notes.append(pretty_midi.Note(velocity, p, k * step_len * dt, (k + 1) * step_len * dt))
+    pm.instruments.append(inst)
+    return pm
+
+
+def tiny_model(window=32) -> MusicFlowModel:
+    torch.manual_seed(0)
+    cfg = MusicFlowConfig(window_steps=window)
+    cfg.emotion.dim = 16
+    cfg.backbone_config.update(hidden=32, layers=1, heads=2)
+    return MusicFlowModel(cfg).eval()
+
+
+# -- representation -------------------------------------------------------------------------
+def test_roll_midi_round_trip_keeps_notes_tempo_velocity_and_metre(tmp_path):
+    g = torch.Generator().manual_seed(1)
+    notes = []
+    for _ in range(60):
+        pitch = int(torch.randint(rep.LOW_PITCH, rep.HIGH_PITCH + 1, (1,), generator=g))
+        start = int(torch.randint(0, 90, (1,), generator=g))
+        notes.append((pitch, start, start + int(torch.randint(1, 9, (1,), generator=g)),
+                      int(torch.randint(1, 128, (1,), generator=g))))
+    roll = rep.PianoRoll(rep.encode_notes(notes, 96), tempo=97.0, time_signature=(3, 4))
+    path = tmp_path / "r.mid"
+    roll.to_midi().write(str(path))
+    back = rep.PianoRoll.from_midi(path, steps=96)
+    assert torch.equal(back.values, roll.values)
+    assert back.tempo == pytest.approx(97.0) and back.time_signature == (3, 4)
+    assert back.notes() == roll.notes()
+
+
+def test_decode_gives_no_zero_length_or_overlapping_notes():
+    x = torch.randn(3, rep.NUM_PITCHES, 64, generator=torch.Generator().manual_seed(0))
+    notes = rep.decode_notes(x)
+    assert notes and all(end > start for _, start, end, _ in notes)
+    by_pitch = {}
+    for p, s, e, _ in notes:
+        by_pitch.setdefault(p, []).append((s, e))
+    for spans in by_pitch.values():
+        spans.sort()
+        assert all(b[0] >= a[1] for a, b in zip(spans, spans[1:]))
+    assert all(1 <= v <= 127 for *_, v in notes)
+
+
+def test_from_midi_folds_out_of_range_pitches_and_transpose_shifts():
+    roll = rep.PianoRoll.from_midi(make_midi([[20], [100]]))
+    assert [n[0] for n in roll.notes()] == [32, 88]
+    up = rep.transpose(roll.values, 2)
+    assert [n[0] for n in rep.decode_notes(up)] == [34, 90]
+
+
+def test_metric_context_follows_the_time_signature():
+    ctx = rep.metric_context(24, (3, 4))
+    assert ctx.shape == (4, 24)
+    assert torch.allclose(ctx[:, 0], ctx[:, 12], atol=1e-5) and not torch.allclose(ctx[:, 0], ctx[:, 8])
+    with pytest.raises(EmogenError, match="time signature"):
+        rep.parse_time_signature("5/4")
+    with pytest.raises(EmogenError, match="tempo"):
+        rep.check_tempo(400)
+
+
+# -- features and classifier ----------------------------------------------------------------
+def test_key_finding_tells_major_from_minor():
+    c_major = [[60, 64, 67], [65, 69, 72], [67, 71, 74], [60, 64, 67]] * 4
+    a_minor = [[57, 60, 64], [62, 65, 69], [64, 68, 71], [57, 60, 64]] * 4
+    assert estimate_key(make_midi(c_major)).name == "C major"
+    assert estimate_key(make_midi(a_minor)).name == "A minor"
+    fast, slow = symbolic_features(make_midi(c_major, step_len=1)), symbolic_features(make_midi(c_major, step_len=4))
+    assert fast["note_density"] == pytest.approx(4 * slow["note_density"], rel=0.01)
+    assert set(fast) == set(FEATURE_NAMES)
+
+
+def test_classifier_fits_saves_and_loads(tmp_path):
+    rng = np.random.default_rng(0)
+    y = np.repeat([1, 2, 3, 4], 30)
+    x = rng.normal(size=(120, len(FEATURE_NAMES))) + np.eye(4, len(FEATURE_NAMES))[y - 1] * 3
+    clf = QuadrantClassifier.fit(x, y)
+    assert (clf.predict_proba_features(x).argmax(1) + 1 == y).mean() > 0.9
+    clf.save(tmp_path / "clf", "# card\n")
+    again = QuadrantClassifier.from_pretrained(tmp_path / "clf")
+    assert np.allclose(again.predict_proba_features(x), clf.predict_proba_features(x))
+    with pytest.raises(EmogenError, match="not found"):
+        QuadrantClassifier.from_pretrained(tmp_path / "missing")
+
+
+def test_shipped_classifier_states_its_test_accuracy():
+    path = shipped_checkpoints_dir() / "music-quadrant-classifier"
+    if not path.is_dir():
+        pytest.skip("classifier not shipped")
+    clf = QuadrantClassifier.from_pretrained(path)
+    assert clf.info["test_accuracy"] > 0.5
+    assert f"{clf.info['test_accuracy']:.3f}" in (path / "README.md").read_text()
+
+
+# -- data -----------------------------------------------------------------------------------
+def test_quadrants_map_to_categories_and_vad_points():
+    assert [quadrant_of(v, a) for v, a in [(1, 1), (-1, 1), (-1, -1), (1, -1)]] == [1, 2, 3, 4]
+    assert QUADRANT_EMOTIONS == {1: "happy", 2: "angry", 3: "sad", 4: "calm"}
+    for q in (1, 2, 3, 4):
+        v, a, _ = quadrant_spec(q, dimensional=True).resolve_vad()
+        assert quadrant_of(v, a) == q
+
+
+def test_emopia_split_loads_with_labels(shared_data):
+    from emogen.music.data import emopia_split, load_emopia
+
+    split = emopia_split(shared_data, "test")
+    assert len(split) > 50 and {q for _, q in split} == {1, 2, 3, 4}
+    clip = load_emopia(shared_data, "test")[0]
+    assert clip.spec.components[0].emotion == QUADRANT_EMOTIONS[clip.quadrant]
+    assert clip.roll.tempo == 120.0 and len(clip.roll.notes()) > 10
+
+
+# -- pipeline -------------------------------------------------------------------------------
+def test_pipeline_length_determinism_and_well_formed():
+    pipe = MusicPipeline(tiny_model())
+    a = pipe("happy", bars=5, seed=3, steps=2)
+    b = pipe("happy", bars=5, seed=3, steps=2)
+    c = pipe("happy", bars=5, seed=4, steps=2)
+    assert a.roll.steps == 5 * 16 and a.midi.get_end_time() == pytest.approx(10.0)
+    assert torch.equal(a.roll.values, b.roll.values) and not torch.equal(a.roll.values, c.roll.values)
+    assert all(n.end > n.start for n in a.notes())
+    waltz = pipe("v=-0.7,a=-0.5", bars=3, seed=0, steps=2, time_signature="3/4", tempo=90, key="D minor")
+    assert waltz.roll.steps == 36 and waltz.midi.time_signature_changes[0].numerator == 3
+    assert waltz.midi.get_end_time() == pytest.approx(3 * 3 * 60 / 90)
+    trajectory = pipe("calm>angry", bars=9, seed=0, steps=2)
+    assert trajectory.roll.steps == 9 * 16
+
+
+def test_inpainted_windows_keep_the_overlap_of_their_neighbours():
+    pipe = MusicPipeline(tiny_model(window=48))  # 3-bar windows overlapping by one bar
+    args = (None, 16, (4, 4), 2, 1.0, 0.0)
+    # 5 bars: window 0 (steps 0-47) first, then window 1 (32-79) inpainted onto its last bar
+    piece = pipe._sample(parse_spec("sad"), None, 80, *args[1:], torch.Generator().manual_seed(0), False)
+    alone = pipe._sample(parse_spec("sad"), None, 48, *args[1:], torch.Generator().manual_seed(0), False)
+    assert torch.equal(piece[..., :48], alone)
+    assert not torch.equal(piece[..., 48:64], piece[..., 32:48])
+
+
+def parse_spec(text):
+    from emogen.emotion import parse_emotion
+
+    return parse_emotion(text)
+
+
+def test_key_request_transposes_keeping_the_mode():
+    found = estimate_key(make_midi([[57, 60, 64], [62, 65, 69], [64, 68, 71], [57, 60, 64]] * 4))  # A minor
+    assert key_shift(found, *parse_key("C minor")) == 3
+    assert key_shift(found, *parse_key("C major")) == 0  # C major's relative minor is A minor
+    assert parse_key("F# minor") == (6, "minor") and parse_key("Bb") == (10, None)
+    with pytest.raises(EmogenError, match="unknown key"):
+        parse_key("H major")
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    (dict(emotion="blurg"), "unknown emotion"), (dict(emotion="happy", bars=0), "bars"),
+    (dict(emotion="happy", bars=100000), "bars"), (dict(emotion="happy", key="X"), "unknown key"),
+    (dict(emotion="happy", tempo=10), "tempo"), (dict(emotion="happy", time_signature="7/8"), "time signature"),
+])
+def test_pipeline_rejects_bad_input(kwargs, match):
+    with pytest.raises(EmogenError, match=match):
+        MusicPipeline(tiny_model())(**kwargs)
+
+
+def test_result_writes_midi_png_and_audio(tmp_path):
+    pytest.importorskip("tinysoundfont")
+    result = MusicPipeline(tiny_model())("angry", bars=2, seed=0, steps=2)
+    result.save_midi(tmp_path / "a.mid")
+    result.save_png(tmp_path / "a.png")
+    audio = result.render_audio(16000)
+    assert pretty_midi.PrettyMIDI(str(tmp_path / "a.mid")).get_end_time() == pytest.approx(4.0)
+    assert (tmp_path / "a.png").read_bytes()[:4] == b"\x89PNG"
+    assert abs(len(audio) / 16000 - 5.0) < 0.2 and np.abs(audio).max() > 0.01
+
+
+# -- training and CLI -----------------------------------------------------------------------
+def write_fixture_dataset(root):
+    """A tiny EMOPIA-shaped folder: major, loud, fast pieces for Q1; minor, soft, slow for Q3."""
+    folder = root / "music" / "emopia"
+    (folder / "midis").mkdir(parents=True)
+    (folder / "split").mkdir()
+    names = []
+    for k in range(4):
+        for q, chords, vel, step in ((1, [[60, 64, 67], [65, 69, 72]], 100, 1), (3, [[57, 60, 64], [62, 65, 69]], 40, 4)):
+            name = f"Q{q}_song{k}_0.mid"
+            make_midi(chords * (32 // step), velocity=vel, step_len=step).write(str(folder / "midis" / name))
+            names.append(name)
+    for split in ("train", "val"):
+        with (folder / "split" / f"{split}_clip.csv").open("w", newline="") as f:
+            w = csv.writer(f)
+            w.writerow(["", "clip_name"])
+            w.writerows(enumerate(names))
+
+
+def test_training_task_runs_and_its_checkpoint_loads_in_the_cli(tmp_path):
+    from emogen.core.trainer import TrainConfig, Trainer
+    from emogen.music.task import MusicConfig, MusicDataConfig, MusicTask
+
+    write_fixture_dataset(tmp_path / "data")
+    cfg = MusicConfig(data=MusicDataConfig(root=str(tmp_path / "data"), vgmidi=False, shifts=[0, 1]),
+                      train=TrainConfig(output_dir=str(tmp_path / "run"), max_steps=3, batch_size=4,
+                                        warmup_steps=1, val_every=0, save_every=0, mixed_precision="no", cpu=True))
+    cfg.model.window_steps = 32
+    cfg.model.emotion.dim = 16
+    cfg.model.backbone_config.update(hidden=32, layers=1, heads=2)
+    result = Trainer(MusicTask(), cfg, show_progress=False).run()
+    card = (result.model_dir / "README.md").read_text()
+    assert "CC BY-NC-SA" in card and "steps" in card.lower()
+    out = tmp_path / "out"
+    assert main(["music", "--checkpoint", str(result.model_dir), "--emotion", "sad", "--bars", "3", "--steps", "2",
+                 "--n", "2", "--out-dir", str(out), "--png"]) == 0
+    assert sorted(p.name for p in out.iterdir()) == ["piece_0000.mid", "piece_0000.png", "piece_0001.mid",
+                                                     "piece_0001.png"]
+    assert main(["music", "--checkpoint", str(result.model_dir), "--emotion", "sad", "--bars", "2", "--steps", "2",
+                 "-o", str(tmp_path / "one.mid"), "--json"]) == 0
+    assert pretty_midi.PrettyMIDI(str(tmp_path / "one.mid")).get_end_time() == pytest.approx(4.0)
+
+
+@pytest.mark.parametrize("argv, match", [
+    (["--emotion", "nonsense-word-xyz", "-o", "{tmp}/a.mid"], "unknown emotion"),
+    (["--emotion", "happy", "--bars", "0", "-o", "{tmp}/a.mid"], "bars"),
+    (["--emotion", "happy", "--key", "Q", "-o", "{tmp}/a.mid"], "unknown key"),
+    (["--emotion", "happy", "--tempo", "999", "-o", "{tmp}/a.mid"], "tempo"),
+    (["--emotion", "happy", "-o", "{tmp}/missing/a.mid"], "does not exist"),
+    (["--emotion", "happy", "-o", "{tmp}/a.txt"], ".mid"),
+])
+def test_cli_bad_input_is_one_line_and_writes_nothing(tmp_path, capsys, argv, match):
+    argv = [a.replace("{tmp}", str(tmp_path)) for a in argv]
+    assert main(["music", "--checkpoint", str(tmp_path / "no-checkpoint"), *argv]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("error:") and match in err and len(err.splitlines()) == 1
+    assert list(tmp_path.iterdir()) == []
+
+
+# -- the shipped checkpoint -----------------------------------------------------------------
+@pytest.mark.skipif(not (SHIPPED / "model.safetensors").is_file(), reason="checkpoints/music-emopia not shipped")
+def test_shipped_model_follows_valence_and_arousal():
+    pipe = MusicPipeline.from_pretrained("music-emopia")
+    feats = {e: [symbolic_features(pipe(e, bars=8, seed=s).midi) for s in range(4)] for e in ("happy", "sad", "angry", "calm")}
+    major = {e: sum(f["mode"] for f in fs) for e, fs in feats.items()}
+    density = {e: np.mean([f["note_density"] for f in fs]) for e, fs in feats.items()}
+    assert major["happy"] > major["sad"]
+    assert density["angry"] > density["calm"]
+    card = (SHIPPED / "README.md").read_text()
+    assert "CC BY-NC-SA" in card and "emogen train music" in card
+    assert json.loads((SHIPPED / "config.json").read_text())["model_type"] == "music_flow"

@@ -1,0 +1,182 @@
+"""The acoustic model, its training task and the pipeline, with tiny random models and a corpus
+the test makes up (real phones, random frames)."""
+
+import numpy as np
+import pytest
+import soundfile as sf
+import torch
+
+pytest.importorskip("pyworld")
+pytest.importorskip("phonemizer")
+
+from emogen import EmogenError  # noqa: E402
+from emogen.core.trainer import TrainConfig, Trainer  # noqa: E402
+from emogen.emotion import EmotionEncoderConfig  # noqa: E402
+from emogen.speech import acoustic  # noqa: E402
+from emogen.speech.emotion_render import changes_for, full_intensity_changes, render  # noqa: E402
+from emogen.speech.model import TTSModel, TTSModelConfig, expand  # noqa: E402
+from emogen.speech.pipeline import TTSPipeline  # noqa: E402
+from emogen.speech.task import TTSCorpusDataset, TTSDataConfig, TTSTask, TTSTrainConfig, collate  # noqa: E402
+from emogen import parse_emotion  # noqa: E402
+
+F = acoustic.feature_dims()
+
+
+def fake_corpus(path, utterances=8, seed=0):
+    rng = np.random.default_rng(seed)
+    frames, ids, durations = [], [], []
+    for _ in range(utterances):
+        p = rng.integers(5, 45, size=10)
+        d = rng.integers(2, 8, size=10)
+        f = rng.normal(size=(d.sum(), F)).astype(np.float32)
+        f[:, 0] = np.log(180) + 0.1 * rng.normal(size=d.sum())
+        f[:, 1] = 1.0
+        frames.append(f), ids.append(p), durations.append(d)
+    arrays = {"frames": np.concatenate(frames), "frame_offsets": np.cumsum([0] + [len(f) for f in frames]),
+              "phone_ids": np.concatenate(ids), "durations": np.concatenate(durations),
+              "phone_offsets": np.cumsum([0] + [len(p) for p in ids])}
+    path.mkdir(parents=True, exist_ok=True)
+    np.savez(path / "features.npz", **arrays)
+    return arrays
+
+
+def tiny_config(**extra) -> TTSModelConfig:
+    return TTSModelConfig(emotion=EmotionEncoderConfig(dim=16), feature_dims=F, encoder_hidden=32, encoder_layers=1,
+                          duration_hidden=16, duration_layers=1, decoder_hidden=32, decoder_layers=1, dropout=0.0,
+                          **extra)
+
+
+def test_expand_repeats_each_phone_for_its_frames():
+    h = torch.arange(3.0).view(1, 1, 3)
+    out = expand(h, torch.tensor([[2, 0, 3]]))
+    assert out.tolist() == [[[0.0, 0.0, 2.0, 2.0, 2.0]]]
+
+
+def test_rendering_moves_cues_the_way_the_literature_says():
+    # directions of the research table, at intensity 1
+    sad, happy, angry = (full_intensity_changes(e) for e in ("sad", "happy", "angry"))
+    assert sad.f0_mean_st < 0 and sad.rate < 0 and sad.loudness_db < 0 and sad.f0_range_st < 0
+    assert happy.f0_mean_st > 0 and happy.rate > 0 and happy.loudness_db > 0
+    assert angry.loudness_db > happy.loudness_db  # the RAVDESS difference survives the scaling
+    half = changes_for(parse_emotion("sad:0.5"))
+    assert half.f0_mean_st == pytest.approx(sad.f0_mean_st / 2)
+    mix = changes_for(parse_emotion("happy:0.5+sad:0.5"))
+    assert mix.f0_mean_st == pytest.approx((happy.f0_mean_st + sad.f0_mean_st) / 2)
+    frames = np.zeros((100, F), dtype=np.float32)
+    frames[:, 0] = np.log(200.0) + 0.05 * np.sin(np.arange(100) / 5)
+    frames[:, 1] = 1.0
+    slow, slow_d = render(frames, np.full(10, 10), sad)
+    assert len(slow) > 100 and slow_d.sum() == len(slow)
+    assert np.median(slow[:, 0]) < np.median(frames[:, 0])
+
+
+def test_loss_and_a_few_training_steps(tmp_path):
+    fake_corpus(tmp_path / "corpus")
+    config = TTSTrainConfig(model=tiny_config(segment_frames=16), data=TTSDataConfig(corpus=str(tmp_path / "corpus"),
+                                                                                      val_utterances=2),
+                            train=TrainConfig(output_dir=str(tmp_path / "run"), max_steps=3, batch_size=4,
+                                              warmup_steps=1, val_every=3, save_every=3, mixed_precision="no"))
+    result = Trainer(TTSTask(), config, show_progress=False).run()
+    assert {"loss", "flow_loss", "prior_loss", "duration_loss", "val_loss"} <= set(result.metrics)
+    model = TTSModel.from_pretrained(result.model_dir)
+    assert len(model.feature_mean) == F and "emotion" in (result.model_dir / "README.md").read_text()
+
+
+def test_dataset_renders_emotions_reproducibly(tmp_path):
+    arrays = fake_corpus(tmp_path / "c")
+    data = TTSCorpusDataset(arrays, list(range(8)), TTSDataConfig())
+    torch.manual_seed(3)
+    a = data[0]
+    torch.manual_seed(3)
+    b = data[0]
+    assert torch.equal(a["frames"], b["frames"]) and a["durations"].sum() == len(a["frames"])
+    batch = collate([data[i] for i in range(4)])
+    assert batch["frames"].shape[0] == 4 and batch["phone_mask"].sum(1).tolist() == [10] * 4
+    assert (batch["frame_mask"].sum(1) == batch["durations"].sum(1)).all()
+
+
+@pytest.fixture(scope="module")
+def tiny_pipeline():
+    torch.manual_seed(0)
+    return TTSPipeline(TTSModel(tiny_config()))
+
+
+def test_pipeline_speaks_with_tags_trajectories_and_guidance(tiny_pipeline):
+    audio, sr = tiny_pipeline("Hello there. [sad:0.5] How are you?", emotion="happy", steps=2,
+                              guidance_scale=2.0, negative="angry")
+    assert sr == acoustic.SAMPLE_RATE and audio.dtype == np.float32 and len(audio) > sr * 0.1
+    parts = list(tiny_pipeline.stream("One. Two three.", emotion="neutral>sad", steps=2))
+    assert [p.text for p in parts] == ["One.", "Two three."] and parts[1].start_s > 0
+    keyed, _ = tiny_pipeline("One two three.", emotion="happy@0,sad@0.2", steps=2)
+    assert np.isfinite(keyed).all()
+    again, _ = tiny_pipeline("Hello there. [sad:0.5] How are you?", emotion="happy", steps=2,
+                             guidance_scale=2.0, negative="angry")
+    assert np.array_equal(audio, again)  # seeded
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    (dict(text=""), "nothing to pronounce"),
+    (dict(text="   "), "nothing to pronounce"),
+    (dict(text="Hi.", emotion="hapy"), "did you mean 'happy'"),
+    (dict(text="Hi.", emotion="sad", intensity=2.0), "out of range"),
+    (dict(text="Hi.", speed=10.0), "speed 10 is out of range"),
+])
+def test_pipeline_bad_input(tiny_pipeline, kwargs, message):
+    with pytest.raises(EmogenError, match=message):
+        tiny_pipeline(**kwargs)
+
+
+def test_cli_writes_audio_atomically_and_fails_cleanly(tmp_path, tiny_pipeline, monkeypatch, capsys):
+    from emogen.cli import main
+
+    monkeypatch.setattr(TTSPipeline, "from_pretrained", classmethod(lambda cls, *a, **k: tiny_pipeline))
+    out = tmp_path / "out.wav"
+    assert main(["tts", "Hello world.", "--emotion", "sad", "--intensity", "0.7", "-o", str(out), "--steps", "2"]) == 0
+    audio, sr = sf.read(out)
+    assert sr == acoustic.SAMPLE_RATE and len(audio) > 0
+    assert main(["tts", "Hello world.", "-o", str(tmp_path / "x.flac"), "--steps", "2", "--sample-rate", "16000"]) == 0
+    assert sf.info(tmp_path / "x.flac").samplerate == 16000
+    lines = tmp_path / "lines.txt"
+    lines.write_text("First line.\n\nThird line.\n")
+    assert main(["tts", "--text-file", str(lines), "--out-dir", str(tmp_path / "batch"), "--steps", "2"]) == 0
+    assert sorted(p.name for p in (tmp_path / "batch").iterdir()) == ["0000.wav", "0002.wav"]
+    capsys.readouterr()
+    for args, message in [
+        (["tts", "", "-o", str(tmp_path / "e.wav")], "nothing to pronounce"),
+        (["tts", "Hi.", "--emotion", "hapy", "-o", str(tmp_path / "e.wav")], "did you mean 'happy'"),
+        (["tts", "Hi.", "--intensity", "1.5", "-o", str(tmp_path / "e.wav")], "out of range"),
+        (["tts", "Hi.", "-o", str(tmp_path / "missing" / "e.wav")], "does not exist"),
+        (["tts", "Hi.", "-o", str(tmp_path / "e.mp3")], "unknown audio format"),
+        (["tts", "Hi.", "--checkpoint", str(tmp_path / "nope"), "-o", str(tmp_path / "e.wav")], "not found"),
+    ]:
+        monkeypatch.setattr(TTSPipeline, "from_pretrained",
+                            classmethod(lambda cls, name="", *a, **k: tiny_pipeline if "nope" not in str(name)
+                                        else TTSModel.from_pretrained(name)))
+        assert main(args) == 2
+        err = capsys.readouterr().err
+        assert err.startswith("error: ") and message in err and err.count("\n") == 1
+        assert not (tmp_path / "e.wav").exists() and not (tmp_path / "e.mp3").exists()
+
+
+@pytest.fixture(scope="module")
+def shipped_voice():
+    from emogen.core.checkpoint import shipped_checkpoints_dir
+
+    if not (shipped_checkpoints_dir() / "tts-slt-emotion" / "model.safetensors").is_file():
+        pytest.skip("the shipped voice checkpoints/tts-slt-emotion is absent")
+    return TTSPipeline.from_pretrained("tts-slt-emotion")
+
+
+def test_shipped_voice_sounds_emotional(shipped_voice):
+    """End to end on the shipped checkpoint: relative to neutral for the same text, sad speech is
+    lower, slower and softer, happy and angry speech higher and louder, angry loudest."""
+    from emogen.eval.speech import measure, relative_cues
+
+    text = "The boy was there when the sun rose, and we all walked home together."
+    neutral = measure(*shipped_voice(text, "neutral"))
+    cues = {e: relative_cues(measure(*shipped_voice(text, e)), neutral) for e in ("sad", "happy", "angry")}
+    assert cues["sad"]["f0_mean_st"] < -0.5 and cues["sad"]["rate"] < -0.05 and cues["sad"]["loudness_db"] < 0
+    assert cues["happy"]["f0_mean_st"] > 1.0 and cues["happy"]["loudness_db"] > 1.0
+    assert cues["angry"]["loudness_db"] > cues["happy"]["loudness_db"]
+    half = relative_cues(measure(*shipped_voice(text, "sad:0.5")), neutral)
+    assert cues["sad"]["f0_mean_st"] < half["f0_mean_st"] < 0.0
