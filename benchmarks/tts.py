@@ -134,7 +134,7 @@ def main() -> None:
             rho = spearmanr(LEVELS, values).statistic if np.ptp(values) > 0 else 0.0
             expected = TABLE.get(e, [0] * 4)[TABLE_ORDER.index(c)]
             ok_dir = expected == 0 or np.sign(values[-1]) == expected
-            ok_mono = expected == 0 or (rho * (expected or 1)) >= 0.9
+            ok_mono = expected == 0 or round(rho * expected, 6) >= 0.9
             all_monotone &= bool(ok_mono) if e in TABLE else True
             all_directions &= bool(ok_dir) if e in TABLE else True
             row.append(f"{values[-1]:+.2f} (rho {rho:+.2f}){'' if ok_dir and ok_mono else ' x'}")

@@ -40,10 +40,13 @@ def test_accumulation_bf16_ema_and_checkpoint_pruning(tmp_path, tiny_toy_config)
     cfg.train.save_every = 1
     cfg.train.keep_checkpoints = 2
     cfg.train.val_every = 2
+    cfg.train.sample_every = 4
     result = Trainer(Toy2DTask(), cfg, show_progress=False).run()
     kept = sorted(p.name for p in (result.output_dir / "checkpoints").iterdir())
     assert kept == ["step_0000003", "step_0000004"]
     assert "val_loss" in result.metrics and "val_mode_accuracy" in result.metrics
+    samples = (result.output_dir / "samples" / "step_0000004" / "samples.csv").read_text().splitlines()
+    assert samples[0] == "emotion,intensity,x,y" and len(samples) == 1 + 2 * 2 * 16
     card = (result.model_dir / "README.md").read_text()
     assert "Steps: 4" in card and "bf16" in card
     # EMA weights, not the raw ones, are exported

@@ -74,8 +74,19 @@ class Toy2DTask(TrainingTask):
                 "emotion": EmotionBatch.collate([it["emotion"] for it in items])}
 
     def loss(self, model, batch, generator):
-        return model.loss(batch["x"], batch["emotion"], generator=generator) if not hasattr(model, "module") \
-            else model.module.loss(batch["x"], batch["emotion"], generator=generator)
+        return model.loss(batch["x"], batch["emotion"], generator=generator)
+
+    def write_samples(self, model, directory, config):
+        """``samples.csv``: generated points for each emotion at intensities 0.5 and 1."""
+        directory.mkdir(parents=True, exist_ok=True)
+        rows = ["emotion,intensity,x,y"]
+        for e in config.data.emotions:
+            for intensity in (0.5, 1.0):
+                spec = EmotionSpec.category(e, intensity)
+                points = model.generate(EmotionBatch.from_specs([spec] * 16), (2,), steps=8,
+                                        generator=torch.Generator().manual_seed(0))
+                rows += [f"{e},{intensity},{x:.4f},{y:.4f}" for x, y in points.tolist()]
+        (directory / "samples.csv").write_text("\n".join(rows) + "\n")
 
     def evaluate(self, model, dataset, config):
         metrics = super().evaluate(model, dataset, config)

@@ -94,7 +94,8 @@ class TrainingTask(ABC):
 
     @abstractmethod
     def loss(self, model, batch, generator: torch.Generator) -> torch.Tensor | tuple[torch.Tensor, dict]:
-        """Scalar loss of one batch (and optional extra values to log)."""
+        """Scalar loss of one batch (and optional extra values to log). ``model`` is the plain
+        model (never a distributed wrapper), so its own methods may be called."""
 
     def collate(self, items: list) -> Any:
         return default_collate(items)
@@ -121,6 +122,19 @@ class TrainingTask(ABC):
 
     def model_card(self, config, summary: dict) -> str:
         return default_model_card(self.name, config, summary)
+
+
+class TrainingStep(torch.nn.Module):
+    """The model and the task's loss as one module, so that the distributed wrapper's forward
+    (which synchronises gradients across processes) runs on every step while tasks keep calling
+    the plain model's own methods."""
+
+    def __init__(self, task: "TrainingTask", model: torch.nn.Module):
+        super().__init__()
+        self.task, self.model = task, model
+
+    def forward(self, batch, generator):
+        return self.task.loss(self.model, batch, generator)
 
 
 def move_to(batch: Any, device) -> Any:
@@ -214,12 +228,12 @@ class Trainer:
         schedule = get_scheduler(tc.lr_schedule, optimizer, num_warmup_steps=tc.warmup_steps,
                                  num_training_steps=tc.max_steps)
         ema = EMAModel(model.parameters(), decay=tc.ema_decay) if tc.ema_decay > 0 else None
-        model, optimizer = accelerator.prepare(model, optimizer)
+        step_module, optimizer = accelerator.prepare(TrainingStep(self.task, model), optimizer)
         accelerator.register_for_checkpointing(schedule)
         if ema is not None:
             ema.to(accelerator.device)
             accelerator.register_for_checkpointing(ema)
-        raw_model = accelerator.unwrap_model(model)
+        raw_model = accelerator.unwrap_model(step_module).model
 
         out = Path(tc.output_dir)
         out.mkdir(parents=True, exist_ok=True)
@@ -234,7 +248,7 @@ class Trainer:
                    disable=not (self.show_progress and accelerator.is_main_process))
         started, metrics, last_log = time.perf_counter(), {}, (step, time.perf_counter())
         while step < target:
-            model.train()
+            step_module.train()
             total = 0.0
             extras: dict[str, float] = {}
             for micro in range(tc.grad_accum_steps):
@@ -243,10 +257,11 @@ class Trainer:
                 generator = torch.Generator().manual_seed(seed)
                 indices = stream(step * tc.grad_accum_steps + micro)
                 batch = move_to(self.task.collate([train_set[i] for i in indices]), accelerator.device)
-                sync = contextlib.nullcontext() if micro == tc.grad_accum_steps - 1 else accelerator.no_sync(model)
+                sync = (contextlib.nullcontext() if micro == tc.grad_accum_steps - 1
+                        else accelerator.no_sync(step_module))
                 with sync:
                     with accelerator.autocast():
-                        out_loss = self.task.loss(model, batch, generator)
+                        out_loss = step_module(batch, generator)
                     loss, logged = out_loss if isinstance(out_loss, tuple) else (out_loss, {})
                     if not torch.isfinite(loss):
                         raise FloatingPointError(f"loss became {float(loss)} at step {step}; "
@@ -255,7 +270,7 @@ class Trainer:
                 total += float(loss.detach()) / tc.grad_accum_steps
                 for k, v in logged.items():
                     extras[k] = extras.get(k, 0.0) + float(v) / tc.grad_accum_steps
-            grad_norm = accelerator.clip_grad_norm_(model.parameters(), tc.max_grad_norm)
+            grad_norm = accelerator.clip_grad_norm_(step_module.parameters(), tc.max_grad_norm)
             optimizer.step()
             schedule.step()
             optimizer.zero_grad(set_to_none=True)

@@ -61,7 +61,6 @@ class MusicTask(TrainingTask):
         return {"x": x, "emotion": EmotionBatch.collate([it["emotion"] for it in items]), "context": context}
 
     def loss(self, model, batch, generator):
-        model = getattr(model, "module", model)
         return model.loss(batch["x"], batch["emotion"], generator=generator, context=batch["context"])
 
     def model_card(self, config: MusicConfig, summary: dict) -> str:

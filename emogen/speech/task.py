@@ -147,7 +147,7 @@ class TTSTask(TrainingTask):
         return collate(items)
 
     def loss(self, model, batch, generator):
-        return (model.module if hasattr(model, "module") else model).loss(batch, generator)
+        return model.loss(batch, generator)
 
     def before_export(self, model, dataset, config):
         if dataset is None:

@@ -167,8 +167,7 @@ class TextEmotionTask(TrainingTask):
                 "fine": torch.stack([it["fine"] for it in items])}
 
     def loss(self, model, batch, generator):
-        net = model.module if hasattr(model, "module") else model  # unwrapped under DDP
-        out = net.branch_logits(batch["ids"], batch["mask"])
+        out = model.branch_logits(batch["ids"], batch["mask"])
         weights = self.class_weights.to(out["fused"].device)
         # Weighted soft-target cross-entropy, normalised by the weight of each comment's targets so
         # the loss scale does not depend on the batch's class mix.
