@@ -86,7 +86,8 @@ def main() -> None:
                             "fp32 steps/s", "bf16 steps/s", "bf16 speed-up"], rows)
     notes = ("One optimizer step of flow-matching training (forward, backward, clip, AdamW) of the shared "
              "sequence backbone with the emotion encoder. bf16 is autocast; on CPUs without native bf16 "
-             "matrix units it is slower than fp32, so `train.mixed_precision=no` is the faster choice there.")
+             "matrix units it is slower than fp32, so `train.mixed_precision=no` is the faster choice there."
+             + ("" if torch.cuda.is_available() else " No GPU was present for this run; with one, CUDA rows are added."))
     write_results("train_throughput", "Training throughput of the shared core", table, {"runs": data}, notes)
 
 

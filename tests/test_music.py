@@ -16,7 +16,7 @@ from emogen.core.checkpoint import shipped_checkpoints_dir  # noqa: E402
 from emogen.errors import EmogenError  # noqa: E402
 from emogen.eval.music import FEATURE_NAMES, QuadrantClassifier, estimate_key, symbolic_features  # noqa: E402
 from emogen.music import representation as rep  # noqa: E402
-from emogen.music.data import QUADRANT_EMOTIONS, RollWindows, quadrant_of, quadrant_spec  # noqa: E402
+from emogen.music.data import QUADRANT_EMOTIONS, quadrant_of, quadrant_spec  # noqa: E402
 from emogen.music.model import MusicFlowConfig, MusicFlowModel  # noqa: E402
 from emogen.music.pipeline import MusicPipeline, parse_key  # noqa: E402
 from emogen.music.result import key_shift  # noqa: E402

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from .space import CATEGORIES
-from .spec import Emotion, EmotionSpec, EmotionTrajectory
+from .spec import Emotion, EmotionTrajectory
 
 _WIDTH, _HEIGHT = 41, 15
 MARKS = {"neutral": "N", "happy": "H", "sad": "S", "angry": "A", "fearful": "F", "surprised": "U",

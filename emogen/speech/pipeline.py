@@ -165,7 +165,6 @@ class TTSPipeline:
         if isinstance(emotion, EmotionTrajectory) and emotion.keyframes[0].time is None:
             # segments spread over the text: position by share of characters spoken
             batch = EmotionBatch.from_trajectory(emotion, [fraction] * len(times), duration=1.0)
-        else:
-            duration = max(list(times) + [k.time or 0.0 for k in getattr(emotion, "keyframes", [])]) if len(times) else 1.0
-            batch = EmotionBatch.from_trajectory(emotion, list(times), duration)
+        else:  # a static spec, or keyframes at absolute seconds (the duration is then unused)
+            batch = EmotionBatch.from_trajectory(emotion, list(times), duration=max(times[-1], 1e-3))
         return self.model.emotion_encoder(batch.to(self.device)).to(self.dtype)

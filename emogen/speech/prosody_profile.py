@@ -2,9 +2,9 @@
 
 For every clip, cues (F0 level and range, loudness, rate, spectral tilt) are measured relative to
 the same actor's neutral clips of the same statement; the profile is the median change per
-emotion and RAVDESS intensity (normal, strong) across the 20 actors. The TTS corpus builder
-renders its base voice with these changes, so the sizes of the emotional effects in the shipped
-voice come from human speech rather than from guesses.
+emotion and RAVDESS intensity (normal, strong) across the 20 actors. ``emotion_render`` renders
+the TTS corpus's base voice with these changes, so the sizes of the emotional effects in the
+shipped voice come from human speech rather than from guesses.
 
     emogen data measure-ravdess --ravdess ../shared/data/speech/ravdess -o emogen/speech/data/ravdess_profile.json
 """
@@ -25,8 +25,6 @@ from ..errors import EmogenError
 from ..eval.speech import SpeechCues, measure, relative_cues
 
 CUES = ("f0_mean_st", "f0_range_st", "loudness_db", "rate", "spectral_tilt_db")
-# RAVDESS intensity labels on emogen's 0-1 intensity scale
-INTENSITY_OF_LABEL = {"normal": 0.5, "strong": 1.0}
 
 
 def read_manifest(root: Path) -> list[dict]:
@@ -85,23 +83,3 @@ def load_profile(path: str | Path | None = None) -> dict:
     else:
         text = Path(path).read_text()
     return json.loads(text)
-
-
-def cue_changes(profile: dict, emotion: str, intensity: float) -> dict[str, float]:
-    """Cue changes for ``emotion`` at ``intensity`` in [0, 1].
-
-    RAVDESS gives two points (normal = 0.5, strong = 1.0); between 0 and 0.5 the change grows
-    linearly from zero, between 0.5 and 1 it follows the line through the two measurements, so
-    every cue moves monotonically with intensity.
-    """
-    if emotion == "neutral" or intensity <= 0:
-        return {cue: 0.0 for cue in CUES}
-    entry = profile["emotions"][emotion]
-    normal, strong = entry["normal"], entry["strong"]
-    out = {}
-    for cue in CUES:
-        a, b = normal[cue], strong[cue]
-        if np.sign(a) != np.sign(b) or abs(b) < abs(a):  # keep monotone: use the strong value's line
-            a = b * 0.5
-        out[cue] = a * intensity / 0.5 if intensity <= 0.5 else a + (b - a) * (intensity - 0.5) / 0.5
-    return out
