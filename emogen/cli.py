@@ -76,6 +76,8 @@ def build_parser() -> argparse.ArgumentParser:
     from .speech.cli import add_data_parser, add_tts_parser
     add_tts_parser(commands)
     add_data_parser(commands)
+    from .eval.cli import add_eval_parser
+    add_eval_parser(commands)
     return parser
 
 

@@ -42,9 +42,20 @@ class SpeechCues:
         return asdict(self)
 
 
+def pyworld_module():
+    """pyworld, imported without the pkg_resources deprecation warning its 0.3.5 release prints
+    (it would break the CLI's one-line error output)."""
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        import pyworld
+    return pyworld
+
+
 def f0_track(audio: np.ndarray, sr: int, frame_period_ms: float = FRAME_PERIOD_MS) -> np.ndarray:
     """F0 in Hz per frame (0 where unvoiced), WORLD's DIO refined by StoneMask."""
-    import pyworld
+    pyworld = pyworld_module()
 
     x = np.ascontiguousarray(audio, dtype=np.float64)
     f0, t = pyworld.dio(x, sr, f0_floor=F0_FLOOR, f0_ceil=F0_CEIL, frame_period=frame_period_ms)

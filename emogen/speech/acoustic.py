@@ -25,9 +25,9 @@ F0_FLOOR, F0_CEIL = 60.0, 600.0
 
 
 def _pyworld():
-    import pyworld
+    from ..eval.speech import pyworld_module
 
-    return pyworld
+    return pyworld_module()
 
 
 def fft_size() -> int:
