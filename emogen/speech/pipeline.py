@@ -24,7 +24,7 @@ from ..errors import EmogenError
 from . import acoustic
 from .model import TTSModel, expand
 from .phonemes import phonemize_batch
-from .text import check_text, normalize, parse_tagged, split_sentences
+from .text import check_text, has_pronounceable, normalize, parse_tagged, split_sentences
 
 DEFAULT_CHECKPOINT = "tts-slt-emotion"
 SENTENCE_GAP_S = 0.25
@@ -92,7 +92,7 @@ class TTSPipeline:
         if isinstance(negative_spec, EmotionTrajectory):
             raise EmogenError("a negative emotion must be a single spec, not a trajectory")
         sentences = [(s, seg.emotion) for seg in parse_tagged(text, default) for s in split_sentences(seg.text)]
-        sentences = [(s, e) for s, e in sentences if s.strip()]
+        sentences = [(s, e) for s, e in sentences if has_pronounceable(s)]  # drop stray "!!!" and the like
         if not sentences:
             raise EmogenError("the text has nothing to pronounce; give words in English")
         if auto_scale is not None:  # emotion from the words of each untagged sentence (emogen.text)
