@@ -65,6 +65,12 @@ def atomic_dir(path: str | os.PathLike) -> Iterator[Path]:
         shutil.rmtree(tmp, ignore_errors=True)
 
 
+def shared_data_root() -> Path:
+    """The real datasets: ``$EMOGEN_DATA``, else ``shared/data`` beside the repository checkout."""
+    env = os.environ.get("EMOGEN_DATA")
+    return Path(env) if env else Path(__file__).resolve().parents[2] / "shared" / "data"
+
+
 def _umask() -> int:
     mask = os.umask(0)
     os.umask(mask)

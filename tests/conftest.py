@@ -10,7 +10,9 @@ torch.set_num_threads(max(1, min(2, os.cpu_count() or 1)))
 @pytest.fixture(scope="session")
 def shared_data() -> Path:
     """The real datasets beside the checkout (``$EMOGEN_DATA`` or ``../shared/data``)."""
-    root = Path(os.environ.get("EMOGEN_DATA", Path(__file__).resolve().parents[1].parent / "shared" / "data"))
+    from emogen.io import shared_data_root
+
+    root = shared_data_root()
     if not root.is_dir():
         pytest.skip(f"shared data not found at {root} (set EMOGEN_DATA)")
     return root

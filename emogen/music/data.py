@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import csv
 import io
-import os
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,6 +28,7 @@ from tqdm.auto import tqdm
 from ..emotion import EmotionBatch, EmotionSpec
 from ..emotion.space import category
 from ..errors import EmogenError
+from ..io import shared_data_root
 from .representation import PianoRoll, transpose
 
 QUADRANT_EMOTIONS = {1: "happy", 2: "angry", 3: "sad", 4: "calm"}
@@ -36,8 +36,7 @@ EMOTION_QUADRANTS = {v: k for k, v in QUADRANT_EMOTIONS.items()}
 
 
 def data_root() -> Path:
-    env = os.environ.get("EMOGEN_DATA")
-    return Path(env) if env else Path(__file__).resolve().parents[2].parent / "shared" / "data"
+    return shared_data_root()
 
 
 def quadrant_of(valence: float, arousal: float) -> int:

@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 from ..errors import EmogenError
-from ..io import atomic_path, check_writable
+from ..io import atomic_path, check_writable, shared_data_root
 
 AUDIO_FORMATS = {"wav": "PCM_16", "flac": "PCM_16", "ogg": "VORBIS"}
 
@@ -51,9 +51,7 @@ def add_data_parser(commands) -> None:
 
 
 def data_root(given: str | None) -> Path:
-    import os
-
-    root = Path(given or os.environ.get("EMOGEN_DATA") or Path.cwd().parent / "shared" / "data")
+    root = Path(given) if given else shared_data_root()
     if not root.is_dir():
         raise EmogenError(f"data folder '{root}' not found; pass --data or set EMOGEN_DATA")
     return root

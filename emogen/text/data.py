@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import EmogenError
+from ..io import shared_data_root
 
 # The 7 categories a text model predicts, in output order (emogen names).
 TEXT_CATEGORIES = ("neutral", "happy", "sad", "angry", "fearful", "surprised", "disgusted")
@@ -36,8 +37,7 @@ EKMAN_TO_EMOGEN = {"neutral": "neutral", "joy": "happy", "sadness": "sad", "ange
 def goemotions_dir(root: str | os.PathLike | None = None) -> Path:
     """``$EMOGEN_DATA/text/goemotions`` (default ``../shared/data`` beside the repository)."""
     if root is None:
-        base = os.environ.get("EMOGEN_DATA", str(Path(__file__).resolve().parents[3] / "shared" / "data"))
-        root = Path(base) / "text" / "goemotions"
+        root = shared_data_root() / "text" / "goemotions"
     root = Path(root)
     if not (root / "labels.txt").is_file():
         raise EmogenError(f"GoEmotions not found at '{root}' (expected labels.txt, train.tsv, dev.tsv); "
