@@ -107,6 +107,7 @@ def main() -> None:
     wers = {"neutral": wer(sentences, hyps["neutral"])}
     # 2. every emotion at intensity 1: WER, cues, SER
     ser = SERModel.from_pretrained(args.ser)
+    neutral_features = {s: clip_features(neutral[s], sr) for s in sentences}
     ser_correct, ser_total = 0, 0
     full = {}
     for e in EMOTIONS:
@@ -114,7 +115,7 @@ def main() -> None:
         wers[e] = wer(sentences, [transcribe(full[e][s], sr) for s in sentences])
         if e in ser.config.emotions:
             for s in sentences:
-                feats = relative(clip_features(full[e][s], sr), clip_features(neutral[s], sr))
+                feats = relative(clip_features(full[e][s], sr), neutral_features[s])
                 probs = ser.probabilities(feats)[0]
                 ser_correct += max(probs, key=probs.get) == e
                 ser_total += 1

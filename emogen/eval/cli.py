@@ -49,9 +49,11 @@ def run_eval_speech(args) -> int:
     from .speech import measure, relative_cues
 
     reference = None
-    if args.reference_neutral:
+    if args.reference_neutral:  # measured once, with the classifier loaded once
+        from .ser import SERModel, clip_features, relative
+
         ref_audio, ref_sr = _read_audio(args.reference_neutral)
-        reference = (measure(ref_audio, ref_sr), ref_audio, ref_sr)
+        reference = (measure(ref_audio, ref_sr), clip_features(ref_audio, ref_sr), SERModel.from_pretrained(args.ser))
     rows = []
     for path in args.files:
         audio, sr = _read_audio(path)
@@ -62,12 +64,9 @@ def run_eval_speech(args) -> int:
             row["transcript"] = transcribe(audio, sr)
             row["wer"] = round(wer([args.text], [row["transcript"]]), 4)
         if reference is not None:
-            from .ser import SERModel, clip_features, relative
-
-            cues, ref_audio, ref_sr = reference
+            cues, ref_features, ser = reference
             row["relative"] = {k: round(v, 4) for k, v in relative_cues(measure(audio, sr), cues).items()}
-            ser = SERModel.from_pretrained(args.ser)
-            probs = ser.probabilities(relative(clip_features(audio, sr), clip_features(ref_audio, ref_sr)))[0]
+            probs = ser.probabilities(relative(clip_features(audio, sr), ref_features))[0]
             row["emotion_probabilities"] = {k: round(v, 4) for k, v in probs.items()}
             row["emotion"] = max(probs, key=probs.get)
         rows.append(row)

@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 from ..errors import EmogenError
-from ..io import atomic_path, check_writable, shared_data_root
+from ..io import atomic_path, check_writable, shared_data_root, write_text_atomic
 
 AUDIO_FORMATS = {"wav": "PCM_16", "flac": "PCM_16", "ogg": "VORBIS"}
 
@@ -159,7 +159,6 @@ def run_measure_ravdess(args) -> int:
 
     root = Path(args.ravdess) if args.ravdess else data_root(None) / "speech" / "ravdess"
     profile = build_profile(root)
-    with atomic_path(args.output) as tmp:
-        tmp.write_text(json.dumps(profile, indent=1))
+    write_text_atomic(args.output, json.dumps(profile, indent=1))
     print(f"wrote {args.output}")
     return 0
