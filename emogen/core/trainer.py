@@ -16,6 +16,7 @@ import contextlib
 import csv
 import json
 import math
+import os
 import platform
 import shutil
 import sys
@@ -389,8 +390,6 @@ class MetricsLog:
 
 
 def hardware_summary(accelerator=None) -> str:
-    import os
-
     device = "CPU"
     if accelerator is not None and accelerator.device.type == "cuda":
         device = torch.cuda.get_device_name(accelerator.device)
