@@ -31,16 +31,28 @@ def hardware() -> str:
     return text
 
 
-def write_results(name: str, title: str, table: str, data: dict, notes: str = "") -> Path:
-    """Write ``results/<name>.md`` and ``.json`` and refresh the README's block for ``name``."""
+def write_results(name: str, title: str, table: str, data: dict, notes: str = "",
+                  figures: list[Path] | None = None) -> Path:
+    """Write ``results/<name>.md`` and ``.json`` and refresh the README's block for ``name``.
+
+    ``figures`` (PNGs under ``benchmarks/figures/``) are embedded after the table, linked relative
+    to each file that shows them."""
     RESULTS.mkdir(parents=True, exist_ok=True)
     stamp = _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d")
-    body = f"### {title}\n\nMeasured {stamp} on {hardware()}.\n\n{table.strip()}\n"
-    if notes:
-        body += f"\n{notes.strip()}\n"
-    (RESULTS / f"{name}.md").write_text(body)
-    (RESULTS / f"{name}.json").write_text(json.dumps({"date": stamp, "hardware": hardware(), **data}, indent=2) + "\n")
-    update_readme(name, body)
+    # timings depend on what else runs: say how busy the machine was when the run ended
+    load = f"; 1-minute load average at the end {os.getloadavg()[0]:.1f}" if hasattr(os, "getloadavg") else ""
+
+    def body(relative_to: Path) -> str:
+        text = f"### {title}\n\nMeasured {stamp} on {hardware()}{load}.\n\n{table.strip()}\n"
+        if figures:
+            text += "\n" + " ".join(f"![{p.stem}]({os.path.relpath(p, relative_to).replace(os.sep, '/')})"
+                                    for p in figures) + "\n"
+        return text + (f"\n{notes.strip()}\n" if notes else "")
+
+    (RESULTS / f"{name}.md").write_text(body(RESULTS))
+    (RESULTS / f"{name}.json").write_text(json.dumps({"date": stamp, "hardware": hardware(), **data,
+                                                      "figures": [p.name for p in figures or []]}, indent=2) + "\n")
+    update_readme(name, body(ROOT))
     return RESULTS / f"{name}.md"
 
 
@@ -62,3 +74,48 @@ def markdown_table(header: list[str], rows: list[list]) -> str:
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     lines += ["| " + " | ".join(str(x) for x in row) + " |" for row in rows]
     return "\n".join(lines)
+
+
+# -- figures and published numbers -------------------------------------------------------------------------
+FIGURES = ROOT / "benchmarks" / "figures"
+
+
+def figure_path(name: str) -> Path:
+    """``benchmarks/figures/NAME`` (folder made on demand); figures are small PNGs kept in git."""
+    FIGURES.mkdir(parents=True, exist_ok=True)
+    return FIGURES / name
+
+
+# Published numbers of the systems the issue compares with. Only figures we can cite exactly are
+# given (paper/report and where in it); ``value`` None means the source reports such a figure but
+# we could not check the number offline, so the cell stays empty rather than quoting from memory.
+PUBLISHED = {
+    "liveportrait_speed": {"system": "LivePortrait", "value": "12.8 ms per frame",
+                           "hardware": "RTX 4090 GPU, PyTorch",
+                           "source": "Guo et al. 2024, LivePortrait, arXiv:2407.03168, abstract"},
+    "sadtalker_speed": {"system": "SadTalker", "value": "30+ min per min of audio",
+                        "hardware": "users' GPUs (unstated)",
+                        "source": "user reports collected in docs/research.md, not a paper figure"},
+    "cosyvoice_emotion": {"system": "CosyVoice 2", "value": None, "hardware": "GPU",
+                          "source": "Du et al. 2024, CosyVoice 2, instructed-generation emotion accuracy with a "
+                                    "pretrained emotion classifier on its own test set"},
+    "matcha_rtf": {"system": "Matcha-TTS", "value": None, "hardware": "GPU",
+                   "source": "Mehta et al. 2024, Matcha-TTS (ICASSP), synthesis-speed table (RTF on LJ Speech)"},
+    "piper_rtf": {"system": "Piper", "value": None, "hardware": "CPU",
+                  "source": "no paper; speed is stated per voice in the project's documentation"},
+    "emopia_classifier": {"system": "EMOPIA symbolic classifier", "value": None, "hardware": "-",
+                          "source": "Hung et al. 2021, EMOPIA (ISMIR), emotion-classification table, symbolic "
+                                    "domain, 4 quadrants"},
+}
+
+
+def comparison_table(rows: list[tuple[str, str, str]]) -> str:
+    """A table of (measure, emogen's value, PUBLISHED key) next to the published figure.
+
+    emogen's hardware is the one in the block's "Measured ... on" line; a published value we could
+    not verify offline is left empty ("not quoted")."""
+    out = []
+    for measure, ours, key in rows:
+        ref = PUBLISHED[key]
+        out.append([measure, ours, ref["system"], ref["value"] or "(not quoted)", ref["hardware"], ref["source"]])
+    return markdown_table(["measure", "emogen (this machine)", "system", "published", "their hardware", "source"], out)

@@ -26,10 +26,11 @@ import numpy as np
 from scipy.stats import spearmanr
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import markdown_table, write_results  # noqa: E402
+from common import comparison_table, figure_path, markdown_table, write_results  # noqa: E402
 
 from emogen.core.checkpoint import resolve_checkpoint  # noqa: E402
 from emogen.eval.asr import transcribe, wer  # noqa: E402
+from emogen.eval.controllability import estimate_va  # noqa: E402
 from emogen.eval.speech import measure, relative_cues  # noqa: E402
 
 HARVARD = [
@@ -75,6 +76,29 @@ def festival_wer(sentences: list[str]) -> float | None:
     return wer(sentences, hyps)
 
 
+def tts_figures(cue_data: dict, spread: dict, ser_confusion: dict, ser_va: dict, name: str = "tts") -> list[Path]:
+    """Cue-vs-intensity curves, the SER confusion and requested vs SER-estimated valence/arousal."""
+    from emogen.emotion.space import category
+    from emogen.eval.controllability import CUE_UNITS, spearman
+    from emogen.eval.plots import confusion_matrix, cue_curves, va_plane
+
+    report = {"modality": "tts", "cues": CUES, "intensities": LEVELS, "emotions": list(cue_data),
+              "cue_units": {c: CUE_UNITS[c] for c in CUES},
+              "level_means": {e: {c: [m[c] for m in means] for c in CUES} for e, means in cue_data.items()},
+              "level_std": {e: {c: [m[c] for m in spread[e]] for c in CUES} for e in cue_data},
+              "monotonicity": {e: {c: spearman(LEVELS, [m[c] for m in means]) for c in CUES}
+                               for e, means in cue_data.items()}}
+    labels = list(ser_confusion)
+    points = [{"label": e, "group": e, "requested": category(e).vad[:2],
+               "estimated": tuple(np.mean(ser_va[e], axis=0))} for e in labels if ser_va.get(e)]
+    return [cue_curves(report, figure_path(f"{name}_cues.png"),
+                       "Speech: cue change vs intensity (same text, neutral = 0)"),
+            confusion_matrix([[ser_confusion[t][p] for p in labels] for t in labels], labels,
+                             figure_path(f"{name}_ser_confusion.png"), "RAVDESS SER on generated speech, intensity 1"),
+            va_plane(points, figure_path(f"{name}_va_plane.png"),
+                     "Speech: requested vs SER-estimated (mean of sentences)")]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--checkpoint", default="tts-slt-emotion")
@@ -82,6 +106,7 @@ def main() -> None:
     parser.add_argument("--sentences", type=int, default=20)
     parser.add_argument("--cue-sentences", type=int, default=10)
     parser.add_argument("--steps", type=int, default=10)
+    parser.add_argument("--name", default="tts", help="results and figure file name")
     args = parser.parse_args()
     from emogen.eval.ser import SERModel, clip_features, relative
     from emogen.speech import TTSPipeline
@@ -109,6 +134,8 @@ def main() -> None:
     ser = SERModel.from_pretrained(args.ser)
     neutral_features = {s: clip_features(neutral[s], sr) for s in sentences}
     ser_correct, ser_total = 0, 0
+    ser_confusion = {e: {k: 0 for k in ser.config.emotions} for e in ser.config.emotions}
+    ser_va = {}
     full = {}
     for e in EMOTIONS:
         full[e] = {s: speak(s, f"{e}:1")[0] for s in sentences}
@@ -119,8 +146,10 @@ def main() -> None:
                 probs = ser.probabilities(feats)[0]
                 ser_correct += max(probs, key=probs.get) == e
                 ser_total += 1
+                ser_confusion[e][max(probs, key=probs.get)] += 1
+                ser_va.setdefault(e, []).append(estimate_va(probs))
     # 3. cues over intensities (relative to neutral, same sentence)
-    cue_rows, cue_data, all_monotone, all_directions = [], {}, True, True
+    cue_rows, cue_data, spread, all_monotone, all_directions = [], {}, {}, True, True
     neutral_cues = {s: measure(neutral[s], sr) for s in sentences[: args.cue_sentences]}
     for e in EMOTIONS:
         means = []
@@ -128,6 +157,7 @@ def main() -> None:
             rel = [relative_cues(measure(full[e][s] if level == 1.0 else speak(s, f"{e}:{level}")[0], sr),
                                  neutral_cues[s]) for s in neutral_cues]
             means.append({c: float(np.mean([r[c] for r in rel])) for c in CUES})
+            spread.setdefault(e, []).append({c: float(np.std([r[c] for r in rel])) for c in CUES})
         cue_data[e] = means
         row = [e]
         for c in CUES:
@@ -155,7 +185,7 @@ def main() -> None:
          f"unseen RAVDESS actors: {ser_actors:.2f}" if ser_actors is not None else ""],
         ["cue directions match the literature table", "yes" if all_directions else "no", "yes", ""],
         ["cues monotone in intensity (Spearman rho >= 0.9)", "yes" if all_monotone else "no", "yes", ""],
-        ["real-time factor (2-core CPU, text to waveform)", f"{rtf:.3f}", "<= 0.1", "Matcha-TTS ~0.02 (GPU), Piper ~0.05"],
+        ["real-time factor (2-core CPU, text to waveform)", f"{rtf:.3f}", "<= 0.1", "see the comparison below"],
         ["model load", f"{load_s:.2f} s", "<= 3 s", ""],
         ["peak memory", f"{memory:.0f} MB", "<= 1500 MB", ""],
     ])
@@ -166,10 +196,19 @@ def main() -> None:
     notes = (f"{len(sentences)} Harvard sentences for WER, speed and SER, {args.cue_sentences} for the intensity "
              f"sweep; {args.steps} ODE steps; pocketsphinx en-us. CosyVoice reports emotion accuracy with a "
              "pretrained SER on its own test set, which is not comparable here.")
-    write_results("tts", "Emotional speech (`benchmarks/tts.py`)", table,
+    table += "\n\nNext to published numbers (different data, classifiers and hardware; for orientation):\n\n" + \
+        comparison_table([
+            ("emotion accuracy of generated speech judged by a speech-emotion classifier",
+             f"{ser_acc:.2f} (RAVDESS-trained SER, 4 emotions, Harvard sentences)", "cosyvoice_emotion"),
+            ("real-time factor (synthesis time / audio time)", f"{rtf:.3f} (2-core CPU, text to waveform)",
+             "matcha_rtf"),
+            ("real-time factor", f"{rtf:.3f} (2-core CPU)", "piper_rtf")])
+    figures = tts_figures(cue_data, spread, ser_confusion, ser_va, args.name)
+    write_results(args.name, "Emotional speech (`benchmarks/tts.py`)", table,
                   {"wer": wers, "festival_wer": fest, "ser_accuracy": ser_acc, "ser_unseen_actors": ser_actors,
                    "cues": cue_data, "rtf": rtf, "load_s": load_s, "peak_memory_mb": memory,
-                   "directions_ok": all_directions, "monotone_ok": all_monotone}, notes)
+                   "directions_ok": all_directions, "monotone_ok": all_monotone, "ser_confusion": ser_confusion},
+                  notes, figures)
     print(table)
 
 

@@ -10,3 +10,20 @@ emogen tts "[happy] We won the final! [sad:0.8] But the trophy broke on the way 
 emogen music --emotion happy --intensity 0.8 --bars 16 --seed 3 -o demos/music/happy.mid --png demos/music/happy.png
 emogen music --emotion sad --bars 16 --seed 3 -o demos/music/sad.mid --png demos/music/sad.png
 emogen music --emotion "calm>angry" --bars 24 --seed 3 -o demos/music/calm-to-angry.mid --png demos/music/calm-to-angry.png
+mkdir -p demos/talk
+for e in neutral happy sad surprised angry; do
+  emogen talk --text "$text" --emotion "$e" --seed 0 -o "demos/talk/$e.mp4"
+done
+emogen talk --text "It started so well, and then everything went wrong." --emotion "happy>sad" --seed 0 -o demos/talk/happy-to-sad.mp4
+python - <<'PY'
+# one frame per emotion (the middle of each clip), side by side, for the README
+import cv2, numpy as np
+from emogen.face.video import read_video
+tiles = []
+for e in ["neutral", "happy", "sad", "surprised", "angry"]:
+    frames = list(read_video(f"demos/talk/{e}.mp4", with_audio=False)[0])
+    tile = np.ascontiguousarray(frames[len(frames) // 2][96:416, 96:416])
+    cv2.putText(tile, e, (10, 30), cv2.FONT_HERSHEY_SIMPLEX, 0.9, (255, 255, 255), 2, cv2.LINE_AA)
+    tiles.append(tile)
+cv2.imwrite("demos/talk/expressions.jpg", np.concatenate(tiles, 1)[:, :, ::-1], [cv2.IMWRITE_JPEG_QUALITY, 85])
+PY

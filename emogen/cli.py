@@ -75,9 +75,15 @@ def build_parser() -> argparse.ArgumentParser:
     from .music.cli import add_music_parser; add_music_parser(commands)  # noqa: E702
     from .speech.cli import add_data_parser, add_tts_parser
     add_tts_parser(commands)
-    add_data_parser(commands)
+    data_commands = add_data_parser(commands)
+    from .face.cli import add_face_data_parser, add_talk_parser
+    add_talk_parser(commands)
+    add_face_data_parser(data_commands)
     from .eval.cli import add_eval_parser
     add_eval_parser(commands)
+    from .app import add_demo_parser; add_demo_parser(commands)  # noqa: E702
+    from .scene.cli import add_scene_parser; add_scene_parser(commands)  # noqa: E702
+    from .batch import add_batch_parser; add_batch_parser(commands)  # noqa: E702
     return parser
 
 

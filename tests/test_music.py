@@ -144,6 +144,54 @@ def test_emopia_split_loads_with_labels(shared_data):
     assert clip.roll.tempo == 120.0 and len(clip.roll.notes()) > 10
 
 
+def _window(pitches, step_len, velocity, steps=64):
+    """(3, p, steps) roll of the chord ``pitches`` repeated every ``step_len`` steps."""
+    notes = [(p, s, s + step_len, velocity) for s in range(0, steps, step_len) for p in pitches]
+    return rep.encode_notes(notes, steps)
+
+
+def test_weak_labels_keep_quadrant_signs_and_follow_density_and_mode():
+    from emogen.emotion.space import NEUTRAL, category
+    from emogen.music.data import Clip, RollWindows, weak_vad, window_cues
+
+    major, minor = [60, 64, 67], [57, 60, 64]
+    assert window_cues(_window(major, 4, 80))[0] > 0 > window_cues(_window(minor, 4, 80))[0]
+    # Q4 (calm) windows sparse..dense, Q1 (happy) windows sparse..dense: arousal rises with density
+    # across both, and stays on its quadrant's side.
+    rolls = [_window(major, n, 100 - 2 * n) for n in (16, 8, 4, 2)]
+    va = weak_vad([4, 4, 1, 1], [window_cues(r) for r in rolls])
+    arousal = va[:, 1].tolist()
+    assert arousal[0] < arousal[1] < 0 < arousal[2] < arousal[3] and min(map(abs, arousal)) >= 0.1
+    assert (va[:, 0] > 0).all()
+    # power 2 spreads the same ranks toward the boundary: the middle of a group sits lower
+    cues3 = [window_cues(r) for r in rolls[1:]]
+    assert weak_vad([1, 1, 1], cues3, power=2.0)[1, 1] < weak_vad([1, 1, 1], cues3)[1, 1] - 0.1
+    # valence: a minor Q1 window sits nearer the boundary than a major one
+    va = weak_vad([1, 1], [window_cues(_window(minor, 4, 80)), window_cues(_window(major, 4, 80))])
+    assert 0.1 <= va[0, 0] < va[1, 0] <= 1.0
+    # datasets: categorical specs keep their category; a silent bar leaves the window out
+    silent = _window(major, 4, 80)
+    silent[:, :, 16:32] = -1.0
+    clips = [Clip(rep.PianoRoll(r), q, quadrant_spec(q), "test", str(k))
+             for k, (r, q) in enumerate([(rolls[0], 4), (rolls[3], 1), (silent, 1)])]
+    data = RollWindows(clips, 64, 64, [0], weak_labels=True, skip_silent_bars=True)
+    assert len(data) == 2 and data.emotions.category_gate.flatten().tolist() == [1.0, 1.0]
+    vad = data.emotions.vad_offset + torch.tensor(category(NEUTRAL).vad)
+    assert vad[0, 1] < 0 < vad[1, 1] and torch.allclose(vad[:, 2], torch.tensor(category(NEUTRAL).vad[2]))
+    assert len(RollWindows(clips, 64, 64, [0])) == 3
+
+
+def test_random_dominance_changes_only_dominance():
+    from emogen.emotion import EmotionBatch
+    from emogen.music.task import with_random_dominance
+
+    batch = EmotionBatch.from_specs(["happy", "v=0.3,a=-0.2", None] * 20)
+    out = with_random_dominance(batch, torch.Generator().manual_seed(0))
+    assert torch.equal(out.vad_offset[:, :2], batch.vad_offset[:, :2]) and torch.equal(out.weights, batch.weights)
+    d = out.vad_offset[:, 2] + 0.0
+    assert d.std() > 0.3 and torch.equal(out.null, batch.null)
+
+
 # -- pipeline -------------------------------------------------------------------------------
 def test_pipeline_length_determinism_and_well_formed():
     pipe = MusicPipeline(tiny_model())

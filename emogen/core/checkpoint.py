@@ -29,7 +29,7 @@ CARD_NAME = "README.md"
 MODEL_TYPES: dict[str, type["PretrainedModel"]] = {}
 # Modules defining each model type, imported on demand by load_pretrained.
 MODEL_MODULES = {"emotion_flow": "emogen.core.model", "tts_world": "emogen.speech.model", "ser_mlp": "emogen.eval.ser", "music_flow": "emogen.music.model",
-                 "text_emotion": "emogen.text.model"}
+                 "text_emotion": "emogen.text.model", "face_motion": "emogen.face.model"}
 
 
 def shipped_checkpoints_dir() -> Path:

@@ -16,6 +16,7 @@ TASKS = {
     "tts": ("emogen.speech.task:TTSTask", "emotional text-to-speech acoustic model on the built corpus (emogen.speech)"),
     "text-emotion": ("emogen.text.task:TextEmotionTask", "text -> emotion classifier on GoEmotions (emogen.text)"),
     "music": ("emogen.music.task:MusicTask", "emotion-conditioned piano music (EMOPIA + VGMIDI piano rolls)"),
+    "face": ("emogen.face.task:FaceTask", "talking-head motion from audio and emotion (emogen.face)"),
 }
 
 

@@ -24,12 +24,22 @@ def add_eval_parser(commands) -> None:
     speech.add_argument("--text", help="what is said, for the word error rate (pocketsphinx)")
     speech.add_argument("--ser", default="ser-ravdess", help="speech-emotion classifier checkpoint")
     speech.add_argument("--json", action="store_true")
+    speech.add_argument("--plot", metavar="DIR",
+                        help="write PNG figures (emotion probabilities, valence-arousal) here")
     speech.set_defaults(run=run_eval_speech)
     music = sub.add_parser("music", help="key, mode, density, velocity, tempo, quadrant, valence/arousal")
     music.add_argument("files", nargs="+")
     music.add_argument("--classifier", default="music-quadrant-classifier")
     music.add_argument("--json", action="store_true")
+    music.add_argument("--plot", metavar="DIR",
+                       help="write PNG figures (quadrant probabilities, valence-arousal) here")
     music.set_defaults(run=run_eval_music)
+    from .face import add_face_parser
+
+    add_face_parser(sub)
+    from .controllability_cli import add_controllability_parser
+
+    add_controllability_parser(sub)
 
 
 def _read_audio(path: str):
@@ -48,6 +58,12 @@ def _read_audio(path: str):
 def run_eval_speech(args) -> int:
     from .speech import measure, relative_cues
 
+    if args.plot:  # before any work
+        from .plots import plot_dir
+
+        if not args.reference_neutral:
+            raise EmogenError("--plot for speech needs --reference-neutral (the emotion probabilities come from it)")
+        plot_dir(args.plot, create=False)
     reference = None
     if args.reference_neutral:  # measured once, with the classifier loaded once
         from .ser import SERModel, clip_features, relative
@@ -72,12 +88,20 @@ def run_eval_speech(args) -> int:
         rows.append(row)
     _print(rows, args.json, ["file", "f0_mean_st", "f0_range_st", "loudness_db", "duration_s", "spectral_tilt_db",
                              "wer", "emotion"])
+    if args.plot:
+        from .plots import announce, speech_figures
+
+        announce(speech_figures(rows, args.plot), args.json)
     return 0
 
 
 def run_eval_music(args) -> int:
     from .music import QuadrantClassifier, estimate_key, symbolic_features
 
+    if args.plot:  # before any work
+        from .plots import plot_dir
+
+        plot_dir(args.plot, create=False)
     classifier = QuadrantClassifier.from_pretrained(args.classifier)
     rows = []
     for path in args.files:
@@ -101,6 +125,10 @@ def run_eval_music(args) -> int:
                      "quadrant": max(quadrants, key=quadrants.get), "quadrant_probabilities": quadrants,
                      "valence": round(valence, 4), "arousal": round(arousal, 4)})
     _print(rows, args.json, ["file", "key", "mode", "note_density", "velocity_mean", "quadrant", "valence", "arousal"])
+    if args.plot:
+        from .plots import announce, music_figures
+
+        announce(music_figures(rows, args.plot), args.json)
     return 0
 
 

@@ -20,6 +20,10 @@ def add_music_parser(commands) -> None:
                     "comes from the trained model. Trained on EMOPIA (CC BY-NC-SA 4.0): non-commercial use.")
     p.add_argument("--emotion", required=True, help="emotion spec (see `emogen emotions`)")
     p.add_argument("--intensity", type=float, help="0..1 (0 = neutral)")
+    p.add_argument("--prompt", help="with --emotion auto: text whose emotion the piece takes "
+                                    "(e.g. 'a rainy funeral in the hills')")
+    p.add_argument("--prompt-file", help="with --emotion auto: a text file (a script); one line = one "
+                                         "emotion, several lines make the piece move through them")
     p.add_argument("--bars", type=int, default=16, help="length in bars (default 16)")
     p.add_argument("--seed", type=int, default=0, help="random seed (batch: first seed)")
     p.add_argument("-o", "--output", help="MIDI file to write (.mid)")
@@ -80,15 +84,37 @@ def _plan(args) -> list[tuple[int, Path, Path | None, Path | None]]:
     return plan
 
 
+def _prompt(args) -> str | None:
+    """The text of --prompt or --prompt-file (None if neither), read before any work."""
+    if args.prompt is not None and args.prompt_file is not None:
+        raise EmogenError("give either --prompt TEXT or --prompt-file FILE, not both")
+    if args.prompt_file is None:
+        return args.prompt
+    try:
+        return Path(args.prompt_file).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as e:
+        raise EmogenError(f"cannot read --prompt-file '{args.prompt_file}': {e}") from None
+
+
 def run_music(args) -> int:
-    from .pipeline import MusicPipeline, check_inputs
+    from ..text.auto import parse_auto
+    from .pipeline import MusicPipeline, check_auto, check_inputs
 
     plan = _plan(args)
-    check_inputs(args.emotion, args.intensity, args.bars, args.key, args.tempo, args.time_signature, args.steps,
-                 args.guidance, args.negative)  # before the model loads
+    prompt = _prompt(args)
+    auto = parse_auto(args.emotion) is not None
+    if auto:
+        check_auto(args.intensity, prompt)
+    elif prompt is not None:
+        raise EmogenError("--prompt / --prompt-file are read only with --emotion auto")
+    check_inputs("neutral" if auto else args.emotion, args.intensity, args.bars, args.key, args.tempo,
+                 args.time_signature, args.steps, args.guidance, args.negative)  # before the model loads
     pipe = MusicPipeline.from_pretrained(args.checkpoint)
+    emotion = pipe.resolve_emotion(args.emotion, args.intensity, prompt)  # 'auto': read the prompt once
+    if auto and not args.json:
+        print(f"emotion from the prompt: {emotion}")
     for seed, midi_path, wav_path, png_path in plan:
-        result = pipe(args.emotion, intensity=args.intensity, bars=args.bars, seed=seed, key=args.key,
+        result = pipe(emotion, intensity=None if auto else args.intensity, bars=args.bars, seed=seed, key=args.key,
                       tempo=args.tempo, time_signature=args.time_signature, steps=args.steps,
                       guidance_scale=args.guidance, negative=args.negative, negative_scale=args.negative_scale)
         audio = result.render_audio(args.sample_rate) if wav_path else None  # before any file is written

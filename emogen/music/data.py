@@ -6,8 +6,18 @@ Both datasets label the four quadrants of the valence/arousal circumplex. Each q
 an emogen spec: the category whose VAD point lies in it (Q1 happy, Q2 angry, Q3 sad, Q4 calm).
 EMOPIA clips are given as those categories (the encoder's category dropout also shows them by
 their VAD point alone); VGMIDI's independent valence and arousal signs are given as dimensional
-specs at the same points, so that the model learns continuous VAD conditioning from both (CAGE,
-midi-emotion). Data root: ``$EMOGEN_DATA`` or ``../shared/data`` beside the repository.
+specs, so that the model learns continuous VAD conditioning from both (CAGE, midi-emotion).
+
+Continuous VAD targets (``weak_labels``): a quadrant gives only the *signs* of valence and
+arousal. Giving every clip its quadrant category's single VAD point leaves four training points
+on which arousal and dominance rise together, so ``v=0,a=X`` (dominance at neutral) lies far off
+them and the encoder's affine map extrapolates it (measured: density fell as arousal rose). With
+weak labels each window keeps its quadrant's signs, and the magnitudes come from its own music:
+arousal from its rank in onset count and loudness, valence from its rank in mode (Krumhansl-
+Kessler major minus minor correlation), each within the windows of the same sign (``weak_vad``).
+Dominance is not labelled in either dataset; the training task draws it at random per example
+(``MusicDataConfig.random_dominance``) so that the model learns not to read it.
+Data root: ``$EMOGEN_DATA`` or ``../shared/data`` beside the repository.
 
 Licences: EMOPIA is CC BY-NC-SA 4.0 (Hung et al., ISMIR 2021); VGMIDI states none (cite Ferreira
 & Whitehead, ISMIR 2019). Models trained on them inherit the non-commercial terms.
@@ -21,14 +31,17 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import torch
+from scipy.stats import rankdata
 from torch.utils.data import Dataset
 from tqdm.auto import tqdm
 
 from ..emotion import EmotionBatch, EmotionSpec
-from ..emotion.space import category
+from ..emotion.space import NEUTRAL, category
 from ..errors import EmogenError
 from ..io import shared_data_root
+from . import representation as rep
 from .representation import PianoRoll, transpose
 
 QUADRANT_EMOTIONS = {1: "happy", 2: "angry", 3: "sad", 4: "calm"}
@@ -106,31 +119,121 @@ def load_vgmidi(root: Path | None = None, progress: bool = False) -> list[Clip]:
     return clips
 
 
+QUADRANT_SIGNS = {1: (1.0, 1.0), 2: (-1.0, 1.0), 3: (-1.0, -1.0), 4: (1.0, -1.0)}
+"""(valence sign, arousal sign) of each quadrant"""
+
+
+def window_cues(piece: torch.Tensor) -> tuple[float, float, float]:
+    """(mode margin, onsets, mean onset velocity 1..127) of a (3, p, s) roll: the weak-label cues.
+
+    The mode margin is the best major minus the best minor Krumhansl-Kessler correlation of the
+    duration-weighted pitch-class profile (> 0 leans major), as ``emogen.eval.music`` measures it.
+    """
+    from ..eval.music import key_correlations
+
+    onset, sustain = piece[0] > 0, piece[1] > 0
+    profile = np.zeros(12)
+    np.add.at(profile, (np.arange(piece.shape[1]) + rep.LOW_PITCH) % 12, sustain.sum(1).numpy().astype(float))
+    corr = key_correlations(profile / max(profile.sum(), 1.0))
+    velocity = float(((piece[2] + 1.0) * 63.5)[onset].mean()) if onset.any() else 0.0
+    return float(corr[0].max() - corr[1].max()), float(onset.sum()), velocity
+
+
+def _signed_magnitude(score: np.ndarray, sign: np.ndarray, floor: float, power: float) -> np.ndarray:
+    """``sign * (floor + (1 - floor) * u ** power)``, ``u`` the 0..1 rank of ``score`` among the items
+    of the same sign, oriented so that the result rises with ``score`` across both signs."""
+    out = np.zeros(len(score))
+    for s in (-1.0, 1.0):
+        m = sign == s
+        if not m.any():
+            continue
+        u = (rankdata(score[m]) - 0.5) / m.sum()
+        out[m] = s * (floor + (1.0 - floor) * (u if s > 0 else 1.0 - u) ** power)
+    return out
+
+
+def weak_vad(quadrants, cues, floor: float = 0.1, power: float = 1.0) -> torch.Tensor:
+    """(n, 2) valence and arousal of n windows: their quadrant's signs, magnitudes from their cues.
+
+    Args:
+        quadrants: (n,) quadrant 1-4 of each window.
+        cues: (n, 3) ``window_cues`` of each window.
+        floor: smallest magnitude, so that no window crosses to the other side of an axis.
+        power: magnitude ``floor + (1 - floor) * u ** power`` of a window at rank ``u`` (0..1,
+            toward its side) of its sign group. With 2, a category's point (sad: valence -0.55)
+            sits at rank 0.71, so a category asks for clearer-than-median examples of its quadrant.
+    Arousal rises with the mean of the window's ranks in onset count and in velocity, valence with
+    its mode margin; both run -1..-floor for the quadrant's negative side and floor..1 for the other.
+    """
+    cues = np.asarray(cues, dtype=np.float64).reshape(-1, 3)
+    signs = np.array([QUADRANT_SIGNS[int(q)] for q in quadrants]).reshape(-1, 2)
+    arousal_score = rankdata(cues[:, 1]) + rankdata(cues[:, 2])
+    valence = _signed_magnitude(cues[:, 0], signs[:, 0], floor, power)
+    arousal = _signed_magnitude(arousal_score, signs[:, 1], floor, power)
+    return torch.tensor(np.stack([valence, arousal], 1), dtype=torch.float32)
+
+
+def tonic_shift(roll: PianoRoll) -> int:
+    """Semitones (-5..+6) that move the clip's Krumhansl-Schmuckler tonic to C (its mode kept)."""
+    from ..eval.music import key_correlations
+
+    sustain = roll.values[1] > 0
+    profile = np.zeros(12)
+    np.add.at(profile, (np.arange(roll.values.shape[1]) + rep.LOW_PITCH) % 12, sustain.sum(1).numpy().astype(float))
+    corr = key_correlations(profile / max(profile.sum(), 1.0))
+    tonic = int(np.unravel_index(int(np.argmax(corr)), corr.shape)[1])
+    return (-tonic + 5) % 12 - 5
+
+
+def silent_bar(piece: torch.Tensor, bar_steps: int = 4 * rep.STEPS_PER_BEAT) -> bool:
+    """True if some whole bar of the (3, p, s) roll has no sounding note."""
+    sounding = (piece[1] > 0).any(0)
+    return any(not bool(sounding[b:b + bar_steps].any()) for b in range(0, len(sounding), bar_steps))
+
+
 class RollWindows(Dataset):
     """Fixed-length windows of labelled rolls, each at every transposition in ``shifts``.
 
     Item ``i`` is window ``i // len(shifts)`` transposed by ``shifts[i % len(shifts)]``
     semitones, so the augmentation is part of the index and training resumes exactly.
     Items: ``{"x": (3, p, window) roll, "emotion": one-row EmotionBatch}``.
+
+    ``weak_labels``: each window's valence and arousal come from ``weak_vad`` (its quadrant's
+    signs, magnitudes from its mode, density and loudness) instead of its spec's fixed point;
+    categorical specs keep their category. ``skip_silent_bars``: leave out windows with a bar
+    (16 steps, 4/4) in which nothing sounds, so the model does not learn to write one.
+    ``tonic_to_c``: first move every clip to C major / C minor (``tonic_shift``), so that mode is
+    the same pitch rows in every example (E vs E-flat, A vs A-flat) and ``shifts`` then spread it
+    only a little.
     """
 
     def __init__(self, clips: list[Clip], window: int, hop: int, shifts: list[int] = (0,),
-                 min_notes: int = 4):
+                 min_notes: int = 4, weak_labels: bool = False, skip_silent_bars: bool = False,
+                 tonic_to_c: bool = False, weak_label_power: float = 1.0):
         self.shifts = list(shifts)
-        self.rolls, specs = [], []
+        self.rolls, specs, quadrants = [], [], []
         for clip in clips:
             values = clip.roll.values
+            if tonic_to_c:
+                values = transpose(values, tonic_shift(clip.roll))
             if values.shape[-1] < window:  # short phrase: pad with silence at the end
                 values = torch.cat([values, torch.full((*values.shape[:2], window - values.shape[-1]), -1.0)], -1)
             for start in range(0, values.shape[-1] - window + 1, hop):
                 piece = values[:, :, start:start + window]
-                if int((piece[0] > 0).sum()) >= min_notes:
-                    self.rolls.append(piece.clone())
-                    specs.append(clip.spec)
+                if int((piece[0] > 0).sum()) < min_notes or (skip_silent_bars and silent_bar(piece)):
+                    continue
+                self.rolls.append(piece.clone())
+                specs.append(clip.spec)
+                quadrants.append(clip.quadrant)
         if not self.rolls:
             raise EmogenError("no training windows: the clips are empty or shorter than the window")
         self.rolls = torch.stack(self.rolls)
         self.emotions = EmotionBatch.from_specs(specs)
+        if weak_labels:
+            va = weak_vad(quadrants, [window_cues(r) for r in self.rolls], power=weak_label_power)
+            neutral = torch.tensor(category(NEUTRAL).vad[:2])
+            self.emotions.vad_offset[:, :2] = va - neutral
+            self.emotions.vad_offset[:, 2] = 0.0  # dominance at neutral; see random_dominance
 
     def __len__(self) -> int:
         return len(self.rolls) * len(self.shifts)

@@ -23,7 +23,7 @@ import re
 import torch
 
 from ..core.flow import FlowSampler, Guidance
-from ..emotion import EmotionBatch, EmotionSpec, EmotionTrajectory, parse_emotion
+from ..emotion import EmotionBatch, EmotionSpec, EmotionTrajectory, Keyframe, parse_emotion
 from ..errors import EmogenError
 from . import representation as rep
 from .model import MusicFlowModel
@@ -74,6 +74,7 @@ class MusicPipeline:
 
     def __init__(self, model: MusicFlowModel):
         self.model = model.eval()
+        self._text_classifier = None  # loaded on first use of emotion="auto"
 
     @classmethod
     def from_pretrained(cls, name_or_path: str = "music-emopia", device: str | torch.device = "cpu") -> "MusicPipeline":
@@ -91,7 +92,7 @@ class MusicPipeline:
     def __call__(self, emotion, intensity: float | None = None, bars: int = 16, seed: int = 0, key: str | None = None,
                  tempo: float | None = None, time_signature: str | None = None, steps: int = 12,
                  guidance_scale: float = 3.0, negative=None, negative_scale: float = 0.5, max_retries: int = 3,
-                 progress: bool = False) -> MusicResult:
+                 progress: bool = False, prompt: str | None = None) -> MusicResult:
         """Generate one piece.
 
         Args:
@@ -105,8 +106,13 @@ class MusicPipeline:
             steps: ODE steps per window; guidance_scale: classifier-free guidance (1 = none);
             negative / negative_scale: an emotion to steer away from (EmoDubber's negative term).
             max_retries: a piece with a silent bar is drawn again with the next noise (up to this often).
+            prompt: with ``emotion="auto"`` (or ``"auto:0.5"``), the text whose emotion the piece takes
+                (emogen.text); several lines become a trajectory through their emotions.
         """
-        # 1. Check inputs and resolve the emotion
+        # 1. Check inputs and resolve the emotion ('auto': read it from the prompt)
+        resolved = self.resolve_emotion(emotion, intensity, prompt)
+        if resolved is not emotion:
+            emotion, intensity = resolved, None  # the inferred intensity is inside the spec
         emotion, negative, key_req, tempo, ts = check_inputs(
             emotion, intensity, bars, key, tempo, time_signature, steps, guidance_scale, negative)
         bar_steps = int(round(rep.beats_per_bar(ts) * rep.STEPS_PER_BEAT))
@@ -126,6 +132,28 @@ class MusicPipeline:
         roll, silent = best
         # 3. Post-process what the user asked for explicitly (key, tempo) and build the MIDI
         return MusicResult.build(roll, emotion, key_req, bars, silent_bars=silent, seed=seed)
+
+    def resolve_emotion(self, emotion, intensity: float | None = None, prompt: str | None = None):
+        """``emotion`` unchanged, or for ``auto[:SCALE]`` the spec (one line of ``prompt``) or
+        trajectory (several lines, spread evenly over the piece) inferred from the prompt's words."""
+        from ..text.auto import infer_specs, parse_auto
+
+        scale = parse_auto(emotion) if isinstance(emotion, str) else None
+        if scale is None:
+            if prompt is not None:
+                raise EmogenError("a prompt is only read with emotion 'auto' (e.g. --emotion auto --prompt TEXT)")
+            return emotion
+        check_auto(intensity, prompt)
+        lines = [line.strip() for line in prompt.splitlines()]
+        if self._text_classifier is None:
+            from ..text.classifier import DEFAULT_MODEL, TextEmotionClassifier
+
+            self._text_classifier = TextEmotionClassifier.from_pretrained(DEFAULT_MODEL)
+        specs, _ = infer_specs(lines, scale, classifier=self._text_classifier)  # smoothed across lines
+        specs = [spec for spec, line in zip(specs, lines) if line]
+        if len(specs) == 1:
+            return specs[0]
+        return EmotionTrajectory(tuple(Keyframe(spec) for spec in specs))
 
     def _sample(self, emotion, negative, total, bar_steps, ts, steps, guidance_scale, negative_scale,
                 generator, progress) -> torch.Tensor:
@@ -176,6 +204,16 @@ class MusicPipeline:
             return encoder(EmotionBatch.from_specs([emotion]).to(self.device))[0].cpu()
         times = [min(total - 0.5, start + i + 0.5) for i in range(window)]
         return encoder(EmotionBatch.from_trajectory(emotion, times, float(total)).to(self.device)).cpu()
+
+
+def check_auto(intensity: float | None, prompt: str | None) -> None:
+    """``emotion='auto'`` needs a prompt with words and takes its scale as ``auto:SCALE``."""
+    if intensity is not None:
+        raise EmogenError("with emotion 'auto', scale the inferred intensity as auto:SCALE (e.g. auto:0.5), "
+                          "not with intensity")
+    if prompt is None or not str(prompt).strip():
+        raise EmogenError("emotion 'auto' reads the emotion from a text: give a prompt (--prompt TEXT or "
+                          "--prompt-file FILE), e.g. --prompt 'a rainy funeral in the hills'")
 
 
 def clean(x: torch.Tensor) -> torch.Tensor:

@@ -8,6 +8,7 @@ import torch
 
 from ..core.trainer import TrainConfig, TrainingTask, default_model_card
 from ..emotion import EmotionBatch
+from ..emotion.space import NEUTRAL, category
 from . import representation as rep
 from .data import RollWindows, data_root, load_emopia, load_vgmidi
 from .model import MusicFlowConfig, MusicFlowModel
@@ -27,6 +28,19 @@ class MusicDataConfig:
     """windows with fewer onsets are left out"""
     val_clips: int = 80
     """EMOPIA validation-split clips used for the validation loss"""
+    weak_labels: bool = False
+    """continuous valence/arousal per window: quadrant signs, magnitudes from the window's mode,
+    note density and loudness (``data.weak_vad``); False gives every clip its quadrant's one point"""
+    weak_label_power: float = 2.0
+    """weak-label magnitude ``0.1 + 0.9 * rank ** power`` (see ``data.weak_vad``)"""
+    random_dominance: bool = False
+    """draw each example's dominance uniformly from -1..+1 (neither dataset labels it), so that
+    the model ignores it and ``v=..,a=..`` means the same at any dominance"""
+    skip_silent_bars: bool = False
+    """leave out training windows with a bar in which nothing sounds"""
+    tonic_to_c: bool = False
+    """move every clip to C major / C minor before ``shifts`` (the model then writes near C;
+    ``--key`` transposes the result)"""
 
 
 @dataclass
@@ -49,9 +63,13 @@ class MusicTask(TrainingTask):
         clips = load_emopia(root, "train", progress=True)
         if config.data.vgmidi:
             clips += load_vgmidi(root, progress=True)
-        train = RollWindows(clips, window, config.data.hop_steps, config.data.shifts, config.data.min_notes)
+        self.random_dominance = config.data.random_dominance
+        options = dict(min_notes=config.data.min_notes, weak_labels=config.data.weak_labels,
+                       skip_silent_bars=config.data.skip_silent_bars, tonic_to_c=config.data.tonic_to_c,
+                       weak_label_power=config.data.weak_label_power)
+        train = RollWindows(clips, window, config.data.hop_steps, config.data.shifts, **options)
         val_clips = load_emopia(root, "val")[: config.data.val_clips]
-        val = RollWindows(val_clips, window, window, [0], config.data.min_notes)
+        val = RollWindows(val_clips, window, window, [0], **options)
         return train, val
 
     def collate(self, items):
@@ -61,10 +79,21 @@ class MusicTask(TrainingTask):
         return {"x": x, "emotion": EmotionBatch.collate([it["emotion"] for it in items]), "context": context}
 
     def loss(self, model, batch, generator):
-        return model.loss(batch["x"], batch["emotion"], generator=generator, context=batch["context"])
+        emotion = batch["emotion"]
+        if getattr(self, "random_dominance", False):
+            emotion = with_random_dominance(emotion, generator)
+        return model.loss(batch["x"], emotion, generator=generator, context=batch["context"])
 
     def model_card(self, config: MusicConfig, summary: dict) -> str:
-        return MUSIC_CARD_HEADER + "\n" + default_model_card(self.name, config, summary)
+        return MUSIC_CARD_HEADER + data_notes(config.data) + "\n" + default_model_card(self.name, config, summary)
+
+
+def with_random_dominance(emotion: EmotionBatch, generator: torch.Generator | None) -> EmotionBatch:
+    """The batch with each row's dominance drawn uniformly from -1..+1 (the VAD scale)."""
+    vad = emotion.vad_offset.clone()
+    d = torch.rand(vad.shape[:-1], generator=generator) * 2.0 - 1.0
+    vad[..., 2] = d.to(vad) - category(NEUTRAL).vad[2]
+    return EmotionBatch(emotion.weights, vad, emotion.category_gate, emotion.null)
 
 
 MUSIC_CARD_HEADER = """# emogen music generator (piano, emotion-conditioned)
@@ -79,7 +108,27 @@ arousal / dominance). Used by `emogen music` / `emogen.music.MusicPipeline`.
   happy / angry / sad / calm. **CC BY-NC-SA 4.0: this model is for non-commercial use only, and
   derivatives must be shared alike.**
 - VGMIDI labelled phrases (Ferreira & Whitehead, "Learning to Generate Music with Sentiment",
-  ISMIR 2019), valence/arousal signs given as points in VAD space. No licence is stated by the
+  ISMIR 2019), valence/arousal signs given as dimensional specs. No licence is stated by the
   dataset; cite the paper.
-- Augmentation: every window at 12 transpositions (-5..+6 semitones).
 """
+
+
+def data_notes(data: MusicDataConfig) -> str:
+    """The card's lines on conditioning targets and augmentation, as configured."""
+    lines = []
+    if data.weak_labels:
+        lines.append("- Conditioning targets (`data.weak_labels`): every 4-bar window keeps its label's signs of "
+                     "valence and arousal; the magnitudes are weak labels from the window itself (arousal: rank in "
+                     "onset count and velocity; valence: rank in Krumhansl-Kessler mode margin; both within the "
+                     f"windows of the same sign, 0.1 + 0.9 * rank^{data.weak_label_power:g}).")
+    else:
+        lines.append("- Conditioning targets: each quadrant's category VAD point (happy, angry, sad, calm).")
+    if data.random_dominance:
+        lines.append("- Dominance is unlabelled and drawn at random per example (`data.random_dominance`).")
+    if data.skip_silent_bars:
+        lines.append("- Windows with a silent bar are left out (`data.skip_silent_bars`).")
+    if data.tonic_to_c:
+        lines.append("- Every clip moved to C major / C minor by its Krumhansl-Schmuckler key (`data.tonic_to_c`).")
+    lines.append(f"- Augmentation: every window at {len(data.shifts)} transpositions "
+                 f"({min(data.shifts):+d}..{max(data.shifts):+d} semitones).")
+    return "\n".join(lines) + "\n"

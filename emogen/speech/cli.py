@@ -35,7 +35,8 @@ def add_tts_parser(commands) -> None:
     p.set_defaults(run=run_tts)
 
 
-def add_data_parser(commands) -> None:
+def add_data_parser(commands):
+    """The ``emogen data`` command; returns its subcommands, so other media can add theirs."""
     p = commands.add_parser("data", help="build training corpora")
     sub = p.add_subparsers(title="data commands", metavar="WHAT")
     corpus = sub.add_parser("build-tts-corpus", help="the emotional TTS corpus (needs Festival; see README)")
@@ -48,6 +49,7 @@ def add_data_parser(commands) -> None:
     measure.add_argument("--ravdess", default=None, help="RAVDESS folder with manifest.csv")
     measure.add_argument("-o", "--output", default="emogen/speech/data/ravdess_profile.json")
     measure.set_defaults(run=run_measure_ravdess)
+    return sub
 
 
 def data_root(given: str | None) -> Path:

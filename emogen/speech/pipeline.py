@@ -40,6 +40,7 @@ class SentenceAudio:
     phones: list[str]
     phone_frames: np.ndarray  # frames per phone (10 ms each)
     start_s: float  # where it starts in the whole utterance
+    emotion: Emotion | None = None  # what it was spoken with (tags and 'auto' vary it by sentence)
 
 
 class TTSPipeline:
@@ -107,7 +108,7 @@ class TTSPipeline:
                                                  guidance_scale, negative_spec, negative_scale, speed, generator,
                                                  temperature)
             audio = acoustic.synthesize(acoustic.WorldFrames.unstack(frames))
-            yield SentenceAudio(sentence, audio, ph.phones, durations, clock)
+            yield SentenceAudio(sentence, audio, ph.phones, durations, clock, spec)
             clock += len(audio) / self.sample_rate + SENTENCE_GAP_S
             chars += len(sentence)
 

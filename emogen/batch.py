@@ -1,0 +1,279 @@
+"""``emogen batch jobs.jsonl --out-dir DIR``: many outputs from one file of jobs.
+
+Each non-empty line is a JSON object::
+
+    {"kind": "tts", "text": "Hello.", "emotion": "happy", "intensity": 0.7, "seed": 0, "name": "hello"}
+    {"kind": "music", "emotion": "calm", "bars": 8, "audio": true}
+    {"kind": "talk", "text": "Hi!", "emotion": "surprised", "image": "face.jpg"}
+    {"kind": "scene", "text": "We made it.", "emotion": "auto", "music_volume": 0.3}
+
+Outputs are ``DIR/NAME.wav`` (tts), ``DIR/NAME.mid`` (+ ``.wav`` / ``.png`` when asked; music)
+and ``DIR/NAME.mp4`` (talk, scene); ``NAME`` defaults to ``LINE-KIND`` (``0003-tts``).
+Resumable: a job whose output exists is skipped, and outputs are written atomically, so a killed
+run leaves no half file. A failing job is reported and the rest go on; ``DIR/summary.csv`` lists
+every job (index, name, kind, status, output, seconds, error).
+
+Several GPUs: ``accelerate launch -m emogen batch jobs.jsonl --out-dir DIR``; process ``p`` of
+``n`` takes jobs ``i`` with ``i % n == p`` and the main process writes the summary after all finish.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import io
+import json
+import os
+import re
+import sys
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from .errors import EmogenError
+from .io import write_text_atomic
+
+KINDS = ("tts", "talk", "music", "scene")
+COMMON = {"kind", "name", "text", "emotion", "intensity", "seed"}
+OPTIONS = {  # kind -> job keys passed on to the pipeline (beyond COMMON)
+    "tts": {"steps", "guidance_scale", "negative", "negative_scale", "speed"},
+    "music": {"bars", "key", "tempo", "time_signature", "steps", "guidance_scale", "negative", "negative_scale",
+              "audio", "picture"},
+    "talk": {"image", "audio", "steps", "guidance_scale", "negative", "negative_scale", "speed"},
+    "scene": {"image", "music", "music_volume", "bars", "steps", "guidance_scale", "negative", "negative_scale",
+              "speed"},
+}
+SUFFIX = {"tts": ".wav", "music": ".mid", "talk": ".mp4", "scene": ".mp4"}
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,120}$")
+SUMMARY_FIELDS = ("index", "name", "kind", "status", "output", "seconds", "error")
+
+
+@dataclass
+class JobResult:
+    index: int  # line number in the jobs file (1-based), or position in the list
+    name: str
+    kind: str
+    status: str  # ok | skipped | failed
+    output: str
+    seconds: float
+    error: str = ""
+
+
+def read_jobs(path: str | os.PathLike) -> list[tuple[int, dict | Exception]]:
+    """(line number, job dict or the parse error) for every non-empty line of a JSONL file."""
+    path = Path(path)
+    if not path.is_file():
+        raise EmogenError(f"jobs file '{path}' not found")
+    jobs: list[tuple[int, dict | Exception]] = []
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            job = json.loads(line)
+            if not isinstance(job, dict):
+                raise ValueError("a job must be a JSON object {...}")
+            jobs.append((number, job))
+        except ValueError as e:
+            jobs.append((number, EmogenError(f"line {number} is not a JSON job object ({e})")))
+    return jobs
+
+
+def check_job(job: dict, index: int) -> tuple[str, str]:
+    """(kind, output stem) of a valid job; an EmogenError naming the problem otherwise."""
+    if not isinstance(job, dict):
+        raise EmogenError(f"job {index} must be a JSON object / dict, got {type(job).__name__}")
+    kind = job.get("kind")
+    if kind not in KINDS:
+        raise EmogenError(f"unknown job kind {kind!r}; accepted: {', '.join(KINDS)}")
+    unknown = sorted(set(job) - COMMON - OPTIONS[kind])
+    if unknown:
+        raise EmogenError(f"unknown key(s) for a {kind} job: {', '.join(unknown)}; accepted: "
+                          f"{', '.join(sorted(COMMON | OPTIONS[kind]))}")
+    name = job.get("name") or f"{index:04d}-{kind}"
+    if not isinstance(name, str) or not _NAME.match(name):
+        raise EmogenError(f"job name {name!r} must be letters, digits, '.', '_' or '-' (no folders)")
+    if kind != "music" and not (kind == "talk" and job.get("audio")) and not str(job.get("text") or "").strip():
+        raise EmogenError(f"a {kind} job needs \"text\"")
+    seed = job.get("seed", 0)
+    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+        raise EmogenError(f"seed must be a whole number >= 0, got {seed!r}")
+    emotion = job.get("emotion", "neutral")
+    if not isinstance(emotion, str):
+        raise EmogenError(f"emotion must be a spec string (e.g. \"sad:0.7\"), got {emotion!r}")
+    from .emotion import parse_emotion
+    from .text.auto import parse_auto
+
+    if parse_auto(emotion) is None:  # a bad spec fails here, before any model loads
+        parse_emotion(emotion, job.get("intensity"))
+    return kind, name
+
+
+class _Pipelines:
+    """Each kind's pipeline, loaded the first time a job of that kind runs."""
+
+    def __init__(self, device: str = "cpu"):
+        self.device = device
+        self.loaded: dict[str, object] = {}
+
+    def get(self, kind: str):
+        if kind not in self.loaded:
+            if kind == "tts":
+                from .speech.pipeline import TTSPipeline
+
+                self.loaded[kind] = TTSPipeline.from_pretrained(device=self.device)
+            elif kind == "music":
+                from .music.pipeline import MusicPipeline
+
+                self.loaded[kind] = MusicPipeline.from_pretrained(device=self.device)
+            elif kind == "talk":
+                from .scene.pipeline import load_talk_pipeline
+
+                self.loaded[kind] = load_talk_pipeline(self.device)
+            else:
+                from .scene.pipeline import ScenePipeline
+
+                # shares the voice, face and music models with the other kinds' jobs
+                self.loaded[kind] = ScenePipeline(self.get("tts"), self.get("talk"), self.get("music"),
+                                                  device=self.device)
+        return self.loaded[kind]
+
+
+def run_job(job: dict, kind: str, output: Path, pipelines: _Pipelines) -> None:
+    """Make one job's output(s); the primary ``output`` is written last, so it marks completion."""
+    from .io import atomic_path
+
+    common = {"emotion": job.get("emotion", "neutral"), "intensity": job.get("intensity"),
+              "seed": int(job.get("seed", 0))}
+    opts = {k: v for k, v in job.items() if k in OPTIONS[kind]}
+    if kind == "tts":
+        import numpy as np
+        import soundfile as sf
+
+        audio, sr = pipelines.get("tts")(job["text"], **common, **opts)
+        with atomic_path(output) as tmp:
+            sf.write(tmp, np.clip(audio, -1.0, 1.0), sr, subtype="PCM_16")
+    elif kind == "music":
+        want_audio, want_picture = bool(opts.pop("audio", False)), bool(opts.pop("picture", False))
+        if job.get("text") and str(common["emotion"]).strip().lower().startswith("auto"):
+            from .scene.pipeline import resolve_scene_emotion  # a text prompt sets the music's emotion
+
+            common["emotion"] = resolve_scene_emotion(job["text"], common.pop("emotion"), common.pop("intensity"))
+            common["intensity"] = None
+        piece = pipelines.get("music")(**common, **opts)
+        if want_audio:
+            piece.save_wav(output.with_suffix(".wav"))
+        if want_picture:
+            piece.save_png(output.with_suffix(".png"))
+        piece.save_midi(output)
+    elif kind == "talk":
+        audio = opts.pop("audio", None)
+        clip = pipelines.get("talk").animate(text=job.get("text") if audio is None else None, audio=audio,
+                                             **common, **opts)
+        clip.write(output)
+    else:
+        scene = pipelines.get("scene")
+        scene(job["text"], common["emotion"], common["intensity"], seed=common["seed"], output=output, **opts)
+
+
+def run_batch(jobs, out_dir: str | os.PathLike, continue_on_error: bool = True, device: str | None = None,
+              progress: bool = True) -> list[JobResult]:
+    """Run ``jobs`` (a JSONL path or a list of dicts) into ``out_dir``; returns one JobResult per
+    job (this process's share under ``accelerate launch``) and writes ``out_dir/summary.csv``."""
+    from tqdm.auto import tqdm
+
+    entries = read_jobs(jobs) if isinstance(jobs, (str, os.PathLike)) else list(enumerate(jobs, 1))
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    state = _distributed_state(device)
+    rank, world = (state.process_index, state.num_processes) if state else (0, 1)
+    device = device or (str(state.device) if state else "cpu")
+    mine = [e for i, e in enumerate(entries) if i % world == rank]
+    pipelines, results, stop = _Pipelines(device), [], False
+    for index, job in tqdm(mine, desc="jobs", disable=not progress, file=sys.stderr):
+        started = time.perf_counter()
+        name, kind, output = f"{index:04d}", "", ""
+        try:
+            if stop:
+                raise EmogenError("not run: an earlier job failed (--no-continue-on-error)")
+            if isinstance(job, Exception):
+                raise job
+            if isinstance(job, dict) and job.get("kind") in KINDS:  # named in the summary even if invalid
+                kind = job["kind"]
+                name = job["name"] if isinstance(job.get("name"), str) else f"{index:04d}-{kind}"
+            kind, name = check_job(job, index)
+            target = out / f"{name}{SUFFIX[kind]}"
+            output = str(target)
+            if target.exists():
+                results.append(JobResult(index, name, kind, "skipped", output, 0.0))
+                continue
+            run_job(job, kind, target, pipelines)
+            results.append(JobResult(index, name, kind, "ok", output, round(time.perf_counter() - started, 3)))
+        except Exception as e:  # noqa: BLE001 - one bad job (or a bug it hits) must not stop the rest
+            message = str(e) if isinstance(e, EmogenError) else f"{type(e).__name__}: {e}"
+            results.append(JobResult(index, name, kind, "failed", output, round(time.perf_counter() - started, 3),
+                                     message))
+            print(f"job {index} ({name}): error: {message}", file=sys.stderr)
+            stop = stop or not continue_on_error
+    return _gather_and_summarise(results, out, state)
+
+
+def _distributed_state(device: str | None):
+    """accelerate's PartialState when launched as several processes (``accelerate launch``,
+    ``torchrun``), else None. Without GPUs (or with ``device='cpu'``) the processes share the CPU."""
+    if int(os.environ.get("WORLD_SIZE", "1")) <= 1:
+        return None
+    import torch
+    from accelerate import PartialState
+
+    state = PartialState(cpu=str(device) == "cpu" or not torch.cuda.is_available())
+    return state if state.num_processes > 1 else None
+
+
+def _gather_and_summarise(results: list[JobResult], out: Path, state) -> list[JobResult]:
+    if state is None:
+        write_summary(results, out / "summary.csv")
+        return results
+    part = out / f".summary.part{state.process_index}.json"
+    write_text_atomic(part, json.dumps([asdict(r) for r in results]))
+    state.wait_for_everyone()
+    if state.is_main_process:
+        rows = []
+        for p in range(state.num_processes):
+            path = out / f".summary.part{p}.json"
+            rows += [JobResult(**r) for r in json.loads(path.read_text())]
+            path.unlink()
+        write_summary(sorted(rows, key=lambda r: r.index), out / "summary.csv")
+    state.wait_for_everyone()
+    return results
+
+
+def write_summary(results: list[JobResult], path: Path) -> None:
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=SUMMARY_FIELDS, lineterminator="\n")
+    writer.writeheader()
+    for r in results:
+        writer.writerow(asdict(r))
+    write_text_atomic(path, buffer.getvalue())
+
+
+def add_batch_parser(commands) -> None:
+    p = commands.add_parser(
+        "batch", help="run many tts / talk / music / scene jobs from a JSONL file",
+        description="Each line of JOBS is a JSON job, e.g. {\"kind\": \"tts\", \"text\": \"Hello.\", \"emotion\": "
+                    "\"happy\"}. Finished outputs are skipped (resumable); failures are reported and the rest go on; "
+                    "DIR/summary.csv lists every job. "
+                    "Several GPUs: accelerate launch -m emogen batch JOBS --out-dir DIR.")
+    p.add_argument("jobs", help="a .jsonl file, one job per line")
+    p.add_argument("--out-dir", required=True, help="folder for the outputs and summary.csv")
+    p.add_argument("--continue-on-error", action=argparse.BooleanOptionalAction, default=True,
+                   help="go on after a failing job (default); --no-continue-on-error stops at the first")
+    p.add_argument("--device", help="cpu, cuda, cuda:1 ... (default: cpu, or each process's GPU under accelerate)")
+    p.set_defaults(run=_run_batch_command)
+
+
+def _run_batch_command(args) -> int:
+    results = run_batch(args.jobs, args.out_dir, args.continue_on_error, args.device)
+    counts = {s: sum(r.status == s for r in results) for s in ("ok", "skipped", "failed")}
+    print(f"{counts['ok']} ok, {counts['skipped']} skipped, {counts['failed']} failed; "
+          f"summary in {Path(args.out_dir) / 'summary.csv'}")
+    return 1 if counts["failed"] else 0

@@ -1,0 +1,92 @@
+"""``emogen talk`` and ``emogen data build-face-corpus``: argument parsing and calls into
+emogen.face. Heavy imports happen inside the ``run_*`` functions so ``emogen --help`` stays fast."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from ..errors import EmogenError
+from ..io import check_writable, shared_data_root
+
+
+def add_talk_parser(commands) -> None:
+    p = commands.add_parser(
+        "talk", help="make a portrait speak text or audio with an emotion (mp4)",
+        description="Animate a portrait photo: with --text the speech is synthesised and its phone "
+                    "timings drive the mouth; with --audio the motion comes from the audio alone. "
+                    "Writes H.264 + AAC mp4, 25 fps, 512 x 512.")
+    p.add_argument("--image", help="portrait photo (JPEG, PNG, ...); default: the built-in portrait")
+    p.add_argument("--text", help="what the portrait says (synthesised with `emogen tts`)")
+    p.add_argument("--text-file", help="read the text from this UTF-8 file")
+    p.add_argument("--audio", help="speech to lip-sync (WAV, FLAC, OGG, MP3)")
+    p.add_argument("--emotion", default="neutral",
+                   help="an emotion spec (see `emogen emotions`), e.g. sad, 'neutral>happy', auto (with --text)")
+    p.add_argument("--intensity", type=float, help="intensity in [0, 1]")
+    p.add_argument("-o", "--output", required=True, help="output video (.mp4)")
+    p.add_argument("--checkpoint", default="face-motion", help="a face-motion checkpoint directory or shipped name")
+    p.add_argument("--steps", type=int, default=10, help="flow-matching ODE steps (default 10)")
+    p.add_argument("--guidance", type=float, default=1.0, help="emotion guidance scale (1 = none)")
+    p.add_argument("--negative", help="an emotion to steer away from")
+    p.add_argument("--negative-scale", type=float, default=1.0)
+    p.add_argument("--speed", type=float, default=1.0, help="speaking rate of synthesised speech (0.25-4)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--max-seconds", type=float, default=120.0, help="longest speech accepted (default 120 s)")
+    p.set_defaults(run=run_talk)
+
+
+def add_face_data_parser(data_commands) -> None:
+    corpus = data_commands.add_parser("build-face-corpus", help="the talking-head motion corpus (TTS + RAVDESS)")
+    corpus.add_argument("--out", default="data/face-corpus")
+    corpus.add_argument("--data", default=None, help="the shared data folder (default $EMOGEN_DATA or ../shared/data)")
+    corpus.add_argument("--sentences", type=int, default=400, help="sentences spoken by the TTS voice")
+    corpus.add_argument("--no-ravdess", action="store_true", help="leave out the RAVDESS recordings")
+    corpus.add_argument("--seed", type=int, default=0)
+    corpus.set_defaults(run=run_build_face_corpus)
+
+
+def run_talk(args) -> int:
+    from ..emotion import parse_emotion
+    from ..text.auto import parse_auto
+    from .pipeline import TalkPipeline
+
+    if args.text is not None and args.text_file:
+        raise EmogenError("give the text once: with --text or --text-file, not both")
+    text = args.text
+    if args.text_file:
+        try:
+            text = Path(args.text_file).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as e:
+            raise EmogenError(f"cannot read text file '{args.text_file}': {e}") from None
+    if (text is None) == (args.audio is None):
+        raise EmogenError("give the speech with --text (or --text-file) or with --audio, exactly one")
+    if not args.output.lower().endswith(".mp4"):
+        raise EmogenError(f"output '{args.output}' must be an .mp4 file")
+    if parse_auto(args.emotion) is None:  # fail on a bad spec before loading anything
+        parse_emotion(args.emotion, args.intensity)
+    elif args.intensity is not None:
+        raise EmogenError("with --emotion auto, scale the inferred intensity as auto:SCALE, not --intensity")
+    if args.image is not None and not Path(args.image).is_file():
+        raise EmogenError(f"image '{args.image}' not found")
+    if args.audio is not None and not Path(args.audio).is_file():
+        raise EmogenError(f"audio '{args.audio}' not found")
+    check_writable(args.output)
+    talk = TalkPipeline.from_pretrained(args.checkpoint)
+    clip = talk.animate(image=args.image, text=text, audio=args.audio, emotion=args.emotion,
+                        intensity=args.intensity, seed=args.seed, steps=args.steps, guidance_scale=args.guidance,
+                        negative=args.negative, negative_scale=args.negative_scale, speed=args.speed,
+                        max_seconds=args.max_seconds)
+    clip.write(args.output, progress=sys.stderr.isatty())
+    print(args.output)
+    return 0
+
+
+def run_build_face_corpus(args) -> int:
+    from .data import build_face_corpus
+
+    root = Path(args.data) if args.data else shared_data_root()
+    if not root.is_dir():
+        raise EmogenError(f"data folder '{root}' not found; pass --data or set EMOGEN_DATA")
+    info = build_face_corpus(Path(args.out), root, args.sentences, not args.no_ravdess, args.seed)
+    print(f"{info['clips']} clips, {info['hours']} h -> {Path(args.out) / 'corpus.npz'}")
+    return 0
