@@ -16,14 +16,31 @@ for e in neutral happy sad surprised angry; do
 done
 emogen talk --text "It started so well, and then everything went wrong." --emotion "happy>sad" --seed 0 -o demos/talk/happy-to-sad.mp4
 python - <<'PY'
-# one frame per emotion (the middle of each clip), side by side, for the README
+# one frame per emotion (eyes open, mouth mid-word), side by side, for the README
 import cv2, numpy as np
-from emogen.face.video import read_video
+from emogen.face import TalkPipeline
+from emogen.face.motion import INDEX
+talk = TalkPipeline.from_pretrained()
 tiles = []
 for e in ["neutral", "happy", "sad", "surprised", "angry"]:
-    frames = list(read_video(f"demos/talk/{e}.mp4", with_audio=False)[0])
-    tile = np.ascontiguousarray(frames[len(frames) // 2][96:416, 96:416])
+    clip = talk.animate(text="I can't believe you remembered my birthday.", emotion=e, seed=0)
+    c = clip.coefficients
+    calm = np.flatnonzero(c[:, INDEX["blink"]] < 0.05)
+    i = int(calm[np.argmin(np.abs(c[calm, INDEX["jaw"]] - np.median(c[:, INDEX["jaw"]])))])
+    frame = next(f for k, f in enumerate(clip.frames()) if k == i)
+    tile = np.ascontiguousarray(frame[96:416, 96:416])
     cv2.putText(tile, e, (10, 30), cv2.FONT_HERSHEY_SIMPLEX, 0.9, (255, 255, 255), 2, cv2.LINE_AA)
     tiles.append(tile)
 cv2.imwrite("demos/talk/expressions.jpg", np.concatenate(tiles, 1)[:, :, ::-1], [cv2.IMWRITE_JPEG_QUALITY, 85])
+PY
+mkdir -p demos/scene
+emogen scene --text "I waited all day by the window, and nobody came." --emotion sad --seed 0 -o demos/scene/waiting-sad.mp4
+python - <<'PY'
+# four moments of the scene, side by side, for the README
+import cv2, numpy as np
+from emogen.face.video import read_video
+frames = list(read_video("demos/scene/waiting-sad.mp4", with_audio=False)[0])
+picks = [frames[int(i * (len(frames) - 1) / 3)][64:448, 64:448] for i in range(4)]
+strip = np.concatenate([cv2.resize(np.ascontiguousarray(p), (256, 256), interpolation=cv2.INTER_AREA) for p in picks], 1)
+cv2.imwrite("demos/scene/waiting-sad.jpg", strip[:, :, ::-1], [cv2.IMWRITE_JPEG_QUALITY, 85])
 PY

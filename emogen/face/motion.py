@@ -42,7 +42,7 @@ EXPRESSIONS: dict[str, dict[str, float]] = {
 }
 
 # sizes in IOD per unit coefficient
-JAW_OPENING = 0.4  # inner-lip gap of a wide, loud "aa" (about 2.5 cm on an adult face)
+JAW_OPENING = 0.5  # inner-lip gap of a wide, loud "aa" (about 3 cm on an adult face)
 POSE_ROLL_RAD = 0.035
 POSE_SHIFT = 0.03
 
