@@ -165,7 +165,7 @@ class TalkPipeline:
     def _speak(self, text, emotion, intensity, seed, steps, speed):
         from ..speech.pipeline import SENTENCE_GAP_S
 
-        parts = list(self.tts.stream(text, emotion, intensity, seed=seed, speed=speed))
+        parts = list(self.tts.stream(text, emotion, intensity, seed=seed, speed=speed, steps=steps))
         sr = self.tts.sample_rate
         gap = np.zeros(int(SENTENCE_GAP_S * sr), np.float32)
         audio = np.concatenate([x for p in parts for x in (p.audio, gap)][:-1])
