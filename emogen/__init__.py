@@ -20,15 +20,7 @@ def __getattr__(name):
     if name in _LAZY:
         import importlib
 
-        try:
-            module = importlib.import_module(_LAZY[name])
-        except ModuleNotFoundError as e:
-            if not _LAZY[name].startswith(str(e.name)):
-                raise  # a missing third-party package: keep its own message
-            module = None
-        if module is None or not hasattr(module, name):
-            raise AttributeError(f"emogen.{name} is not available in this installation ({_LAZY[name]})")
-        return getattr(module, name)
+        return getattr(importlib.import_module(_LAZY[name]), name)
     raise AttributeError(f"module 'emogen' has no attribute {name!r}")
 
 
