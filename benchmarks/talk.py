@@ -78,7 +78,7 @@ def main() -> None:
         outside = ~M.face_region_mask(portrait.landmarks, portrait.size)
         for text in sentences:
             def run(emotion, intensity):
-                clip = talk.animate(image=image, text=text, emotion=emotion, intensity=intensity, seed=1)
+                clip = talk.animate(image=portrait, text=text, emotion=emotion, intensity=intensity, seed=1)
                 t = time.perf_counter()
                 frames = list(clip.frames())
                 render_fps.append(len(frames) / (time.perf_counter() - t))
@@ -91,7 +91,7 @@ def main() -> None:
             corr, lag = M.lip_sync(neutral["mouth_open"], clip.audio, clip.sample_rate, clip.fps)
             sync.append(("text", corr, lag))
             # --audio mode: the motion model alone, from the same speech given as audio
-            heard = talk.animate(image=image, audio=(clip.audio, clip.sample_rate), emotion="neutral", seed=3)
+            heard = talk.animate(image=portrait, audio=(clip.audio, clip.sample_rate), emotion="neutral", seed=3)
             got = M.measure_video(list(heard.frames()), detector)
             sync.append(("audio", *M.lip_sync(got["mouth_open"], heard.audio, heard.sample_rate, heard.fps)))
             for emotion in {c[0] for c in CHECKS}:

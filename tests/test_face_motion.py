@@ -9,7 +9,6 @@ import torch
 from emogen.emotion import EmotionBatch, parse_emotion
 from emogen.errors import EmogenError
 from emogen.face import data as D
-from emogen.face import landmarks as L
 from emogen.face.measure import measure_landmarks
 from emogen.face.model import FaceMotionConfig, FaceMotionModel
 from emogen.face.motion import ACTION_UNITS, CHANNELS, INDEX, JAW_OPENING, MotionBasis, expression_vector
@@ -253,3 +252,14 @@ def test_shipped_talk_cli_writes_an_mp4(tmp_path):
     frames = list(frames)
     assert fps == 25 and frames[0].shape == (512, 512, 3) and len(audio) > sr * 0.5
     assert abs(len(frames) / fps - len(audio) / sr) < 0.1
+
+
+def test_an_analysed_portrait_is_reused_as_is():
+    pytest.importorskip("mediapipe")
+    from emogen.face.pipeline import TalkPipeline
+
+    talk = TalkPipeline(tiny_model())
+    portrait = talk.portrait(None)
+    assert talk.portrait(portrait) is portrait
+    clip = talk.animate(image=portrait, audio=(np.full(8000, 0.1, np.float32), 16000), steps=2)
+    assert clip.portrait is portrait and clip.num_frames == 13

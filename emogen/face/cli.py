@@ -7,7 +7,8 @@ import sys
 from pathlib import Path
 
 from ..errors import EmogenError
-from ..io import check_writable, shared_data_root
+from ..io import check_writable
+from ..speech.cli import add_speech_sampling_options, data_root
 
 
 def add_talk_parser(commands) -> None:
@@ -25,12 +26,7 @@ def add_talk_parser(commands) -> None:
     p.add_argument("--intensity", type=float, help="intensity in [0, 1]")
     p.add_argument("-o", "--output", required=True, help="output video (.mp4)")
     p.add_argument("--checkpoint", default="face-motion", help="a face-motion checkpoint directory or shipped name")
-    p.add_argument("--steps", type=int, default=10, help="flow-matching ODE steps (default 10)")
-    p.add_argument("--guidance", type=float, default=1.0, help="emotion guidance scale (1 = none)")
-    p.add_argument("--negative", help="an emotion to steer away from")
-    p.add_argument("--negative-scale", type=float, default=1.0)
-    p.add_argument("--speed", type=float, default=1.0, help="speaking rate of synthesised speech (0.25-4)")
-    p.add_argument("--seed", type=int, default=0)
+    add_speech_sampling_options(p)
     p.add_argument("--max-seconds", type=float, default=120.0, help="longest speech accepted (default 120 s)")
     p.set_defaults(run=run_talk)
 
@@ -84,9 +80,6 @@ def run_talk(args) -> int:
 def run_build_face_corpus(args) -> int:
     from .data import build_face_corpus
 
-    root = Path(args.data) if args.data else shared_data_root()
-    if not root.is_dir():
-        raise EmogenError(f"data folder '{root}' not found; pass --data or set EMOGEN_DATA")
-    info = build_face_corpus(Path(args.out), root, args.sentences, not args.no_ravdess, args.seed)
+    info = build_face_corpus(Path(args.out), data_root(args.data), args.sentences, not args.no_ravdess, args.seed)
     print(f"{info['clips']} clips, {info['hours']} h -> {Path(args.out) / 'corpus.npz'}")
     return 0

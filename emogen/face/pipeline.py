@@ -108,10 +108,13 @@ class TalkPipeline:
         return self._tts
 
     def portrait(self, image=None):
-        """Analyse ``image`` (path or RGB array; None: the built-in portrait)."""
-        from .analysis import analyze_portrait, default_portrait
+        """Analyse ``image`` (path or RGB array; None: the built-in portrait). A ``Portrait`` it
+        returned can be passed back as ``image`` to animate the same face again without re-analysis."""
+        from .analysis import Portrait, analyze_portrait, default_portrait
         from .landmarks import FaceMeshDetector
 
+        if isinstance(image, Portrait):
+            return image
         self._detector = self._detector or FaceMeshDetector()
         if image is None:
             return default_portrait(detector=self._detector)

@@ -32,6 +32,26 @@ _CAVITY = (L.LIP_CORNERS[0],) + L.UPPER_LIP_INNER[1:-1] + (L.LIP_CORNERS[1],) + 
 _MOUTH_PAIRS = (np.array(L.UPPER_LIP_INNER[3:8]), np.array(L.LOWER_LIP_INNER[3:8]))  # central inner-lip pairs
 
 
+_SHIFT = 3  # polygon vertices in 1/8 px, for anti-aliased sub-pixel edges
+
+
+def _polygon_mask(poly: np.ndarray, frame_shape, pad: int, blur: int):
+    """A feathered mask of ``poly`` over its bounding box grown by ``pad`` px and clipped to the
+    frame: ``((x0, y0, x1, y1), float32 mask in [0, 1])``, or None when the box is too small."""
+    import cv2
+
+    x0, y0 = np.floor(poly.min(axis=0)).astype(int) - pad
+    x1, y1 = np.ceil(poly.max(axis=0)).astype(int) + pad + 1
+    x0, y0 = max(x0, 0), max(y0, 0)
+    x1, y1 = min(x1, frame_shape[1]), min(y1, frame_shape[0])
+    if x1 - x0 < 3 or y1 - y0 < 3:
+        return None
+    mask = np.zeros((y1 - y0, x1 - x0), np.uint8)
+    pts = np.round((poly - [x0, y0]) * (1 << _SHIFT)).astype(np.int32)
+    cv2.fillPoly(mask, [pts], 255, lineType=cv2.LINE_AA, shift=_SHIFT)
+    return (x0, y0, x1, y1), cv2.GaussianBlur(mask, (blur, blur), 0).astype(np.float32) / 255.0
+
+
 def _smoothstep(x: np.ndarray) -> np.ndarray:
     x = np.clip(x, 0.0, 1.0)
     return x * x * (3.0 - 2.0 * x)
@@ -200,8 +220,6 @@ class PortraitRenderer:
         return float(np.mean(lm[lower, 1] - lm[upper, 1]))
 
     def _paint_mouth(self, out: np.ndarray, target: np.ndarray) -> None:
-        import cv2
-
         gap = self._mouth_gap(target)
         opening = gap - max(self._rest_mouth_gap, 0.0)
         alpha = float(_smoothstep((opening - 0.5) / 3.0))
@@ -210,18 +228,10 @@ class PortraitRenderer:
         # the inner-lip outline, but reaching out to the outer corners: where the lips part near the
         # corners the stretched slivers between inner and outer corner are shadow, not skin
         poly = target[list(_CAVITY)]
-        x0, y0 = np.floor(poly.min(axis=0)).astype(int) - 2
-        x1, y1 = np.ceil(poly.max(axis=0)).astype(int) + 3
-        x0, y0 = max(x0, 0), max(y0, 0)
-        x1, y1 = min(x1, out.shape[1]), min(y1, out.shape[0])
-        if x1 - x0 < 3 or y1 - y0 < 3:
+        box = _polygon_mask(poly, out.shape, pad=2, blur=3)
+        if box is None:
             return
-        h, w = y1 - y0, x1 - x0
-        mask = np.zeros((h, w), np.uint8)
-        shift = 3  # sub-pixel polygon vertices (1/8 px) with anti-aliased edges
-        pts = np.round((poly - [x0, y0]) * (1 << shift)).astype(np.int32)
-        cv2.fillPoly(mask, [pts], 255, lineType=cv2.LINE_AA, shift=shift)
-        mask = cv2.GaussianBlur(mask, (3, 3), 0).astype(np.float32) / 255.0
+        (x0, y0, x1, y1), mask = box
 
         yy, xx = np.mgrid[y0:y1, x0:x1].astype(np.float32)
         left, right = target[L.LIP_CORNERS[0]], target[L.LIP_CORNERS[1]]
@@ -282,17 +292,10 @@ class PortraitRenderer:
                 continue
             # the open eye's outline: the lid has to cover all of it, not just the narrowed slit
             poly = self.rest[list(contour)] + (target[list(lower)].mean(axis=0) - self.rest[list(lower)].mean(axis=0))
-            x0, y0 = np.floor(poly.min(axis=0)).astype(int) - 4
-            x1, y1 = np.ceil(poly.max(axis=0)).astype(int) + 5
-            x0, y0 = max(x0, 0), max(y0, 0)
-            x1, y1 = min(x1, out.shape[1]), min(y1, out.shape[0])
-            if x1 - x0 < 3 or y1 - y0 < 3:
+            box = _polygon_mask(poly, out.shape, pad=4, blur=5)
+            if box is None:
                 continue
-            mask = np.zeros((y1 - y0, x1 - x0), np.uint8)
-            shift = 3
-            pts = np.round((poly - [x0, y0]) * (1 << shift)).astype(np.int32)
-            cv2.fillPoly(mask, [pts], 255, lineType=cv2.LINE_AA, shift=shift)
-            mask = cv2.GaussianBlur(mask, (5, 5), 0)
+            (x0, y0, x1, y1), mask = box
             # the closed lid: per column, blend from the (warped) skin just above the eye down to the
             # skin just below it, so the patch meets its surroundings without a seam
             gy = np.arange(y0, y1, dtype=np.float32)[:, None]
@@ -310,12 +313,12 @@ class PortraitRenderer:
             lid = above[None] * (1 - t) + below[None] * t
             lid = 0.85 * lid + 0.15 * skin
             fold = 1.0 - 0.08 * _smoothstep((gy - poly[:, 1].min()) / max(np.ptp(poly[:, 1]), 1.0))[..., None]
-            lash = np.zeros_like(mask)
+            lash = np.zeros(mask.shape, np.uint8)
             line = np.round((target[[contour[0]] + list(lower) + [contour[len(upper) + 1]]] - [x0, y0])
-                            * (1 << shift)).astype(np.int32)
-            cv2.polylines(lash, [line], False, 255, thickness=2, lineType=cv2.LINE_AA, shift=shift)
+                            * (1 << _SHIFT)).astype(np.int32)
+            cv2.polylines(lash, [line], False, 255, thickness=2, lineType=cv2.LINE_AA, shift=_SHIFT)
             lash = cv2.GaussianBlur(lash, (3, 3), 0).astype(np.float32)[..., None] / 255.0 * 0.75
             colour = lid * fold * (1 - lash) + lid * 0.35 * lash
-            a = (closed * mask.astype(np.float32) / 255.0)[..., None]
+            a = (closed * mask)[..., None]
             region = out[y0:y1, x0:x1].astype(np.float32)
             out[y0:y1, x0:x1] = np.clip(region * (1 - a) + colour * a + 0.5, 0, 255).astype(np.uint8)

@@ -24,15 +24,20 @@ def add_tts_parser(commands) -> None:
     p.add_argument("-o", "--output", help="output audio file (.wav, .flac or .ogg)")
     p.add_argument("--out-dir", help="batch mode: one file per line of --text-file, 0000.wav, 0001.wav, ...")
     p.add_argument("--checkpoint", default="tts-slt-emotion", help="a checkpoint directory or shipped name")
+    add_speech_sampling_options(p)
+    p.add_argument("--sample-rate", type=int, help="resample the output to this rate (Hz)")
+    p.add_argument("--format", choices=sorted(AUDIO_FORMATS), help="audio format (default: from the file name)")
+    p.set_defaults(run=run_tts)
+
+
+def add_speech_sampling_options(p) -> None:
+    """The sampling options of everything that speaks (``tts``, ``talk``)."""
     p.add_argument("--steps", type=int, default=10, help="flow-matching ODE steps (default 10)")
     p.add_argument("--guidance", type=float, default=1.0, help="emotion guidance scale (1 = none)")
     p.add_argument("--negative", help="an emotion to steer away from (EmoDubber-style negative guidance)")
     p.add_argument("--negative-scale", type=float, default=1.0)
     p.add_argument("--speed", type=float, default=1.0, help="speaking-rate factor, > 1 faster (0.25-4)")
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--sample-rate", type=int, help="resample the output to this rate (Hz)")
-    p.add_argument("--format", choices=sorted(AUDIO_FORMATS), help="audio format (default: from the file name)")
-    p.set_defaults(run=run_tts)
 
 
 def add_data_parser(commands):
