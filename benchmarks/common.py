@@ -97,12 +97,16 @@ PUBLISHED = {
                         "hardware": "users' GPUs (unstated)",
                         "source": "user reports collected in docs/research.md, not a paper figure"},
     "cosyvoice_emotion": {"system": "CosyVoice 2", "value": None, "hardware": "GPU",
-                          "source": "Du et al. 2024, CosyVoice 2, instructed-generation emotion accuracy with a "
-                                    "pretrained emotion classifier on its own test set"},
-    "matcha_rtf": {"system": "Matcha-TTS", "value": None, "hardware": "GPU",
-                   "source": "Mehta et al. 2024, Matcha-TTS (ICASSP), synthesis-speed table (RTF on LJ Speech)"},
-    "piper_rtf": {"system": "Piper", "value": None, "hardware": "CPU",
-                  "source": "no paper; speed is stated per voice in the project's documentation"},
+                          "source": "Du et al. 2024, CosyVoice 2 (arXiv:2412.10117), Results on Instructed "
+                                    "Generation: instructions (emotion among 29 types) are scored by listeners as "
+                                    "MOS-I (1-5) on 290 Chinese samples; no classifier emotion accuracy is reported"},
+    "matcha_rtf": {"system": "Matcha-TTS", "value": "0.40 (0.14 with the Vocos vocoder)", "hardware": "CPU (unstated)",
+                   "source": "third-party measurement of a 100-speaker Russian Matcha model, N. Shmyrev, "
+                             "alphacephei.com/nsh/2025/01/03/matcha-tts-notes.html (\"CPU xRT\"); the paper's own "
+                             "RTF table (Mehta et al. 2024, ICASSP) is on GPU and could not be read offline"},
+    "piper_rtf": {"system": "Piper", "value": "0.082 (high-quality voice)", "hardware": "AMD Ryzen 9 5950X CPU",
+                  "source": "no paper; a user benchmark in the project's tracker, github.com/rhasspy/piper/issues/235 "
+                            "(more in issue #33); the README and VOICES.md give no speed figure"},
     "emopia_classifier": {"system": "EMOPIA symbolic classifier", "value": None, "hardware": "-",
                           "source": "Hung et al. 2021, EMOPIA (ISMIR), emotion-classification table, symbolic "
                                     "domain, 4 quadrants"},

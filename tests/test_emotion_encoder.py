@@ -75,3 +75,11 @@ def test_training_dropout():
     assert 0.05 < dropped.null.float().mean() < 0.15
     assert 0.15 < (dropped.category_gate == 0).float().mean() < 0.25
     assert torch.equal(dropped.vad_offset, batch.vad_offset)
+
+
+def test_training_dropout_keeps_the_batch_device():
+    # the trainer's generator lives on the CPU while a GPU run's batch does not; "meta" stands in
+    # for that other device here (mixing the two used to fail on the first GPU training step)
+    batch = EmotionBatch.from_specs(["happy", "sad"]).to("meta")
+    dropped = batch.dropped(0.5, 0.5, torch.Generator().manual_seed(0))
+    assert {t.device.type for t in dropped.tensors()} == {"meta"}

@@ -50,7 +50,7 @@ def test_jaw_follows_loudness():
     mouth = np.full((9, 3), 0.8, np.float32)
     energy = np.array([0, 0, 0, 1, 1, 1, 0.5, 0.5, 0.5])
     out = follow_loudness(mouth, energy)
-    assert out[1, 0] == pytest.approx(0.8 * 0.25)  # silence: the mouth (nearly) closes
+    assert out[1, 0] == pytest.approx(0.8 * 0.1)  # silence: the mouth (nearly) closes
     assert out[4, 0] == pytest.approx(0.8)  # full voice: the viseme's own opening
     assert out[0, 0] < out[7, 0] < out[4, 0]
     np.testing.assert_array_equal(out[:, 1:], mouth[:, 1:])  # lip shape is the viseme's

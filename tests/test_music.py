@@ -169,6 +169,11 @@ def test_weak_labels_keep_quadrant_signs_and_follow_density_and_mode():
     # valence: a minor Q1 window sits nearer the boundary than a major one
     va = weak_vad([1, 1], [window_cues(_window(minor, 4, 80)), window_cues(_window(major, 4, 80))])
     assert 0.1 <= va[0, 0] < va[1, 0] <= 1.0
+    # with mode_weight, mode can outweigh the label: a minor Q1 window falls below a major Q3 one
+    cues4 = [window_cues(_window(m, 4, 80)) for m in (minor, major, minor, major)]
+    va = weak_vad([1, 1, 3, 3], cues4, mode_weight=0.7)
+    assert va[0, 0] < va[3, 0] and va[2, 0] < va[0, 0] < va[1, 0]
+    assert (weak_vad([1, 1, 3, 3], cues4)[:, 0] * torch.tensor([1, 1, -1, -1]) > 0).all()
     # datasets: categorical specs keep their category; a silent bar leaves the window out
     silent = _window(major, 4, 80)
     silent[:, :, 16:32] = -1.0

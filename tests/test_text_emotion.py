@@ -137,6 +137,58 @@ def test_model_config_errors():
         TextEmotionConfig(hidden=30, heads=4)
     with pytest.raises(EmogenError, match="bag_buckets"):
         TextEmotionConfig(vocab_size=100, bag_buckets=50)
+    with pytest.raises(EmogenError, match="model.members"):
+        TextEmotionConfig(members=0)
+    from emogen.text.task import TextDataConfig
+    with pytest.raises(EmogenError, match="calibration_resamples"):
+        TextDataConfig(calibration_resamples=-1)
+
+
+def test_bagged_category_bias_is_seeded_and_raises_macro_f1():
+    from emogen.text.task import bagged_category_bias, macro_f1
+
+    g = torch.Generator().manual_seed(1)
+    labels = torch.randint(7, (300,), generator=g)
+    logits = torch.randn(300, 7, generator=g) + 2.0 * torch.nn.functional.one_hot(labels, 7)
+    logits[:, 0] += 1.5
+    bias = bagged_category_bias(logits, labels, resamples=4)
+    assert torch.equal(bias, bagged_category_bias(logits, labels, resamples=4))
+    assert bias[0] == 0 and macro_f1(labels, (logits + bias).argmax(-1), 7) > macro_f1(labels, logits.argmax(-1), 7) + 0.05
+
+
+def test_ensemble_members_average_and_float16_checkpoint(tmp_path):
+    torch.manual_seed(0)
+    tok = train_tokenizer(HAPPY + SAD, vocab_size=200, min_frequency=1)
+    model = TextEmotionModel(tiny_config(members=2, save_float16=True, branch_heads=True)).attach_tokenizer(tok).eval()
+    one, two = model.networks()
+    assert one is model and not torch.equal(one.bag.weight, two.bag.weight)  # independently initialised
+    ids, mask = pad_batch(encode(tok, ["i love this great day", "so sad"]))
+    scores, fine = model(ids, mask)
+    members = [model._scores(out) for out in model.member_logits(ids, mask)]
+    assert torch.allclose(scores, (members[0] + members[1]) / 2, atol=1e-6) and fine.shape == (2, 28)
+    assert not torch.allclose(members[0], members[1])
+    model.category_bias[2] = 0.123
+    model.save_pretrained(tmp_path / "ckpt", "card")
+    from safetensors.torch import load_file
+
+    stored = load_file(str(tmp_path / "ckpt" / "model.safetensors"))
+    assert stored["other_members.0.bag.weight"].dtype == torch.float16 and stored["category_bias"].dtype == torch.float32
+    loaded = TextEmotionModel.from_pretrained(tmp_path / "ckpt")
+    assert loaded.bag.weight.dtype == torch.float32 and float(loaded.category_bias[2]) == pytest.approx(0.123)
+    assert torch.allclose(loaded(ids, mask)[0], model(ids, mask)[0], atol=2e-3)  # float16 rounding only
+
+
+def test_split_seed_fixes_the_validation_comments(goemotions):
+    from emogen.core.trainer import TrainConfig
+    from emogen.text.task import TextDataConfig, TextEmotionTask, TextEmotionTaskConfig
+
+    def val_ids(train_seed, split_seed):
+        config = TextEmotionTaskConfig(data=TextDataConfig(root=str(goemotions), val_fraction=0.2, split_seed=split_seed),
+                                       train=TrainConfig(seed=train_seed))
+        return [ex.id for ex in TextEmotionTask()._data(config)[1]]
+
+    assert val_ids(1, 0) == val_ids(2, 0) == val_ids(0, None)
+    assert val_ids(1, None) != val_ids(2, None)
 
 
 def test_save_and_load_round_trip(tmp_path):

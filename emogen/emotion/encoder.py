@@ -124,8 +124,9 @@ class EmotionBatch:
         """Training-time augmentation: some rows become null, some categorical rows VAD-only."""
         lead = self.null.shape
         to_null = torch.rand(lead, generator=generator) < null_p
-        to_vad = (torch.rand(lead, generator=generator) < category_p).unsqueeze(-1).to(self.weights.dtype)
-        to_vad = to_vad * self.category_gate
+        # the draws come from the (CPU) generator, then move to wherever the batch lives
+        to_vad = (torch.rand(lead, generator=generator) < category_p).unsqueeze(-1)
+        to_vad = to_vad.to(self.weights.device, self.weights.dtype) * self.category_gate
         keep = 1.0 - to_vad
         return EmotionBatch(self.weights * keep, self.vad_offset, self.category_gate * keep,
                             self.null | to_null.to(self.null.device))

@@ -63,7 +63,7 @@ def _gaussian_smooth(x: np.ndarray, sigma: float) -> np.ndarray:
     return np.stack([np.convolve(padded[:, c], k, mode="valid") for c in range(x.shape[1])], -1)
 
 
-def follow_loudness(mouth: np.ndarray, energy: np.ndarray, floor: float = 0.25) -> np.ndarray:
+def follow_loudness(mouth: np.ndarray, energy: np.ndarray, floor: float = 0.1) -> np.ndarray:
     """The jaw opens with the voice: jaw x (floor + (1 - floor) x loudness), loudness (n,) in 0..1
     per video frame (lightly smoothed). Visemes alone know which shape, not how loud: stressed,
     loud syllables open wider, fading words close, and silence shuts the mouth."""

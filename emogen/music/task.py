@@ -33,6 +33,8 @@ class MusicDataConfig:
     note density and loudness (``data.weak_vad``); False gives every clip its quadrant's one point"""
     weak_label_power: float = 2.0
     """weak-label magnitude ``0.1 + 0.9 * rank ** power`` (see ``data.weak_vad``)"""
+    mode_weight: float = 0.0
+    """with weak labels: share of each window's valence taken from its mode alone (``data.weak_vad``)"""
     random_dominance: bool = False
     """draw each example's dominance uniformly from -1..+1 (neither dataset labels it), so that
     the model ignores it and ``v=..,a=..`` means the same at any dominance"""
@@ -66,7 +68,7 @@ class MusicTask(TrainingTask):
         self.random_dominance = config.data.random_dominance
         options = dict(min_notes=config.data.min_notes, weak_labels=config.data.weak_labels,
                        skip_silent_bars=config.data.skip_silent_bars, tonic_to_c=config.data.tonic_to_c,
-                       weak_label_power=config.data.weak_label_power)
+                       weak_label_power=config.data.weak_label_power, mode_weight=config.data.mode_weight)
         train = RollWindows(clips, window, config.data.hop_steps, config.data.shifts, **options)
         val_clips = load_emopia(root, "val")[: config.data.val_clips]
         val = RollWindows(val_clips, window, window, [0], **options)
@@ -121,6 +123,10 @@ def data_notes(data: MusicDataConfig) -> str:
                      "valence and arousal; the magnitudes are weak labels from the window itself (arousal: rank in "
                      "onset count and velocity; valence: rank in Krumhansl-Kessler mode margin; both within the "
                      f"windows of the same sign, 0.1 + 0.9 * rank^{data.weak_label_power:g}).")
+        if data.mode_weight:
+            lines.append(f"- Valence mixes in the window's mode (`data.mode_weight` {data.mode_weight:g}): that share "
+                         "comes from its mode margin's rank over all windows (-1 most minor, +1 most major), so "
+                         "minor windows of happy clips and major windows of sad clips sit near neutral valence.")
     else:
         lines.append("- Conditioning targets: each quadrant's category VAD point (happy, angry, sad, calm).")
     if data.random_dominance:

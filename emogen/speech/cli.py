@@ -49,6 +49,7 @@ def add_data_parser(commands):
     corpus.add_argument("--data", default=None, help="the shared data folder (default $EMOGEN_DATA or ../shared/data)")
     corpus.add_argument("--sentences", type=int, default=1600)
     corpus.add_argument("--seed", type=int, default=0)
+    corpus.add_argument("--workers", type=int, default=None, help="processes for the WORLD analysis (default: all cores)")
     corpus.set_defaults(run=run_build_corpus)
     measure = sub.add_parser("measure-ravdess", help="measure per-emotion prosody changes on RAVDESS")
     measure.add_argument("--ravdess", default=None, help="RAVDESS folder with manifest.csv")
@@ -154,7 +155,7 @@ def run_tts(args) -> int:
 def run_build_corpus(args) -> int:
     from .corpus import build_corpus
 
-    info = build_corpus(Path(args.out), data_root(args.data), args.sentences, args.seed)
+    info = build_corpus(Path(args.out), data_root(args.data), args.sentences, args.seed, workers=args.workers)
     print(f"corpus: {info['utterances']} utterances, {info['hours']} h in {args.out}")
     return 0
 

@@ -6,7 +6,7 @@ No multi-sentence emotional speech corpus exists offline, so emogen builds one:
    filtered to plain words and punctuation (no digits, no profanity, 5-16 words).
 2. **Base voice**: Festival's CMU SLT HTS voice renders each sentence and writes its phone and
    word timings (``festival.py``).
-3. **Acoustic features**: WORLD analysis (``acoustic.py``) of each rendering, with the phone
+3. **Acoustic features**: WORLD analysis (Harvest F0) (``acoustic.py``) of each rendering, with the phone
    durations transferred onto the espeak-ng phone sequence the model reads at run time
    (``alignment.py``).
 4. **Emotion**: each training example is the neutral rendering transformed with the prosody and
@@ -20,6 +20,7 @@ No multi-sentence emotional speech corpus exists offline, so emogen builds one:
 from __future__ import annotations
 
 import json
+import os
 import random
 import re
 from pathlib import Path
@@ -89,14 +90,28 @@ def load_arrays(out_dir: Path) -> dict[str, np.ndarray]:
     return dict(np.load(path, allow_pickle=False))
 
 
-def extract_features(out_dir: Path) -> dict:
+# Where Harvest looks for the base voice's F0 (CMU SLT, female; her speech stays within it).
+BASE_VOICE_F0_RANGE = (100.0, 400.0)
+
+
+def _analyze_rendering(wav: Path) -> np.ndarray:
+    import soundfile as sf
+
+    from . import acoustic
+
+    audio, sr = sf.read(wav, dtype="float64")
+    return acoustic.analyze(audio, sr, BASE_VOICE_F0_RANGE).stack()
+
+
+def extract_features(out_dir: Path, workers: int | None = None) -> dict:
     """WORLD frames and espeak-phone durations of every rendering, into ``features.npz``.
 
     Arrays: ``frames`` (total frames, feature_dims) float32, ``frame_offsets`` (utterances + 1),
     ``phone_ids`` (total phones) symbol ids, ``durations`` (total phones) frames per phone,
-    ``phone_offsets`` (utterances + 1).
+    ``phone_offsets`` (utterances + 1). ``workers`` processes share the WORLD analysis (default:
+    one per CPU core).
     """
-    import soundfile as sf
+    from concurrent.futures import ProcessPoolExecutor
 
     from . import acoustic
     from .alignment import phone_durations
@@ -104,11 +119,12 @@ def extract_features(out_dir: Path) -> dict:
 
     sentences = read_sentences(out_dir)
     phonemized = phonemize_batch(sentences)
+    stems = [out_dir / "festival" / f"utt{i:05d}" for i in range(len(sentences))]
+    with ProcessPoolExecutor(max_workers=workers or os.cpu_count()) as pool:
+        worlds = list(tqdm(pool.map(_analyze_rendering, [Path(f"{s}.wav") for s in stems], chunksize=4),
+                           total=len(stems), desc="WORLD features", unit="utt"))
     frames, phone_ids, durations = [], [], []
-    for i, ph in enumerate(tqdm(phonemized, desc="WORLD features", unit="utt")):
-        stem = out_dir / "festival" / f"utt{i:05d}"
-        audio, sr = sf.read(f"{stem}.wav", dtype="float64")
-        world = acoustic.analyze(audio, sr).stack()
+    for ph, stem, world in zip(phonemized, stems, worlds):
         d = phone_durations(ph, festival._read_marks(Path(f"{stem}.segs")), festival._read_marks(Path(f"{stem}.words")),
                             len(world), 1000.0 / acoustic.FRAME_PERIOD_MS)
         frames.append(world)
@@ -129,15 +145,16 @@ def extract_features(out_dir: Path) -> dict:
 
 
 def build_corpus(out_dir: Path, data_root: Path, sentences: int = 1600, seed: int = 0,
-                 exclude: set[str] = frozenset()) -> dict:
+                 exclude: set[str] = frozenset(), workers: int | None = None) -> dict:
     """The whole build: sentences, Festival renderings, features, ``corpus.json``."""
     out_dir = Path(out_dir)
     if not (out_dir / "sentences.txt").is_file():
         write_sentences(select_sentences(Path(data_root) / "text" / "goemotions", sentences, seed, exclude), out_dir)
     render_base_voice(read_sentences(out_dir), out_dir)
-    stats = extract_features(out_dir)
+    stats = extract_features(out_dir, workers)
     info = {"sentences_source": "GoEmotions train comments (Demszky et al. 2020, CC BY 4.0)",
             "base_voice": "Festival 2.5 + CMU SLT HTS voice (festvox-us-slt-hts)",
+            "features": f"WORLD, Harvest F0 in {BASE_VOICE_F0_RANGE[0]:g}-{BASE_VOICE_F0_RANGE[1]:g} Hz",
             "emotion": "rendered on the fly from emogen/speech/data/ravdess_profile.json (RAVDESS, CC BY-NC-SA 4.0)",
             **stats}
     write_manifest(out_dir, info)

@@ -53,10 +53,18 @@ class TextEmotionConfig:
     num_categories: int = 7
     num_fine: int = 28
     use_lexicon: bool = True
+    members: int = 1
+    """independently initialised copies of the network (encoder, bag, heads) in one model: the same
+    tokenizer, lexicon and batches, each its own dropout and loss; inference averages their scores
+    (a seed ensemble, steadier than any one member)"""
+    save_float16: bool = False
+    """store the weights as float16 (half the file; loaded back into float32)"""
 
     def __post_init__(self):
         if self.hidden % self.heads:
             raise EmogenError(f"model.hidden ({self.hidden}) must be a multiple of model.heads ({self.heads})")
+        if self.members < 1:
+            raise EmogenError(f"model.members must be at least 1, got {self.members}")
         if self.bag_buckets <= self.vocab_size:
             raise EmogenError(f"model.bag_buckets ({self.bag_buckets}) must exceed model.vocab_size "
                               f"({self.vocab_size}): unigrams take the first vocab_size rows")
@@ -76,31 +84,22 @@ class TextEmotionModel(PretrainedModel):
     def __init__(self, config: TextEmotionConfig):
         super().__init__(config)
         c = config
-        self.encoder = BertModel(BertConfig(
-            vocab_size=c.vocab_size, hidden_size=c.hidden, num_hidden_layers=c.layers, num_attention_heads=c.heads,
-            intermediate_size=c.intermediate, max_position_embeddings=c.max_length, type_vocab_size=1,
-            hidden_dropout_prob=c.dropout, attention_probs_dropout_prob=c.dropout, pad_token_id=0),
-            add_pooling_layer=False)
-        self.bag = nn.EmbeddingBag(c.bag_buckets, c.bag_dim, mode="sum", padding_idx=0)
-        nn.init.normal_(self.bag.weight, std=0.02)
+        # The first member's modules sit on the model itself (the layout of one-member checkpoints).
+        _build_network(self, c)
         self.register_buffer("lexicon_vad", torch.zeros(c.vocab_size, 4))
         # Added to the category logits at inference; set by the training task's final evaluation to
         # the offsets that maximise macro-F1 on the validation split (see task.fit_category_bias).
         self.register_buffer("category_bias", torch.zeros(c.num_categories))
-        features = 2 * c.hidden + c.bag_dim + (LEXICON_FEATURES if c.use_lexicon else 0)
-        self.head = nn.Sequential(nn.LayerNorm(features), nn.Dropout(c.dropout))
-        self.category_head = nn.Linear(features, c.num_categories)
-        self.fine_head = nn.Linear(features, c.num_fine)
-        self.bag_drop = nn.Dropout(c.bag_dropout)
-        if c.branch_heads:
-            self.encoder_head = nn.Sequential(nn.LayerNorm(2 * c.hidden), nn.Dropout(c.dropout),
-                                              nn.Linear(2 * c.hidden, c.num_categories))
-            bag_features = c.bag_dim + (LEXICON_FEATURES if c.use_lexicon else 0)
-            self.bag_head = nn.Sequential(nn.LayerNorm(bag_features), nn.Linear(bag_features, c.num_categories))
         if c.fine_mix > 0:
             # Each fine label's category index; set from the data's labels by the training task.
             self.register_buffer("fine_owner", torch.zeros(c.num_fine, dtype=torch.long))
+        if c.members > 1:
+            self.other_members = nn.ModuleList(_Member(c) for _ in range(c.members - 1))
         self.tokenizer = None
+
+    def networks(self) -> list[nn.Module]:
+        """The ensemble members (the model itself first)."""
+        return [self, *getattr(self, "other_members", [])]
 
     def ngram_ids(self, ids: torch.Tensor, mask: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """(b, 2n) bag rows: unigram ids, then bigram hashes in [V, bag_buckets); 0 (padding) where
@@ -126,34 +125,46 @@ class TextEmotionModel(PretrainedModel):
         coverage = has.sum(1) / mask.sum(1).clamp(min=1.0)
         return torch.cat([mean, max_v[:, None], min_v[:, None], max_a[:, None], coverage[:, None]], dim=1)
 
-    def branch_logits(self, ids: torch.Tensor, mask: torch.Tensor) -> dict[str, torch.Tensor]:
-        """Raw logits of every head: ``fused`` (b, 7), ``fine`` (b, 28), and with ``branch_heads``
-        ``encoder`` and ``bag`` (b, 7). What the training loss reads."""
+    def member_logits(self, ids: torch.Tensor, mask: torch.Tensor) -> list[dict[str, torch.Tensor]]:
+        """:meth:`branch_logits` of every member (what the training loss reads)."""
+        return [self.branch_logits(ids, mask, net) for net in self.networks()]
+
+    def branch_logits(self, ids: torch.Tensor, mask: torch.Tensor,
+                      net: nn.Module | None = None) -> dict[str, torch.Tensor]:
+        """Raw logits of every head of member ``net`` (default the first): ``fused`` (b, 7), ``fine``
+        (b, 28), and with ``branch_heads`` ``encoder`` and ``bag`` (b, 7)."""
+        net = self if net is None else net
         if self.training and self.config.word_dropout > 0:
             drop = (torch.rand(ids.shape, device=ids.device) < self.config.word_dropout) & (ids >= FIRST_WORD_ID)
             ids = ids.masked_fill(drop, UNK_ID)
         maskf = mask.to(torch.float32)
-        hidden = self.encoder(input_ids=ids, attention_mask=mask).last_hidden_state  # (b, n, h)
+        hidden = net.encoder(input_ids=ids, attention_mask=mask).last_hidden_state  # (b, n, h)
         mean = (hidden * maskf[..., None]).sum(1) / maskf.sum(1, keepdim=True).clamp(min=1.0)
         rows, count = self.ngram_ids(ids, mask.long())
         # sum / sqrt(count): like a length-normalised TF vector, so long comments are not louder.
-        bag = self.bag_drop(self.bag(rows) / count.clamp(min=1).to(torch.float32).sqrt()[:, None])
+        bag = net.bag_drop(net.bag(rows) / count.clamp(min=1).to(torch.float32).sqrt()[:, None])
         lexical = [bag, self.lexicon_features(ids, maskf)] if self.config.use_lexicon else [bag]
         contextual = [hidden[:, 0], mean]
-        features = self.head(torch.cat(contextual + lexical, dim=1))
-        out = {"fused": self.category_head(features), "fine": self.fine_head(features)}
+        features = net.head(torch.cat(contextual + lexical, dim=1))
+        out = {"fused": net.category_head(features), "fine": net.fine_head(features)}
         if self.config.branch_heads:
-            out["encoder"] = self.encoder_head(torch.cat(contextual, dim=1))
-            out["bag"] = self.bag_head(torch.cat(lexical, dim=1))
+            out["encoder"] = net.encoder_head(torch.cat(contextual, dim=1))
+            out["bag"] = net.bag_head(torch.cat(lexical, dim=1))
         return out
 
     def forward(self, ids: torch.Tensor, mask: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """ids (b, n) token ids, mask (b, n) 1 for tokens and 0 for padding -> category scores (b, 7)
         and fine logits (b, 28). In eval mode the scores are the averaged log-probabilities of the
         heads (see ``branch_heads``, ``fine_mix``) plus ``category_bias``; softmax gives probabilities."""
-        out = self.branch_logits(ids, mask)
         if self.training:
+            out = self.branch_logits(ids, mask)
             return out["fused"], out["fine"]
+        outs = self.member_logits(ids, mask)
+        scores = torch.stack([self._scores(out) for out in outs]).mean(0)
+        return scores + self.category_bias, torch.stack([out["fine"] for out in outs]).mean(0)
+
+    def _scores(self, out: dict[str, torch.Tensor]) -> torch.Tensor:
+        """One member's category scores (b, 7): averaged head log-probabilities, fine labels mixed in."""
         heads = [out[k] for k in ("fused", "encoder", "bag") if k in out]
         scores = torch.stack([torch.log_softmax(h.float(), -1) for h in heads]).mean(0)
         if self.config.fine_mix > 0:
@@ -162,7 +173,7 @@ class TextEmotionModel(PretrainedModel):
                 1, self.fine_owner.expand(len(fine), -1), fine, "amax", include_self=False)
             folded = torch.log_softmax(torch.log(folded.clamp(min=1e-6)), -1)
             scores = (1 - self.config.fine_mix) * scores + self.config.fine_mix * folded
-        return scores + self.category_bias, out["fine"]
+        return scores
 
     # -- tokenizer and checkpoint ---------------------------------------------------------------
     def attach_tokenizer(self, tokenizer, lexicon: dict | None = None) -> "TextEmotionModel":
@@ -189,6 +200,11 @@ class TextEmotionModel(PretrainedModel):
 
         if self.tokenizer is None:
             raise EmogenError("this text-emotion model has no tokenizer attached; call attach_tokenizer first")
+        if self.config.save_float16:
+            state = self.state_dict() if state_dict is None else state_dict
+            # The calibrated offsets are few and fine-grained: they stay float32.
+            state_dict = {k: v.half() if v.is_floating_point() and k != "category_bias" else v
+                          for k, v in state.items()}
         path = super().save_pretrained(directory, model_card, state_dict, metadata)
         write_text_atomic(path / TOKENIZER_NAME, self.tokenizer.to_str())
         return path
@@ -209,6 +225,36 @@ class TextEmotionModel(PretrainedModel):
         except Exception as e:  # tokenizers raises its own Exception type for a bad file
             raise EmogenError(f"checkpoint '{path.parent}': {TOKENIZER_NAME} cannot be read ({e})") from None
         return model
+
+
+class _Member(nn.Module):
+    """One more ensemble member: the network modules of :func:`_build_network`."""
+
+    def __init__(self, config: TextEmotionConfig):
+        super().__init__()
+        _build_network(self, config)
+
+
+def _build_network(module: nn.Module, c: TextEmotionConfig) -> None:
+    """Give ``module`` one member's modules: encoder, n-gram bag, fused and fine heads (and the
+    branch heads). Creation order fixes the random initialisation: keep it."""
+    module.encoder = BertModel(BertConfig(
+        vocab_size=c.vocab_size, hidden_size=c.hidden, num_hidden_layers=c.layers, num_attention_heads=c.heads,
+        intermediate_size=c.intermediate, max_position_embeddings=c.max_length, type_vocab_size=1,
+        hidden_dropout_prob=c.dropout, attention_probs_dropout_prob=c.dropout, pad_token_id=0),
+        add_pooling_layer=False)
+    module.bag = nn.EmbeddingBag(c.bag_buckets, c.bag_dim, mode="sum", padding_idx=0)
+    nn.init.normal_(module.bag.weight, std=0.02)
+    features = 2 * c.hidden + c.bag_dim + (LEXICON_FEATURES if c.use_lexicon else 0)
+    module.head = nn.Sequential(nn.LayerNorm(features), nn.Dropout(c.dropout))
+    module.category_head = nn.Linear(features, c.num_categories)
+    module.fine_head = nn.Linear(features, c.num_fine)
+    module.bag_drop = nn.Dropout(c.bag_dropout)
+    if c.branch_heads:
+        module.encoder_head = nn.Sequential(nn.LayerNorm(2 * c.hidden), nn.Dropout(c.dropout),
+                                            nn.Linear(2 * c.hidden, c.num_categories))
+        bag_features = c.bag_dim + (LEXICON_FEATURES if c.use_lexicon else 0)
+        module.bag_head = nn.Sequential(nn.LayerNorm(bag_features), nn.Linear(bag_features, c.num_categories))
 
 
 def pad_batch(seqs: list[list[int]], max_length: int | None = None) -> tuple[torch.Tensor, torch.Tensor]:

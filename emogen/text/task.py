@@ -37,12 +37,21 @@ class TextDataConfig:
     calibrate: bool = True
     """fit per-category logit offsets that maximise macro-F1 on the validation split; they are
     saved in the model (``category_bias``) and used at inference"""
+    calibration_resamples: int = 0
+    """0: fit the offsets once on the validation comments; N: average the offsets fitted on N
+    bootstrap resamples of them (steadier: a single fit chases the noise of a few hundred rare-class comments)"""
     limit: int = 0
     """use only the first N comments of train.tsv (0 = all): for smoke runs"""
+    split_seed: int | None = None
+    """seed of the training/validation cut (and so of the vocabulary); None = ``train.seed``. Fix it
+    to train several ``train.seed`` members on the same comments (see ``model.members``)"""
 
     def __post_init__(self):
         if not 0.0 < self.val_fraction < 0.5:
             raise EmogenError(f"data.val_fraction must be in (0, 0.5), got {self.val_fraction}")
+        if self.calibration_resamples < 0:
+            raise EmogenError("data.calibration_resamples must be 0 (one fit) or a positive count, "
+                              f"got {self.calibration_resamples}")
 
 
 @dataclass
@@ -110,6 +119,14 @@ def fit_category_bias(logits: torch.Tensor, labels: torch.Tensor, span: float = 
     return bias
 
 
+def bagged_category_bias(logits: torch.Tensor, labels: torch.Tensor, resamples: int, seed: int = 0) -> torch.Tensor:
+    """Mean of :func:`fit_category_bias` over ``resamples`` bootstrap resamples of (logits (m, k), labels (m,))."""
+    generator = torch.Generator().manual_seed(seed)
+    fits = [fit_category_bias(logits[pick], labels[pick])
+            for pick in (torch.randint(len(labels), (len(labels),), generator=generator) for _ in range(resamples))]
+    return torch.stack(fits).mean(0)
+
+
 class TextEmotionTask(TrainingTask):
     name = "text-emotion"
     config_class = TextEmotionTaskConfig
@@ -125,7 +142,8 @@ class TextEmotionTask(TrainingTask):
             examples = read_split(root, "train")
             if config.data.limit:
                 examples = examples[:config.data.limit]
-            self._splits = split_train(examples, config.data.val_fraction, config.train.seed)
+            seed = config.train.seed if config.data.split_seed is None else config.data.split_seed
+            self._splits = split_train(examples, config.data.val_fraction, seed)
         return self._splits
 
     def build_model(self, config: TextEmotionTaskConfig) -> TextEmotionModel:
@@ -167,8 +185,8 @@ class TextEmotionTask(TrainingTask):
                 "fine": torch.stack([it["fine"] for it in items])}
 
     def loss(self, model, batch, generator):
-        out = model.branch_logits(batch["ids"], batch["mask"])
-        weights = self.class_weights.to(out["fused"].device)
+        outs = model.member_logits(batch["ids"], batch["mask"])
+        weights = self.class_weights.to(outs[0]["fused"].device)
         # Weighted soft-target cross-entropy, normalised by the weight of each comment's targets so
         # the loss scale does not depend on the batch's class mix.
         norm = (batch["categories"] * weights).sum()
@@ -176,15 +194,19 @@ class TextEmotionTask(TrainingTask):
         def category_loss(logits):
             return -(batch["categories"] * weights * F.log_softmax(logits.float(), -1)).sum() / norm
 
-        fused = category_loss(out["fused"])
-        fine_loss = F.binary_cross_entropy_with_logits(out["fine"].float(), batch["fine"])
-        total = fused + self.fine_weight * fine_loss
-        logged = {"category_loss": fused.detach(), "fine_loss": fine_loss.detach()}
-        for name in ("encoder", "bag"):
-            if name in out:
-                branch = category_loss(out[name])
-                total = total + branch
-                logged[f"{name}_loss"] = branch.detach()
+        # Each ensemble member trains on its own loss; the sum keeps them independent.
+        total, logged = 0.0, {}
+        for out in outs:
+            fused = category_loss(out["fused"])
+            fine_loss = F.binary_cross_entropy_with_logits(out["fine"].float(), batch["fine"])
+            total = total + fused + self.fine_weight * fine_loss
+            parts = {"category_loss": fused, "fine_loss": fine_loss}
+            for name in ("encoder", "bag"):
+                if name in out:
+                    parts[f"{name}_loss"] = category_loss(out[name])
+                    total = total + parts[f"{name}_loss"]
+            for k, v in parts.items():  # logged: the members' mean
+                logged[k] = logged.get(k, 0.0) + v.detach() / len(outs)
         return total, logged
 
     @torch.no_grad()
@@ -205,7 +227,8 @@ class TextEmotionTask(TrainingTask):
         metrics["macro_f1_single"] = macro_f1(labels, pred, len(TEXT_CATEGORIES))
         metrics["accuracy_single"] = float((pred == labels).float().mean())
         if config.data.calibrate:
-            bias = fit_category_bias(logits, labels)
+            resamples = config.data.calibration_resamples
+            bias = bagged_category_bias(logits, labels, resamples) if resamples else fit_category_bias(logits, labels)
             model.category_bias.copy_(bias.to(model.category_bias.device))
             # Optimistic (fitted on these comments); benchmarks/text_emotion.py measures held-out text.
             metrics["macro_f1_single_calibrated"] = macro_f1(labels, (logits + bias).argmax(-1), len(TEXT_CATEGORIES))
