@@ -158,8 +158,12 @@ def random_window(tensors, frame_mask: torch.Tensor, length: int, generator: tor
 def calibrate_durations(model: TTSModel, batches) -> float:
     """Set ``config.duration_scale`` so predicted total durations match the true ones on
     ``batches`` (collated validation batches); returns the scale."""
+    from ..core.trainer import move_to
+
     true_total, predicted_total = 0.0, 0.0
+    device = next(model.parameters()).device
     for batch in batches:
+        batch = move_to(batch, device)
         emotion = model.emotion_encoder(batch["emotion"])
         _, log_dur = model.encode_text(batch["phone_ids"], batch["phone_mask"], emotion)
         predicted_total += float((torch.expm1(log_dur).clamp_min(0) * batch["phone_mask"]).sum())
