@@ -195,7 +195,9 @@ def motion_targets(mouth: np.ndarray, energy: np.ndarray, weights: np.ndarray, a
     n = len(mouth)
     out = np.zeros((n, len(motion.CHANNELS)), np.float32)
     gain = 1.0 + 0.2 * arousal
-    out[:, :3] = follow_loudness(mouth, energy) * np.stack([gain, np.ones(n), np.ones(n)], 1)
+    # the jaw floor the shipped checkpoint was trained with; --text inference closes the mouth
+    # further in pauses (follow_loudness's own default)
+    out[:, :3] = follow_loudness(mouth, energy, floor=0.25) * np.stack([gain, np.ones(n), np.ones(n)], 1)
     aus = np.clip(np.maximum(weights, 0) @ expression_matrix(), 0, 1.5)
     aus *= 1.0 + 0.08 * _smooth_noise(rng, n, 20)[:, None]  # expressions breathe a little
     brow_beat = np.convolve(energy, np.ones(5) / 5, mode="same") * rng.uniform(0, 0.25)

@@ -165,6 +165,7 @@ class TTSTask(TrainingTask):
   rendered on the fly with emotion-specific prosody sized from RAVDESS (Livingstone & Russo 2018).
 - Licence: the weights inherit RAVDESS's CC BY-NC-SA 4.0 (non-commercial, share-alike) through the
   emotion profile; GoEmotions text CC BY 4.0; the CMU SLT voice's licence is BSD-style.
+- Acoustic features: {info.get('features', 'WORLD')} (100 frames/s).
 - Corpus command: `emogen data build-tts-corpus --out {config.data.corpus}`
 
 """
