@@ -6,7 +6,7 @@ No multi-sentence emotional speech corpus exists offline, so emogen builds one:
    filtered to plain words and punctuation (no digits, no profanity, 5-16 words).
 2. **Base voice**: Festival's CMU SLT HTS voice renders each sentence and writes its phone and
    word timings (``festival.py``).
-3. **Acoustic features**: WORLD analysis (Harvest F0) (``acoustic.py``) of each rendering, with the phone
+3. **Acoustic features**: WORLD analysis with Harvest F0 (``acoustic.py``) of each rendering, with the phone
    durations transferred onto the espeak-ng phone sequence the model reads at run time
    (``alignment.py``).
 4. **Emotion**: each training example is the neutral rendering transformed with the prosody and
