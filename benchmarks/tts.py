@@ -106,19 +106,22 @@ def main() -> None:
     parser.add_argument("--ser", default="ser-ravdess")
     parser.add_argument("--sentences", type=int, default=20)
     parser.add_argument("--cue-sentences", type=int, default=10)
-    parser.add_argument("--steps", type=int, default=10)
+    parser.add_argument("--steps", type=int, default=None, help="ODE steps (default: the pipeline's)")
     parser.add_argument("--name", default="tts", help="results and figure file name")
     args = parser.parse_args()
     from emogen.eval.ser import SERModel, clip_features, relative
     from emogen.speech import TTSPipeline
+    from emogen.speech.pipeline import DEFAULT_STEPS
 
     sentences = HARVARD[: args.sentences]
     start = time.perf_counter()
     tts = TTSPipeline.from_pretrained(args.checkpoint)
     load_s = time.perf_counter() - start
 
+    steps = args.steps or DEFAULT_STEPS
+
     def speak(text, emotion):
-        audio, sr = tts(text, emotion, steps=args.steps)
+        audio, sr = tts(text, emotion, steps=steps)
         return audio, sr
 
     # 1. neutral: WER and speed
@@ -200,7 +203,7 @@ def main() -> None:
     table = targets + "\n\nCue changes relative to neutral for the same text (semitones, semitones, dB, log rate; " \
                       "x = wrong direction or not monotone):\n\n" + per_emotion
     notes = (f"{len(sentences)} Harvard sentences for WER, speed and SER, {args.cue_sentences} for the intensity "
-             f"sweep; {args.steps} ODE steps; pocketsphinx en-us. CosyVoice 2 scores emotion instructions by "
+             f"sweep; {steps} ODE steps; pocketsphinx en-us. CosyVoice 2 scores emotion instructions by "
              "listeners (MOS-I), not with a classifier, so no accuracy is quoted next to ours.")
     table += "\n\nNext to published numbers (different data, classifiers and hardware; for orientation):\n\n" + \
         comparison_table([

@@ -81,7 +81,7 @@ def test_music_sweep_json_and_figures(tmp_path, capsys):
     pytest.importorskip("pretty_midi")
     figures = tmp_path / "figs"
     assert main(["eval", "controllability", "--modality", "music", "--emotions", "angry,calm", "--intensities",
-                 "0,0.5,1", "--seeds", "2", "--bars", "2", "--steps", "2", "--json", "--plot", str(figures)]) == 0
+                 "0,0.5,1", "--seeds", "2", "--bars", "2", "--steps", "4", "--json", "--plot", str(figures)]) == 0
     captured = capsys.readouterr()
     report = json.loads(captured.out)
     assert report["cues"] == ["note_density", "velocity_mean", "major", "pitch_mean"]

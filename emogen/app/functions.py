@@ -196,7 +196,7 @@ def _progress(progress, fraction: float, desc: str) -> None:
 # -- the four generators ------------------------------------------------------------------------
 @user_errors
 def speech(text: str, emotion="neutral", intensity=0.7, dimensional=False, valence=0.0, arousal=0.0, dominance=0.0,
-           second=NONE, mix=0.0, spec="", negative=NONE, negative_scale=1.0, guidance_scale=1.0, steps=10, seed=0,
+           second=NONE, mix=0.0, spec="", negative=NONE, negative_scale=1.0, guidance_scale=1.0, steps=4, seed=0,
            speed=1.0, progress=None) -> str:
     """Speech as a .wav file path."""
     from ..io import atomic_path

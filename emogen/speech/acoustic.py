@@ -22,6 +22,11 @@ SAMPLE_RATE = 22050
 FRAME_PERIOD_MS = 10.0
 SP_DIMS = 40
 F0_FLOOR, F0_CEIL = 60.0, 600.0
+# Synthesis FFT size. Analysis needs CheapTrick's size for the 60 Hz floor (2048 points), but the
+# coded 40-coefficient envelope decodes as well onto 1024 points (46 ms, longer than any pitch
+# period down to F0_FLOOR), and WORLD synthesis then takes half the time: 20 Harvard sentences
+# from the shipped voice, vocoder real-time factor 0.028 vs 0.061, pocketsphinx WER 0.377 vs 0.384.
+SYNTHESIS_FFT_SIZE = 1024
 
 
 def _pyworld():
@@ -105,7 +110,7 @@ def interpolate_lf0(f0: np.ndarray) -> np.ndarray:
 def synthesize(frames: WorldFrames) -> np.ndarray:
     """Waveform (float32, ``SAMPLE_RATE``) from WORLD parameters."""
     pw = _pyworld()
-    n_fft = fft_size()
+    n_fft = SYNTHESIS_FFT_SIZE
     vuv = frames.vuv > 0.5
     f0 = np.where(vuv, np.exp(np.clip(frames.lf0, np.log(F0_FLOOR), np.log(F0_CEIL))), 0.0)
     sp = pw.decode_spectral_envelope(np.ascontiguousarray(frames.sp), SAMPLE_RATE, n_fft)

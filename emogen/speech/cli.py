@@ -32,7 +32,7 @@ def add_tts_parser(commands) -> None:
 
 def add_speech_sampling_options(p) -> None:
     """The sampling options of everything that speaks (``tts``, ``talk``)."""
-    p.add_argument("--steps", type=int, default=10, help="flow-matching ODE steps (default 10)")
+    p.add_argument("--steps", type=int, help="flow-matching ODE steps, 1-200 (default: the voice's 4)")
     p.add_argument("--guidance", type=float, default=1.0, help="emotion guidance scale (1 = none)")
     p.add_argument("--negative", help="an emotion to steer away from (EmoDubber-style negative guidance)")
     p.add_argument("--negative-scale", type=float, default=1.0)
@@ -112,8 +112,10 @@ def run_tts(args) -> int:
     emotion = args.emotion if parse_auto(args.emotion) is not None else parse_emotion(args.emotion, args.intensity)
     if parse_auto(args.emotion) is not None and args.intensity is not None:
         raise EmogenError("with --emotion auto, scale the inferred intensity as auto:SCALE, not --intensity")
-    options = dict(steps=args.steps, guidance_scale=args.guidance, negative=args.negative,
+    options = dict(guidance_scale=args.guidance, negative=args.negative,
                    negative_scale=args.negative_scale, speed=args.speed, seed=args.seed)
+    if args.steps is not None:
+        options["steps"] = args.steps
     if args.out_dir:
         if args.output:
             raise EmogenError("give either -o FILE or --out-dir DIR, not both")

@@ -29,6 +29,9 @@ from .text import check_text, has_pronounceable, normalize, parse_tagged, split_
 DEFAULT_CHECKPOINT = "tts-slt-emotion"
 SENTENCE_GAP_S = 0.25
 DEFAULT_TEMPERATURE = 0.667
+# ODE steps: 4 speak as clearly as 10 (pocketsphinx WER over 20 Harvard sentences and 3 seeds:
+# neutral 0.394 vs 0.413, angry 0.405 vs 0.405) in 40% of the decoder time.
+DEFAULT_STEPS = 4
 
 
 @dataclass
@@ -74,7 +77,7 @@ class TTSPipeline:
         return np.concatenate(out), self.sample_rate
 
     def stream(self, text: str, emotion: "str | Emotion" = "neutral", intensity: float | None = None,
-               steps: int = 10, guidance_scale: float = 1.0, negative: "str | EmotionSpec | None" = None,
+               steps: int = DEFAULT_STEPS, guidance_scale: float = 1.0, negative: "str | EmotionSpec | None" = None,
                negative_scale: float = 1.0, speed: float = 1.0, seed: int = 0,
                temperature: float = DEFAULT_TEMPERATURE) -> Iterator[SentenceAudio]:
         """Yield each sentence's audio as soon as it is made."""
