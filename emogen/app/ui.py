@@ -91,7 +91,7 @@ def build_app() -> gr.Blocks:
             text = gr.Textbox("I can't believe you remembered my birthday.", label="Text", lines=2,
                               elem_id="tts-text")
             emo = emotion_controls("tts")
-            samp = sampling_controls(1.0, 4, 1.0)
+            samp = sampling_controls(1.0, 4, 1.0)  # speech.pipeline.DEFAULT_STEPS (importing it loads diffusers)
             speed = gr.Slider(0.5, 2.0, value=1.0, step=0.05, label="Speed")
             button = gr.Button("Generate speech", variant="primary", elem_id="tts-generate")
             audio = gr.Audio(type="filepath", label="Speech", elem_id="tts-audio", interactive=False)
