@@ -240,6 +240,15 @@ def test_shipped_model_smiles_when_happy_and_frowns_when_sad():
     assert measures["neutral"]["mouth_open"] > 0.01  # it talks
 
 
+def test_talk_cli_leaves_steps_to_the_pipeline_unless_given():
+    from emogen.cli import build_parser
+    from emogen.speech.cli import speech_sampling_kwargs
+
+    default = speech_sampling_kwargs(build_parser().parse_args(["talk", "--text", "Hi.", "-o", "x.mp4"]))
+    given = speech_sampling_kwargs(build_parser().parse_args(["talk", "--text", "Hi.", "--steps", "6", "-o", "x.mp4"]))
+    assert "steps" not in default and given["steps"] == 6 and default["guidance_scale"] == 1.0
+
+
 def test_shipped_talk_cli_writes_an_mp4(tmp_path):
     shipped_face_model()
     from emogen.cli import main

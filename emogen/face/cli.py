@@ -8,7 +8,7 @@ from pathlib import Path
 
 from ..errors import EmogenError
 from ..io import check_writable
-from ..speech.cli import add_speech_sampling_options, data_root
+from ..speech.cli import add_speech_sampling_options, data_root, speech_sampling_kwargs
 
 
 def add_talk_parser(commands) -> None:
@@ -69,9 +69,7 @@ def run_talk(args) -> int:
     check_writable(args.output)
     talk = TalkPipeline.from_pretrained(args.checkpoint)
     clip = talk.animate(image=args.image, text=text, audio=args.audio, emotion=args.emotion,
-                        intensity=args.intensity, seed=args.seed, steps=args.steps, guidance_scale=args.guidance,
-                        negative=args.negative, negative_scale=args.negative_scale, speed=args.speed,
-                        max_seconds=args.max_seconds)
+                        intensity=args.intensity, max_seconds=args.max_seconds, **speech_sampling_kwargs(args))
     clip.write(args.output, progress=sys.stderr.isatty())
     print(args.output)
     return 0

@@ -32,12 +32,22 @@ def add_tts_parser(commands) -> None:
 
 def add_speech_sampling_options(p) -> None:
     """The sampling options of everything that speaks (``tts``, ``talk``)."""
-    p.add_argument("--steps", type=int, help="flow-matching ODE steps, 1-200 (default: the voice's 4)")
+    p.add_argument("--steps", type=int, help="flow-matching ODE steps, 1-200 (default: tts 4, talk 10)")
     p.add_argument("--guidance", type=float, default=1.0, help="emotion guidance scale (1 = none)")
     p.add_argument("--negative", help="an emotion to steer away from (EmoDubber-style negative guidance)")
     p.add_argument("--negative-scale", type=float, default=1.0)
     p.add_argument("--speed", type=float, default=1.0, help="speaking-rate factor, > 1 faster (0.25-4)")
     p.add_argument("--seed", type=int, default=0)
+
+
+def speech_sampling_kwargs(args) -> dict:
+    """The options of :func:`add_speech_sampling_options` as pipeline keyword arguments; ``steps``
+    only when given, so each pipeline keeps its own default (the voice's, the face model's)."""
+    kwargs = dict(guidance_scale=args.guidance, negative=args.negative, negative_scale=args.negative_scale,
+                  speed=args.speed, seed=args.seed)
+    if args.steps is not None:
+        kwargs["steps"] = args.steps
+    return kwargs
 
 
 def add_data_parser(commands):
@@ -112,10 +122,7 @@ def run_tts(args) -> int:
     emotion = args.emotion if parse_auto(args.emotion) is not None else parse_emotion(args.emotion, args.intensity)
     if parse_auto(args.emotion) is not None and args.intensity is not None:
         raise EmogenError("with --emotion auto, scale the inferred intensity as auto:SCALE, not --intensity")
-    options = dict(guidance_scale=args.guidance, negative=args.negative,
-                   negative_scale=args.negative_scale, speed=args.speed, seed=args.seed)
-    if args.steps is not None:
-        options["steps"] = args.steps
+    options = speech_sampling_kwargs(args)
     if args.out_dir:
         if args.output:
             raise EmogenError("give either -o FILE or --out-dir DIR, not both")
