@@ -33,7 +33,7 @@ from common import comparison_table, figure_path, markdown_table, write_results 
 
 from emogen.eval.music import FEATURE_NAMES, QuadrantClassifier, estimate_key, symbolic_features  # noqa: E402
 from emogen.eval.controllability import estimate_va  # noqa: E402
-from emogen.music.pipeline import MusicPipeline  # noqa: E402
+from emogen.music.pipeline import DEFAULT_MODE_GUIDANCE, MusicPipeline  # noqa: E402
 
 QUADRANT_OF = {"happy": 1, "angry": 2, "sad": 3, "calm": 4}
 AROUSAL_LEVELS = (-0.8, -0.4, 0.0, 0.4, 0.8)
@@ -95,32 +95,16 @@ def timed(pipe, **kwargs):
     return result, time.perf_counter() - start
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--checkpoint", default="music-emopia")
-    parser.add_argument("--classifier", default="music-quadrant-classifier")
-    parser.add_argument("--seeds", type=int, default=20)
-    parser.add_argument("--bars", type=int, default=8, help="bars per piece for the emotion statistics")
-    parser.add_argument("--threads", type=int, default=2)
-    parser.add_argument("--steps", type=int, default=12)
-    parser.add_argument("--guidance", type=float, default=3.0)
-    parser.add_argument("--name", default="music", help="results file name")
-    args = parser.parse_args()
-    torch.set_num_threads(args.threads)
-    pipe = MusicPipeline.from_pretrained(args.checkpoint)
-    classifier = QuadrantClassifier.from_pretrained(args.classifier)
-    settings = dict(bars=args.bars, steps=args.steps, guidance_scale=args.guidance)
-    checks, times = [], []
-
-    # 1. Quadrant recognition and mode: 4 categories x seeds
+def emotion_runs(pipe, classifier, seeds: int, settings: dict, checks: list, times: list) -> dict:
+    """Per emotion category: quadrant recognition, mode and features over ``seeds`` pieces."""
     per_emotion = {}
     for emotion, quadrant in tqdm(list(QUADRANT_OF.items()), desc="emotions"):
         results = []
-        for seed in range(args.seeds):
+        for seed in range(seeds):
             result, seconds = timed(pipe, emotion=emotion, seed=seed, **settings)
             results.append(result)
             times.append(seconds)
-            checks.append(well_formed(result, args.bars))
+            checks.append(well_formed(result, settings["bars"]))
         probabilities = classifier.predict_proba([r.midi for r in results])
         predicted = probabilities.argmax(axis=1) + 1
         modes = [estimate_key(r.midi).mode for r in results]
@@ -133,8 +117,36 @@ def main() -> int:
             "major_share": modes.count("major") / len(modes),
             **{k: float(np.mean([f[k] for f in feats])) for k in ("note_density", "velocity_mean", "pitch_mean")},
         }
+    return per_emotion
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--checkpoint", default="music-emopia")
+    parser.add_argument("--classifier", default="music-quadrant-classifier")
+    parser.add_argument("--seeds", type=int, default=20)
+    parser.add_argument("--bars", type=int, default=8, help="bars per piece for the emotion statistics")
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--steps", type=int, default=12)
+    parser.add_argument("--guidance", type=float, default=3.0)
+    parser.add_argument("--mode-guidance", type=float, default=DEFAULT_MODE_GUIDANCE,
+                        help="mode steering strength (0: the model alone)")
+    parser.add_argument("--name", default="music", help="results file name")
+    args = parser.parse_args()
+    torch.set_num_threads(args.threads)
+    pipe = MusicPipeline.from_pretrained(args.checkpoint)
+    classifier = QuadrantClassifier.from_pretrained(args.classifier)
+    settings = dict(bars=args.bars, steps=args.steps, guidance_scale=args.guidance, mode_guidance=args.mode_guidance)
+    checks, times = [], []
+
+    # 1. Quadrant recognition and mode: 4 categories x seeds, then the same without mode steering
+    per_emotion = emotion_runs(pipe, classifier, args.seeds, settings, checks, times)
     generated_accuracy = float(np.mean([v["quadrant_accuracy"] for v in per_emotion.values()]))
     real_accuracy = float(classifier.info.get("test_accuracy", float("nan")))
+    unsteered = emotion_runs(pipe, classifier, args.seeds, {**settings, "mode_guidance": 0.0}, [], [])
+    unsteered_summary = {"quadrant_accuracy": float(np.mean([v["quadrant_accuracy"] for v in unsteered.values()])),
+                         "happy_major": unsteered["happy"]["major_share"],
+                         "sad_minor": 1.0 - unsteered["sad"]["major_share"]}
 
     # 2. Arousal: 5 requested levels at neutral-ish valence
     levels, densities, velocities = [], [], []
@@ -181,6 +193,8 @@ def main() -> int:
         *[[f"  {e} -> Q{QUADRANT_OF[e]}", f"{v['quadrant_accuracy']:.2f}", "", ""] for e, v in per_emotion.items()],
         ["happy pieces in major", f"{happy_major:.2f}", ">= 0.75", ok(happy_major >= 0.75)],
         ["sad pieces in minor", f"{sad_minor:.2f}", ">= 0.60", ok(sad_minor >= 0.60)],
+        ["  without mode steering (the model alone): quadrant / happy major / sad minor",
+         "{quadrant_accuracy:.3f} / {happy_major:.2f} / {sad_minor:.2f}".format(**unsteered_summary), "", ""],
         ["Spearman rho arousal vs note density (5 level means)", f"{rho_density_levels:.2f}", ">= 0.8",
          ok(rho_density_levels >= 0.8)],
         ["Spearman rho arousal vs velocity (5 level means)", f"{rho_velocity_levels:.2f}", ">= 0.8",
@@ -203,11 +217,13 @@ def main() -> int:
              + markdown_table(["emotion", "notes / s", "velocity", "mean pitch", "major share", "classifier says (Q)"],
                               emotion_rows))
     notes = (f"Checkpoint `{args.checkpoint}`, {args.seeds} seeds per condition, {args.bars} bars, "
-             f"{args.steps} sampling steps, guidance {args.guidance}, 120 BPM. Classifier: "
+             f"{args.steps} sampling steps, guidance {args.guidance}, mode steering {args.mode_guidance}, "
+             "120 BPM. Classifier: "
              f"`{args.classifier}` ({', '.join(FEATURE_NAMES)}). `python benchmarks/music.py` reproduces this; "
              "no GPU was available for GPU timings.")
     data = {"per_emotion": per_emotion, "generated_accuracy": generated_accuracy, "real_accuracy": real_accuracy,
-            "happy_major": happy_major, "sad_minor": sad_minor, "arousal_level_means": level_means,
+            "happy_major": happy_major, "sad_minor": sad_minor, "without_mode_steering": unsteered_summary,
+            "arousal_level_means": level_means,
             "rho_density_levels": rho_density_levels, "rho_velocity_levels": rho_velocity_levels,
             "rho_density_pieces": rho_density_pieces, "rho_velocity_pieces": rho_velocity_pieces,
             "zero_length": zero, "overlapping": overlapping, "worst_length_error_beats": worst_length,

@@ -20,6 +20,7 @@ from emogen.music.data import QUADRANT_EMOTIONS, quadrant_of, quadrant_spec  # n
 from emogen.music.model import MusicFlowConfig, MusicFlowModel  # noqa: E402
 from emogen.music.pipeline import MusicPipeline, parse_key  # noqa: E402
 from emogen.music.result import key_shift  # noqa: E402
+from emogen.music.tonality import mode_for_valence, mode_score, mode_steering  # noqa: E402
 
 SHIPPED = shipped_checkpoints_dir() / "music-emopia"
 
@@ -307,6 +308,7 @@ def test_training_task_runs_and_its_checkpoint_loads_in_the_cli(tmp_path):
     (["--emotion", "happy", "--bars", "0", "-o", "{tmp}/a.mid"], "bars"),
     (["--emotion", "happy", "--key", "Q", "-o", "{tmp}/a.mid"], "unknown key"),
     (["--emotion", "happy", "--tempo", "999", "-o", "{tmp}/a.mid"], "tempo"),
+    (["--emotion", "happy", "--mode-guidance", "-1", "-o", "{tmp}/a.mid"], "mode_guidance"),
     (["--emotion", "happy", "-o", "{tmp}/missing/a.mid"], "does not exist"),
     (["--emotion", "happy", "-o", "{tmp}/a.txt"], ".mid"),
 ])
@@ -318,10 +320,44 @@ def test_cli_bad_input_is_one_line_and_writes_nothing(tmp_path, capsys, argv, ma
     assert list(tmp_path.iterdir()) == []
 
 
+# -- mode steering ---------------------------------------------------------------------------
+def roll_of(pitch_classes, octave_base=60, steps=32) -> torch.Tensor:
+    notes = [(octave_base + pc, 0, steps, 80) for pc in pitch_classes]
+    return rep.encode_notes(notes, steps)
+
+
+def test_mode_score_prefers_the_mode_the_notes_are_in():
+    c_major = roll_of([0, 4, 7])[None].repeat(2, 1, 1, 1)
+    c_minor = roll_of([0, 3, 7])[None].repeat(2, 1, 1, 1)
+    wanted = torch.tensor([1, -1])
+    major_scores, minor_scores = mode_score(c_major, wanted), mode_score(c_minor, wanted)
+    assert major_scores[0] > 0 > major_scores[1]
+    assert minor_scores[1] > 0 > minor_scores[0]
+
+
+@pytest.mark.parametrize("mode, name", [(1, "major"), (-1, "minor")])
+def test_mode_steering_alone_turns_noise_into_the_wanted_mode(mode, name):
+    from emogen.core.flow import FlowSampler
+
+    def still(x, t, emotion, **context):  # a network that goes nowhere: only the steering moves x
+        return torch.zeros_like(x)
+
+    noise = torch.randn((3, 3, rep.NUM_PITCHES, 32), generator=torch.Generator().manual_seed(0))
+    x = FlowSampler(12).sample(still, noise, torch.zeros(3, 4), steer=mode_steering(torch.full((3,), mode), 0.5))
+    for roll in x:
+        assert estimate_key(rep.PianoRoll(roll).to_midi()).name == f"C {name}"
+    unsteered = FlowSampler(12).sample(still, noise, torch.zeros(3, 4), steer=mode_steering(torch.zeros(3), 0.5))
+    assert torch.equal(unsteered, noise)  # mode 0: the model's choice, nothing added
+
+
+def test_mode_follows_valence_beyond_a_margin():
+    assert mode_for_valence(0.5) == 1 and mode_for_valence(-0.5) == -1 and mode_for_valence(0.05) == 0
+
+
 # -- the shipped checkpoint -----------------------------------------------------------------
 @pytest.mark.skipif(not (SHIPPED / "model.safetensors").is_file(), reason="checkpoints/music-emopia not shipped")
 def test_shipped_model_follows_arousal():
-    # Arousal is what the shipped model controls reliably (valence / mode is weak: see its card).
+    # Arousal is the model's own (the mode comes from the pipeline's steering: emogen.music.tonality).
     pipe = MusicPipeline.from_pretrained("music-emopia")
     feats = {e: [symbolic_features(pipe(e, bars=4, seed=s, max_retries=0).midi) for s in range(2)] for e in ("angry", "calm")}
     density = {e: np.mean([f["note_density"] for f in fs]) for e, fs in feats.items()}
@@ -331,3 +367,12 @@ def test_shipped_model_follows_arousal():
     card = (SHIPPED / "README.md").read_text()
     assert "CC BY-NC-SA" in card and "emogen train music" in card
     assert json.loads((SHIPPED / "config.json").read_text())["model_type"] == "music_flow"
+
+
+@pytest.mark.skipif(not (SHIPPED / "model.safetensors").is_file(), reason="checkpoints/music-emopia not shipped")
+def test_shipped_model_writes_happy_in_major_sad_in_minor_and_the_requested_key():
+    pipe = MusicPipeline.from_pretrained("music-emopia")
+    for seed in range(2):
+        assert estimate_key(pipe("happy", bars=4, seed=seed, max_retries=0).midi).mode == "major"
+        assert estimate_key(pipe("sad", bars=4, seed=seed, max_retries=0).midi).mode == "minor"
+    assert pipe("happy", bars=4, seed=0, key="F# minor", max_retries=0).key == "F# minor"

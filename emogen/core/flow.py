@@ -97,7 +97,8 @@ class FlowSampler:
     @torch.no_grad()
     def sample(self, velocity: VelocityFn, noise: torch.Tensor, emotion: torch.Tensor,
                guidance: Guidance | None = None, known: tuple[torch.Tensor, torch.Tensor] | None = None,
-               progress: bool = False, **context) -> torch.Tensor:
+               progress: bool = False, steer: Callable[[torch.Tensor], torch.Tensor] | None = None,
+               **context) -> torch.Tensor:
         """Generate from ``noise``.
 
         Args:
@@ -108,6 +109,10 @@ class FlowSampler:
             known: ``(values, mask)`` for inpainting: where ``mask`` is 1 the sample is held on the
                 straight path toward ``values`` (bar overlaps in music, fixed frames), so the free
                 part is generated to fit them.
+            steer: gradient guidance by a differentiable score that no network was trained on
+                (universal guidance, Bansal et al. 2023): ``steer(x1_hat)`` gets the clean sample
+                the current velocity leads to, ``x1_hat = x + sigma * v``, and returns a change
+                of velocity (typically the score's scaled gradient), added at every step.
             context: other conditioning tensors with batch first (text, audio); repeated to
                 match the guidance branches, or given as a list with one tensor per branch
                 (wanted, null, then each negative) when the context itself depends on emotion.
@@ -141,6 +146,8 @@ class FlowSampler:
                 v = v_null + scales[0] * (out[0] - v_null)
                 for v_avoid, scale in zip(out[2:], scales[1:]):
                     v = v - scale * (v_avoid - v_null)
+            if steer is not None:
+                v = v + steer(x + sigma * v)
             x = self.scheduler.step(-v, timestep, x, return_dict=False)[0]
         if known is not None:
             x = torch.where(known[1].bool(), known[0], x)

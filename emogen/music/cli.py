@@ -17,7 +17,8 @@ def add_music_parser(commands) -> None:
         description="Generate a piano piece whose emotion follows --emotion: a category ('happy', "
                     "'sad:0.7'), a valence/arousal point ('v=-0.7,a=-0.5'), a word, or a trajectory "
                     "('calm>angry'). Key, tempo and time signature are applied as asked; the emotion "
-                    "comes from the trained model. Trained on EMOPIA (CC BY-NC-SA 4.0): non-commercial use.")
+                    "comes from the trained model, its mode (major for positive valence, minor for "
+                    "negative) steered while sampling. Trained on EMOPIA (CC BY-NC-SA 4.0): non-commercial use.")
     p.add_argument("--emotion", required=True, help="emotion spec (see `emogen emotions`)")
     p.add_argument("--intensity", type=float, help="0..1 (0 = neutral)")
     p.add_argument("--prompt", help="with --emotion auto: text whose emotion the piece takes "
@@ -29,7 +30,8 @@ def add_music_parser(commands) -> None:
     p.add_argument("-o", "--output", help="MIDI file to write (.mid)")
     p.add_argument("--wav", nargs="?", const=True, help="also render audio (a .wav path; with --out-dir no value)")
     p.add_argument("--png", nargs="?", const=True, help="also draw the piano roll (a .png path; with --out-dir no value)")
-    p.add_argument("--key", help="transpose to this key, e.g. 'C', 'F# minor' (the mode stays the emotion's)")
+    p.add_argument("--key", help="key of the piece, e.g. 'C', 'F# minor', 'Bb major' (a mode given here "
+                                 "replaces the one the emotion's valence asks for)")
     p.add_argument("--tempo", type=float, help="BPM, 30-300 (default 120)")
     p.add_argument("--time-signature", help="4/4 (default), 3/4, 2/4 or 6/8")
     p.add_argument("--n", type=int, default=1, help="batch: number of pieces (seeds seed, seed+1, ...)")
@@ -38,6 +40,10 @@ def add_music_parser(commands) -> None:
     p.add_argument("--guidance", type=float, default=3.0, help="emotion guidance scale (default 3; 1 = none)")
     p.add_argument("--negative", help="an emotion to steer away from, e.g. 'happy'")
     p.add_argument("--negative-scale", type=float, default=0.5, help="strength of --negative (default 0.5)")
+    p.add_argument("--mode-guidance", type=float,
+                   help="strength of the steering toward the mode (major / minor) the valence or --key "
+                        "asks for (default 0.15, the pipeline's DEFAULT_MODE_GUIDANCE; 0 leaves the mode "
+                        "to the model)")
     p.add_argument("--checkpoint", default="music-emopia", help="checkpoint name or directory (default music-emopia)")
     p.add_argument("--sample-rate", type=int, default=44100, help="audio sample rate in Hz (default 44100)")
     p.add_argument("--json", action="store_true", help="print a JSON description of each piece")
@@ -108,7 +114,8 @@ def run_music(args) -> int:
     elif prompt is not None:
         raise EmogenError("--prompt / --prompt-file are read only with --emotion auto")
     check_inputs("neutral" if auto else args.emotion, args.intensity, args.bars, args.key, args.tempo,
-                 args.time_signature, args.steps, args.guidance, args.negative)  # before the model loads
+                 args.time_signature, args.steps, args.guidance, args.negative,
+                 *([] if args.mode_guidance is None else [args.mode_guidance]))  # before the model loads
     pipe = MusicPipeline.from_pretrained(args.checkpoint)
     emotion = pipe.resolve_emotion(args.emotion, args.intensity, prompt)  # 'auto': read the prompt once
     if auto and not args.json:
@@ -116,7 +123,8 @@ def run_music(args) -> int:
     for seed, midi_path, wav_path, png_path in plan:
         result = pipe(emotion, intensity=None if auto else args.intensity, bars=args.bars, seed=seed, key=args.key,
                       tempo=args.tempo, time_signature=args.time_signature, steps=args.steps,
-                      guidance_scale=args.guidance, negative=args.negative, negative_scale=args.negative_scale)
+                      guidance_scale=args.guidance, negative=args.negative, negative_scale=args.negative_scale,
+                      **({} if args.mode_guidance is None else {"mode_guidance": args.mode_guidance}))
         audio = result.render_audio(args.sample_rate) if wav_path else None  # before any file is written
         result.save_midi(midi_path)
         written = [str(midi_path)]

@@ -2,12 +2,14 @@
 
 Shape legend: w = windows, c = 3 roll channels, p = pitches, s = steps (sixteenth notes), d = emotion dim.
 
-What does what: the **emotion** (mode, density, loudness, register, articulation) comes only from
-the trained flow model's conditioning. A requested **key** transposes the finished piece (the mode
-stays what the emotion produced: a happy piece asked for in A minor lands in C major, A minor's
-relative major); a requested **tempo** sets the tempo mark (the model writes on a sixteenth grid;
-its training data played at 120 BPM, the default); a requested **time signature** is given to the
-model as metre context and sets the bar length.
+What does what: the **emotion** (density, loudness, register, articulation) comes from the trained
+flow model's conditioning; its **mode**, music's strongest valence cue, which the model learned
+only weakly, is steered while sampling (``emogen.music.tonality``): major where the requested
+valence is at least ``MODE_VALENCE`` above neutral, minor where it is that far below, the model's
+choice in between, or the mode of a requested key. A requested **key** then transposes the
+finished piece to its tonic; a requested **tempo** sets the tempo mark (the model writes on a
+sixteenth grid; its training data played at 120 BPM, the default); a requested **time
+signature** is given to the model as metre context and sets the bar length.
 
 Long pieces: the model generates 4-bar windows that overlap by one bar. Even windows are sampled
 together first; odd windows are then inpainted between them (``FlowSampler.sample(known=...)``),
@@ -28,8 +30,11 @@ from ..errors import EmogenError
 from . import representation as rep
 from .model import MusicFlowModel
 from .result import MusicResult
+from .tonality import mode_for_valence, mode_steering
 
 MAX_BARS = 512
+# Mode steering strength (velocity change, RMS per roll value): see benchmarks/music.py
+DEFAULT_MODE_GUIDANCE = 0.15
 KEY_NAMES = {"c": 0, "c#": 1, "db": 1, "d": 2, "d#": 3, "eb": 3, "e": 4, "fb": 4, "e#": 5, "f": 5, "f#": 6,
              "gb": 6, "g": 7, "g#": 8, "ab": 8, "a": 9, "a#": 10, "bb": 10, "b": 11, "cb": 11}
 
@@ -47,7 +52,8 @@ def parse_key(text: str | None) -> tuple[int, str | None] | None:
     return tonic, mode
 
 
-def check_inputs(emotion, intensity, bars, key, tempo, time_signature, steps, guidance_scale, negative):
+def check_inputs(emotion, intensity, bars, key, tempo, time_signature, steps, guidance_scale, negative,
+                 mode_guidance: float = DEFAULT_MODE_GUIDANCE):
     """Fail early with one readable line; returns (emotion, negative, key, tempo, time signature) resolved."""
     if isinstance(emotion, str):
         emotion = parse_emotion(emotion, intensity)
@@ -65,6 +71,8 @@ def check_inputs(emotion, intensity, bars, key, tempo, time_signature, steps, gu
         raise EmogenError(f"steps must be a whole number from 1 to 1000, got {steps!r}")
     if not 0.0 <= float(guidance_scale) <= 20.0:
         raise EmogenError(f"guidance_scale must be in [0, 20], got {guidance_scale}")
+    if not 0.0 <= float(mode_guidance) <= 5.0:
+        raise EmogenError(f"mode_guidance must be in [0, 5] (0 leaves the mode to the model), got {mode_guidance}")
     return (emotion, negative, parse_key(key), rep.check_tempo(120.0 if tempo is None else tempo),
             rep.parse_time_signature(time_signature))
 
@@ -92,7 +100,8 @@ class MusicPipeline:
     def __call__(self, emotion, intensity: float | None = None, bars: int = 16, seed: int = 0, key: str | None = None,
                  tempo: float | None = None, time_signature: str | None = None, steps: int = 12,
                  guidance_scale: float = 3.0, negative=None, negative_scale: float = 0.5, max_retries: int = 3,
-                 progress: bool = False, prompt: str | None = None) -> MusicResult:
+                 progress: bool = False, prompt: str | None = None,
+                 mode_guidance: float = DEFAULT_MODE_GUIDANCE) -> MusicResult:
         """Generate one piece.
 
         Args:
@@ -105,6 +114,8 @@ class MusicPipeline:
             time_signature: '4/4' (default), '3/4', '2/4' or '6/8'.
             steps: ODE steps per window; guidance_scale: classifier-free guidance (1 = none);
             negative / negative_scale: an emotion to steer away from (EmoDubber's negative term).
+            mode_guidance: strength of the steering toward the mode the valence (or ``key``) asks
+                for (``emogen.music.tonality``); 0 leaves the mode to the model.
             max_retries: a piece with a silent bar is drawn again with the next noise (up to this often).
             prompt: with ``emotion="auto"`` (or ``"auto:0.5"``), the text whose emotion the piece takes
                 (emogen.text); several lines become a trajectory through their emotions.
@@ -114,7 +125,7 @@ class MusicPipeline:
         if resolved is not emotion:
             emotion, intensity = resolved, None  # the inferred intensity is inside the spec
         emotion, negative, key_req, tempo, ts = check_inputs(
-            emotion, intensity, bars, key, tempo, time_signature, steps, guidance_scale, negative)
+            emotion, intensity, bars, key, tempo, time_signature, steps, guidance_scale, negative, mode_guidance)
         bar_steps = int(round(rep.beats_per_bar(ts) * rep.STEPS_PER_BEAT))
         total = bars * bar_steps
         generator = torch.Generator().manual_seed(int(seed))
@@ -122,7 +133,7 @@ class MusicPipeline:
         for attempt in range(max_retries + 1):
             # 2. Sample the roll (a new noise draw for each attempt)
             values = self._sample(emotion, negative, total, bar_steps, ts, steps, guidance_scale,
-                                  negative_scale, generator, progress)
+                                  negative_scale, generator, progress, mode_guidance, key_req and key_req[1])
             roll = rep.PianoRoll(values, tempo, ts)
             silent = silent_bars(roll)
             if best is None or len(silent) < len(best[1]):
@@ -156,7 +167,7 @@ class MusicPipeline:
         return EmotionTrajectory(tuple(Keyframe(spec) for spec in specs))
 
     def _sample(self, emotion, negative, total, bar_steps, ts, steps, guidance_scale, negative_scale,
-                generator, progress) -> torch.Tensor:
+                generator, progress, mode_guidance: float = 0.0, key_mode: str | None = None) -> torch.Tensor:
         """(3, p, total) roll from overlapping windows, the odd ones inpainted between the even ones."""
         window = self.model.config.window_steps
         overlap = bar_steps if window > 2 * bar_steps else 0
@@ -190,12 +201,25 @@ class MusicPipeline:
                     if k + 1 < n:
                         mask[row, ..., window - overlap:] = 1.0
                 known = (values.to(device), mask.expand_as(values).to(device))
+            # 2c. Mode: the requested key's, else the one the valence at the window's centre implies
+            modes = torch.tensor([self._mode(emotion, key_mode, starts[k] + window / 2, total) for k in ids])
+            steer = mode_steering(modes, mode_guidance) if mode_guidance > 0 and modes.any() else None
             sampler = FlowSampler(steps)
             x = sampler.sample(self.model, noise[ids].to(device), vectors, guidance, known=known,
-                               progress=progress, context=context).float().cpu()
+                               progress=progress, steer=steer, context=context).float().cpu()
             for row, k in enumerate(ids):
                 canvas[..., starts[k]:starts[k] + window] = clean(x[row])
         return canvas[..., :total]
+
+    @staticmethod
+    def _mode(emotion, key_mode: str | None, time: float, total: int) -> int:
+        """+1 major, -1 minor, 0 free for the window centred at step ``time``."""
+        if key_mode is not None:
+            return 1 if key_mode == "major" else -1
+        if isinstance(emotion, EmotionSpec):
+            return mode_for_valence(emotion.vad_offset()[0])
+        weights = emotion.weights_at(min(time, total - 0.5), total)
+        return mode_for_valence(sum(w * spec.vad_offset()[0] for spec, w in weights))
 
     def _emotion_vectors(self, emotion, start: int, window: int, total: int) -> torch.Tensor:
         """(d,) for a static spec, (window, d) along a trajectory (steps as the time unit)."""
