@@ -119,6 +119,15 @@ def test_loss_and_a_few_training_steps(tmp_path):
     assert {"loss", "flow_loss", "prior_loss", "duration_loss", "val_loss"} <= set(result.metrics)
     model = TTSModel.from_pretrained(result.model_dir)
     assert len(model.feature_mean) == F and "emotion" in (result.model_dir / "README.md").read_text()
+    # fine-tuning on another corpus keeps the normalisation the starting weights were trained with
+    fake_corpus(tmp_path / "other", seed=1)
+    config.data.corpus, config.train.output_dir = str(tmp_path / "other"), str(tmp_path / "tuned")
+    config.model = tiny_config(segment_frames=16)
+    config.train.init_from = str(result.model_dir)
+    tuned = TTSModel.from_pretrained(Trainer(TTSTask(), config, show_progress=False).run().model_dir)
+    assert torch.equal(tuned.feature_mean, model.feature_mean)
+    assert tuned.config.feature_mean == model.config.feature_mean  # the card's config says the same
+    assert tuned.config.feature_std == model.config.feature_std
 
 
 def test_dataset_renders_emotions_reproducibly(tmp_path):

@@ -33,6 +33,22 @@ def test_resume_gives_the_identical_next_step(tmp_path, tiny_toy_config):
         assert a[step] == pytest.approx(b[step], rel=0, abs=1e-7), step
 
 
+def test_init_from_starts_from_an_exported_model(tmp_path, tiny_toy_config):
+    base = Trainer(Toy2DTask(), tiny_toy_config(tmp_path / "base", max_steps=3), show_progress=False).run()
+    tuned_config = tiny_toy_config(tmp_path / "tuned", max_steps=1)
+    tuned_config.train.init_from = str(base.model_dir)
+    tuned_config.train.learning_rate = 1e-12  # one step that cannot move the weights
+    tuned_config.train.ema_decay = 0.0
+    tuned = Trainer(Toy2DTask(), tuned_config, show_progress=False).run()
+    from emogen.core import load_pretrained
+    before, after = load_pretrained(base.model_dir).state_dict(), load_pretrained(tuned.model_dir).state_dict()
+    assert all(torch.allclose(before[k], after[k], atol=1e-6) for k in before)
+    fresh_config = tiny_toy_config(tmp_path / "fresh", max_steps=1)
+    fresh_config.train.learning_rate, fresh_config.train.ema_decay = 1e-12, 0.0
+    fresh = load_pretrained(Trainer(Toy2DTask(), fresh_config, show_progress=False).run().model_dir).state_dict()
+    assert not all(torch.allclose(before[k], fresh[k], atol=1e-6) for k in before)
+
+
 def test_accumulation_bf16_ema_and_checkpoint_pruning(tmp_path, tiny_toy_config):
     cfg = tiny_toy_config(tmp_path, max_steps=4)
     cfg.train.grad_accum_steps = 2

@@ -67,6 +67,9 @@ class TrainConfig:
     resume: str = "auto"
     """'auto': continue from the newest checkpoint in output_dir if there is one; 'never'; or a
     checkpoint directory"""
+    init_from: str | None = None
+    """fine-tuning: start from the weights of this exported model (a directory or a shipped
+    checkpoint name) instead of a fresh initialisation; the optimizer and schedule start fresh"""
 
     def __post_init__(self):
         for name in ("max_steps", "batch_size", "grad_accum_steps"):
@@ -223,6 +226,11 @@ class Trainer:
         accelerator = Accelerator(mixed_precision=precision, cpu=tc.cpu)
         set_seed(tc.seed)
         model = self.task.build_model(self.config)
+        if tc.init_from:  # a resumed run then replaces these weights with its own
+            from .checkpoint import load_weights, resolve_checkpoint
+
+            source = resolve_checkpoint(tc.init_from)
+            model.load_state_dict(load_weights(source), strict=True, where=source)
         train_set, val_set = self.task.build_datasets(self.config)
         optimizer = torch.optim.AdamW(model.parameters(), lr=tc.learning_rate, betas=tuple(tc.betas),
                                       weight_decay=tc.weight_decay)

@@ -15,6 +15,7 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset
 
+from ..core.checkpoint import read_checkpoint_config, resolve_checkpoint
 from ..core.trainer import TrainConfig, TrainingTask, default_model_card
 from ..emotion import EmotionBatch, EmotionSpec
 from ..errors import EmogenError
@@ -131,6 +132,10 @@ class TTSTask(TrainingTask):
         if a["frames"].shape[1] != model_config.feature_dims:
             raise EmogenError(f"corpus frames have {a['frames'].shape[1]} features, model.feature_dims is "
                               f"{model_config.feature_dims}")
+        if not model_config.feature_mean and config.train.init_from:
+            # fine-tuning keeps the normalisation its starting weights were trained with
+            source = read_checkpoint_config(resolve_checkpoint(config.train.init_from))["config"]
+            model_config.feature_mean, model_config.feature_std = source["feature_mean"], source["feature_std"]
         if not model_config.feature_mean:
             model_config.feature_mean = a["frames"].mean(0).astype(float).tolist()
             model_config.feature_std = a["frames"].std(0).astype(float).tolist()
@@ -162,11 +167,12 @@ class TTSTask(TrainingTask):
 
 - Training data: {info.get('utterances', '?')} sentences ({info.get('hours', '?')} h) from
   {info.get('sentences_source', 'GoEmotions')}, spoken by {info.get('base_voice', 'Festival SLT')},
-  rendered on the fly with emotion-specific prosody sized from RAVDESS (Livingstone & Russo 2018).
+  rendered on the fly with emotion-specific prosody and voice quality (mel-band spectral shape,
+  aperiodicity) sized from RAVDESS (Livingstone & Russo 2018).
 - Licence: the weights inherit RAVDESS's CC BY-NC-SA 4.0 (non-commercial, share-alike) through the
   emotion profile; GoEmotions text CC BY 4.0; the CMU SLT voice's licence is BSD-style.
 - Acoustic features: {info.get('features', 'WORLD')} (100 frames/s).
-- Corpus command: `emogen data build-tts-corpus --out {config.data.corpus}`
+- Corpus command: `emogen data build-tts-corpus --out {config.data.corpus} --sentences {info.get('utterances', '?')}`
 
 """
         return header + default_model_card(self.name, config, summary).split("\n", 2)[2]
