@@ -354,6 +354,14 @@ def test_mode_follows_valence_beyond_a_margin():
     assert mode_for_valence(0.5) == 1 and mode_for_valence(-0.5) == -1 and mode_for_valence(0.05) == 0
 
 
+def test_cli_help_states_the_pipelines_mode_guidance_default(capsys):
+    from emogen.music.pipeline import DEFAULT_MODE_GUIDANCE
+
+    with pytest.raises(SystemExit):
+        main(["music", "--help"])
+    assert f"default {DEFAULT_MODE_GUIDANCE}," in " ".join(capsys.readouterr().out.split())
+
+
 # -- the shipped checkpoint -----------------------------------------------------------------
 @pytest.mark.skipif(not (SHIPPED / "model.safetensors").is_file(), reason="checkpoints/music-emopia not shipped")
 def test_shipped_model_follows_arousal():
