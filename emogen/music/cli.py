@@ -113,9 +113,9 @@ def run_music(args) -> int:
         check_auto(args.intensity, prompt)
     elif prompt is not None:
         raise EmogenError("--prompt / --prompt-file are read only with --emotion auto")
+    mode = {} if args.mode_guidance is None else {"mode_guidance": args.mode_guidance}  # else the pipeline's default
     check_inputs("neutral" if auto else args.emotion, args.intensity, args.bars, args.key, args.tempo,
-                 args.time_signature, args.steps, args.guidance, args.negative,
-                 *([] if args.mode_guidance is None else [args.mode_guidance]))  # before the model loads
+                 args.time_signature, args.steps, args.guidance, args.negative, **mode)  # before the model loads
     pipe = MusicPipeline.from_pretrained(args.checkpoint)
     emotion = pipe.resolve_emotion(args.emotion, args.intensity, prompt)  # 'auto': read the prompt once
     if auto and not args.json:
@@ -123,8 +123,7 @@ def run_music(args) -> int:
     for seed, midi_path, wav_path, png_path in plan:
         result = pipe(emotion, intensity=None if auto else args.intensity, bars=args.bars, seed=seed, key=args.key,
                       tempo=args.tempo, time_signature=args.time_signature, steps=args.steps,
-                      guidance_scale=args.guidance, negative=args.negative, negative_scale=args.negative_scale,
-                      **({} if args.mode_guidance is None else {"mode_guidance": args.mode_guidance}))
+                      guidance_scale=args.guidance, negative=args.negative, negative_scale=args.negative_scale, **mode)
         audio = result.render_audio(args.sample_rate) if wav_path else None  # before any file is written
         result.save_midi(midi_path)
         written = [str(midi_path)]
