@@ -13,7 +13,8 @@ from emogen import EmogenError  # noqa: E402
 from emogen.core.trainer import TrainConfig, Trainer  # noqa: E402
 from emogen.emotion import EmotionEncoderConfig  # noqa: E402
 from emogen.speech import acoustic  # noqa: E402
-from emogen.speech.emotion_render import changes_for, full_intensity_changes, render  # noqa: E402
+from emogen.speech.emotion_render import CueChanges, changes_for, full_intensity_changes, render, stretch  # noqa: E402
+from emogen.speech.prosody_profile import load_profile  # noqa: E402
 from emogen.speech.model import TTSModel, TTSModelConfig, expand  # noqa: E402
 from emogen.speech.pipeline import TTSPipeline  # noqa: E402
 from emogen.speech.task import TTSCorpusDataset, TTSDataConfig, TTSTask, TTSTrainConfig, collate  # noqa: E402
@@ -68,6 +69,44 @@ def test_rendering_moves_cues_the_way_the_literature_says():
     slow, slow_d = render(frames, np.full(10, 10), sad)
     assert len(slow) > 100 and slow_d.sum() == len(slow)
     assert np.median(slow[:, 0]) < np.median(frames[:, 0])
+
+
+def test_voice_quality_tells_angry_from_happy():
+    # RAVDESS's measured voice quality: angry speech carries more energy at 3-5 kHz than happy
+    # speech at the same F0 rise, and both are less breathy than neutral
+    happy, angry = full_intensity_changes("happy"), full_intensity_changes("angry")
+    hz = np.array(load_profile()["spectral_shape_hz"])
+    high = (hz > 3000) & (hz < 5000)
+    assert angry.spectral_shape_db[high].mean() > happy.spectral_shape_db[high].mean() > 0
+    assert happy.aperiodicity_db < 0 and angry.aperiodicity_db < 0
+    # the shape moves energy between bands without changing the level (loudness is its own cue)
+    rng = np.random.default_rng(0)
+    frames = np.zeros((60, F), dtype=np.float32)
+    frames[:, 0], frames[:, 1] = np.log(180.0), 1.0
+    frames[:, 2:2 + acoustic.SP_DIMS] = acoustic.analyze(rng.normal(0, 0.1, 22050).astype(np.float32), 22050).sp.mean(0)
+    shaped, _ = render(frames, np.full(6, 10), CueChanges(spectral_shape_db=angry.spectral_shape_db))
+    power = [acoustic.WorldFrames.unstack(f[:1]) for f in (frames, shaped)]
+    assert not np.allclose(power[0].sp, power[1].sp)
+    level = [10 * np.log10(_decoded(p.sp).sum()) for p in power]
+    assert level[1] == pytest.approx(level[0], abs=0.1)
+
+
+def _decoded(coded):
+    from emogen.eval.speech import pyworld_module
+
+    return pyworld_module().decode_spectral_envelope(np.ascontiguousarray(coded), acoustic.SAMPLE_RATE, acoustic.fft_size())
+
+
+def test_stretch_repeats_each_phones_own_frames():
+    # no blending of neighbouring frames: a voiced/unvoiced edge stays an edge
+    frames = np.arange(20, dtype=np.float32)[:, None].repeat(3, 1)
+    durations = np.array([5, 10, 5])
+    slow, slow_d = stretch(frames, durations, 1.5)
+    assert slow_d.sum() == 30 == len(slow) and np.abs(slow_d - 1.5 * durations).max() <= 1
+    assert set(slow[:, 0].tolist()) <= set(frames[:, 0].tolist())
+    owner = np.repeat([0, 1, 2], durations)
+    new_owner = np.repeat([0, 1, 2], slow_d)
+    assert (owner[slow[:, 0].astype(int)] == new_owner).all()
 
 
 def test_loss_and_a_few_training_steps(tmp_path):

@@ -157,7 +157,7 @@ def ravdess_features(root: Path, cache: Path | None = None) -> tuple[np.ndarray,
     The neutral reference is the mean of the actor's neutral clips of the same statement. The
     absolute features of every clip are cached in ``cache`` (recomputed when the feature set
     changes)."""
-    absolute = _absolute_features(root, cache)
+    absolute = absolute_features(root, cache)
     feats, emotions, actors, statements = (absolute["x"], list(absolute["emotion"]), list(absolute["actor"]),
                                            list(absolute["statement"]))
     neutral = defaultdict(list)
@@ -170,7 +170,7 @@ def ravdess_features(root: Path, cache: Path | None = None) -> tuple[np.ndarray,
             [int(actors[i]) for i in keep])
 
 
-def _absolute_features(root: Path, cache: Path | None) -> dict[str, np.ndarray]:
+def absolute_features(root: Path, cache: Path | None) -> dict[str, np.ndarray]:
     import soundfile as sf
     from tqdm.auto import tqdm
 

@@ -35,7 +35,7 @@ def add_face_data_parser(data_commands) -> None:
     corpus = data_commands.add_parser("build-face-corpus", help="the talking-head motion corpus (TTS + RAVDESS)")
     corpus.add_argument("--out", default="data/face-corpus")
     corpus.add_argument("--data", default=None, help="the shared data folder (default $EMOGEN_DATA or ../shared/data)")
-    corpus.add_argument("--sentences", type=int, default=400, help="sentences spoken by the TTS voice")
+    corpus.add_argument("--sentences", type=int, default=2400, help="sentences spoken by the TTS voice")
     corpus.add_argument("--no-ravdess", action="store_true", help="leave out the RAVDESS recordings")
     corpus.add_argument("--seed", type=int, default=0)
     corpus.set_defaults(run=run_build_face_corpus)

@@ -274,7 +274,7 @@ class MotionWindows(Dataset):
                             torch.zeros(n, dtype=torch.bool))
 
 
-def build_face_corpus(out_dir: Path, data_root: Path, sentences: int = 400, ravdess: bool = True,
+def build_face_corpus(out_dir: Path, data_root: Path, sentences: int = 2400, ravdess: bool = True,
                       seed: int = 0) -> dict:
     """The whole build: TTS clips of GoEmotions sentences (+ RAVDESS), written to ``corpus.npz``."""
     from ..speech.corpus import select_sentences

@@ -61,8 +61,10 @@ def add_data_parser(commands):
     corpus.add_argument("--seed", type=int, default=0)
     corpus.add_argument("--workers", type=int, default=None, help="processes for the WORLD analysis (default: all cores)")
     corpus.set_defaults(run=run_build_corpus)
-    measure = sub.add_parser("measure-ravdess", help="measure per-emotion prosody changes on RAVDESS")
+    measure = sub.add_parser("measure-ravdess", help="measure per-emotion prosody and voice-quality changes on RAVDESS")
     measure.add_argument("--ravdess", default=None, help="RAVDESS folder with manifest.csv")
+    measure.add_argument("--cache", default="runs/ser-features.npz",
+                         help="the speech-emotion classifier's feature cache (shared with emogen train ser)")
     measure.add_argument("-o", "--output", default="emogen/speech/data/ravdess_profile.json")
     measure.set_defaults(run=run_measure_ravdess)
     return sub
@@ -175,7 +177,7 @@ def run_measure_ravdess(args) -> int:
     from .prosody_profile import build_profile
 
     root = Path(args.ravdess) if args.ravdess else data_root(None) / "speech" / "ravdess"
-    profile = build_profile(root)
+    profile = build_profile(root, args.cache)
     write_text_atomic(args.output, json.dumps(profile, indent=1))
     print(f"wrote {args.output}")
     return 0
