@@ -15,7 +15,7 @@ from emogen.emotion import EmotionEncoderConfig  # noqa: E402
 from emogen.speech import acoustic  # noqa: E402
 from emogen.speech.emotion_render import CueChanges, changes_for, full_intensity_changes, render, stretch  # noqa: E402
 from emogen.speech.prosody_profile import load_profile  # noqa: E402
-from emogen.speech.model import TTSModel, TTSModelConfig, expand  # noqa: E402
+from emogen.speech.model import TTSModel, TTSModelConfig, expand, phone_positions  # noqa: E402
 from emogen.speech.pipeline import TTSPipeline  # noqa: E402
 from emogen.speech.task import TTSCorpusDataset, TTSDataConfig, TTSTask, TTSTrainConfig, collate  # noqa: E402
 from emogen import parse_emotion  # noqa: E402
@@ -51,6 +51,14 @@ def test_expand_repeats_each_phone_for_its_frames():
     h = torch.arange(3.0).view(1, 1, 3)
     out = expand(h, torch.tensor([[2, 0, 3]]))
     assert out.tolist() == [[[0.0, 0.0, 2.0, 2.0, 2.0]]]
+
+
+def test_phone_positions_give_each_frames_place_in_its_phone():
+    pos = phone_positions(torch.tensor([[2, 0, 3], [1, 1, 0]]), 6)
+    assert pos.shape == (2, 2, 6)
+    assert torch.allclose(pos[0, 0], torch.tensor([0.25, 0.75, 1 / 6, 0.5, 5 / 6, 0.0]))
+    assert torch.allclose(pos[0, 1, :5], torch.log1p(torch.tensor([2.0, 2, 3, 3, 3])) / 4)
+    assert pos[1, :, 2:].abs().sum() == 0  # padding frames carry nothing
 
 
 def test_rendering_moves_cues_the_way_the_literature_says():
@@ -111,7 +119,7 @@ def test_stretch_repeats_each_phones_own_frames():
 
 def test_loss_and_a_few_training_steps(tmp_path):
     fake_corpus(tmp_path / "corpus")
-    config = TTSTrainConfig(model=tiny_config(segment_frames=16), data=TTSDataConfig(corpus=str(tmp_path / "corpus"),
+    config = TTSTrainConfig(model=tiny_config(segment_frames=16, phone_position=True), data=TTSDataConfig(corpus=str(tmp_path / "corpus"),
                                                                                       val_utterances=2),
                             train=TrainConfig(output_dir=str(tmp_path / "run"), max_steps=3, batch_size=4,
                                               warmup_steps=1, val_every=3, save_every=3, mixed_precision="no"))
@@ -122,7 +130,7 @@ def test_loss_and_a_few_training_steps(tmp_path):
     # fine-tuning on another corpus keeps the normalisation the starting weights were trained with
     fake_corpus(tmp_path / "other", seed=1)
     config.data.corpus, config.train.output_dir = str(tmp_path / "other"), str(tmp_path / "tuned")
-    config.model = tiny_config(segment_frames=16)
+    config.model = tiny_config(segment_frames=16, phone_position=True)
     config.train.init_from = str(result.model_dir)
     tuned = TTSModel.from_pretrained(Trainer(TTSTask(), config, show_progress=False).run().model_dir)
     assert torch.equal(tuned.feature_mean, model.feature_mean)

@@ -51,6 +51,10 @@ class TTSModelConfig:
     duration_scale: float = 1.0
     """multiplies predicted durations: undoes the downward bias of a log-domain regression,
     measured on held-out utterances after training (``calibrate_durations``)"""
+    phone_position: bool = False
+    """give the decoder each frame's place in its phone (fraction and phone length) as context:
+    the expanded encoding and the prior are constant over a phone, so without it the decoder must
+    find phone boundaries itself to shape transitions"""
 
 
 class TTSModel(PretrainedModel):
@@ -70,8 +74,10 @@ class TTSModel(PretrainedModel):
             in_channels=c.encoder_hidden, out_channels=1, hidden=c.duration_hidden, layers=c.duration_layers,
             heads=2, emotion_dim=e, dropout=c.dropout, conv_kernel=3))
         self.prior = nn.Conv1d(c.encoder_hidden, c.feature_dims, 1)
+        position_channels = POSITION_CHANNELS if c.phone_position else 0
         self.decoder = SequenceBackbone(SequenceConfig(
-            in_channels=c.feature_dims, out_channels=c.feature_dims, context_channels=c.encoder_hidden + c.feature_dims,
+            in_channels=c.feature_dims, out_channels=c.feature_dims,
+            context_channels=c.encoder_hidden + c.feature_dims + position_channels,
             hidden=c.decoder_hidden, layers=c.decoder_layers, heads=c.decoder_heads, emotion_dim=e,
             dropout=c.dropout, conv_kernel=9))
         dims = c.feature_dims
@@ -93,6 +99,16 @@ class TTSModel(PretrainedModel):
         log_durations = self.duration_predictor(h.detach(), emotion, phone_mask)[:, 0]
         return h, log_durations
 
+    def decoder_context(self, h: torch.Tensor, durations: torch.Tensor, n_frames: int):
+        """The decoder's per-frame context (b, context channels, n) and the prior (b, f, n) from
+        the text encoding (b, h, p) and frames per phone (b, p)."""
+        expanded = expand(h, durations, n_frames)
+        mu = self.prior(expanded)
+        parts = [expanded, mu]
+        if self.config.phone_position:
+            parts.append(phone_positions(durations, n_frames).to(h.dtype))
+        return torch.cat(parts, dim=1), mu
+
     def velocity(self, x, t, emotion, context, frame_mask=None):
         return self.decoder(x, t, emotion, context=context, mask=frame_mask)
 
@@ -109,14 +125,12 @@ class TTSModel(PretrainedModel):
         target_log_dur = torch.log1p(batch["durations"].float())
         duration_loss = ((log_dur - target_log_dur) ** 2 * phone_mask).sum() / phone_mask.sum()
 
-        expanded = expand(h, batch["durations"], frame_mask.shape[1])  # (b, h, n)
-        mu = self.prior(expanded)
+        context, mu = self.decoder_context(h, batch["durations"], frame_mask.shape[1])
         x1 = self.normalize(batch["frames"])
         fm = frame_mask[:, None, :].to(x1.dtype)
         prior_loss = (((mu - x1) ** 2) * fm).sum() / (fm.sum() * x1.shape[1])
         if c.segment_frames and x1.shape[-1] > c.segment_frames:
-            x1, expanded, mu, frame_mask = random_window((x1, expanded, mu, frame_mask), frame_mask, c.segment_frames, generator)
-        context = torch.cat([expanded, mu], dim=1)
+            x1, context, frame_mask = random_window((x1, context, frame_mask), frame_mask, c.segment_frames, generator)
         flow_loss = flow_matching_loss(self.velocity, x1, emotion, mask=frame_mask[:, None, :], generator=generator,
                                        context=context, frame_mask=frame_mask)
         loss = flow_loss + c.prior_loss_weight * prior_loss + c.duration_loss_weight * duration_loss
@@ -124,18 +138,38 @@ class TTSModel(PretrainedModel):
                       "duration_loss": duration_loss.detach()}
 
 
-def expand(h: torch.Tensor, durations: torch.Tensor, n_frames: int | None = None) -> torch.Tensor:
-    """Repeat each phone's encoding for its frames: (b, h, p), (b, p) ints -> (b, h, n)."""
+POSITION_CHANNELS = 2
+
+
+def _frame_owners(durations: torch.Tensor, n_frames: int | None):
+    """Index of the phone owning each frame (b, n), and which frames are real (b, n) bool."""
     durations = durations.long().clamp_min(0)
     total = durations.sum(dim=1)
     n = int(total.max()) if n_frames is None else n_frames
-    # index of the phone owning each frame
     ends = durations.cumsum(dim=1)  # (b, p)
-    frames = torch.arange(n, device=h.device)[None, :]  # (1, n)
-    owner = torch.searchsorted(ends, frames.expand(h.shape[0], -1).contiguous(), right=True)
-    owner = owner.clamp_max(h.shape[2] - 1)
+    frames = torch.arange(n, device=durations.device)[None, :]  # (1, n)
+    owner = torch.searchsorted(ends, frames.expand(durations.shape[0], -1).contiguous(), right=True)
+    return owner.clamp_max(durations.shape[1] - 1), frames < total[:, None]
+
+
+def expand(h: torch.Tensor, durations: torch.Tensor, n_frames: int | None = None) -> torch.Tensor:
+    """Repeat each phone's encoding for its frames: (b, h, p), (b, p) ints -> (b, h, n)."""
+    owner, real = _frame_owners(durations, n_frames)
     out = torch.gather(h, 2, owner[:, None, :].expand(-1, h.shape[1], -1))
-    return out * (frames < total[:, None])[:, None, :].to(h.dtype)
+    return out * real[:, None, :].to(h.dtype)
+
+
+def phone_positions(durations: torch.Tensor, n_frames: int | None = None) -> torch.Tensor:
+    """Each frame's place in its phone: (b, p) ints -> (b, 2, n) float, channels (fraction of
+    the phone elapsed at the frame's centre, log(1 + phone frames) / 4); zero on padding."""
+    owner, real = _frame_owners(durations, n_frames)
+    d = durations.long().clamp_min(0)
+    length = torch.gather(d, 1, owner).float()
+    start = torch.gather(d.cumsum(dim=1) - d, 1, owner).float()
+    frames = torch.arange(owner.shape[1], device=d.device)[None, :].float()
+    fraction = (frames - start + 0.5) / length.clamp_min(1.0)
+    out = torch.stack([fraction, torch.log1p(length) / 4.0], dim=1)
+    return out * real[:, None, :].float()
 
 
 def random_window(tensors, frame_mask: torch.Tensor, length: int, generator: torch.Generator | None):

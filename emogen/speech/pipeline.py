@@ -22,7 +22,7 @@ from ..core.flow import FlowSampler, Guidance
 from ..emotion import Emotion, EmotionBatch, EmotionSpec, EmotionTrajectory, parse_emotion
 from ..errors import EmogenError
 from . import acoustic
-from .model import TTSModel, expand
+from .model import TTSModel
 from .phonemes import phonemize_batch
 from .text import check_text, has_pronounceable, normalize, parse_tagged, split_sentences
 
@@ -145,8 +145,7 @@ class TTSPipeline:
 
         def context_for(vector):
             enc = h if vector is None else m.encode_text(phone_ids, mask, vector)[0]
-            expanded = expand(enc, durations, n)
-            return torch.cat([expanded, m.prior(expanded)], dim=1)
+            return m.decoder_context(enc, durations, n)[0]
 
         guidance = Guidance(guidance_scale, m.emotion_encoder.null_embedding)
         contexts = [context_for(None)]
