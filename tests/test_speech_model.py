@@ -136,6 +136,8 @@ def test_loss_and_a_few_training_steps(tmp_path):
     assert torch.equal(tuned.feature_mean, model.feature_mean)
     assert tuned.config.feature_mean == model.config.feature_mean  # the card's config says the same
     assert tuned.config.feature_std == model.config.feature_std
+    audio, _ = TTSPipeline(tuned)("Hello there.", steps=1)  # speaks with phone positions as context
+    assert np.isfinite(audio).all() and len(audio) > 0
 
 
 def test_dataset_renders_emotions_reproducibly(tmp_path):
