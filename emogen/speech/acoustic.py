@@ -107,13 +107,20 @@ def interpolate_lf0(f0: np.ndarray) -> np.ndarray:
     return np.interp(idx, idx[voiced], np.log(f0[voiced]))
 
 
+def decode_envelope(coded: np.ndarray, n_fft: int | None = None) -> np.ndarray:
+    """Power spectral envelope (n, n_fft // 2 + 1) from coded frames (n, SP_DIMS); ``n_fft``
+    defaults to the analysis size."""
+    return _pyworld().decode_spectral_envelope(np.ascontiguousarray(coded, dtype=np.float64), SAMPLE_RATE,
+                                               n_fft or fft_size())
+
+
 def synthesize(frames: WorldFrames) -> np.ndarray:
     """Waveform (float32, ``SAMPLE_RATE``) from WORLD parameters."""
     pw = _pyworld()
     n_fft = SYNTHESIS_FFT_SIZE
     vuv = frames.vuv > 0.5
     f0 = np.where(vuv, np.exp(np.clip(frames.lf0, np.log(F0_FLOOR), np.log(F0_CEIL))), 0.0)
-    sp = pw.decode_spectral_envelope(np.ascontiguousarray(frames.sp), SAMPLE_RATE, n_fft)
+    sp = decode_envelope(frames.sp, n_fft)
     ap = pw.decode_aperiodicity(np.ascontiguousarray(np.clip(frames.ap, -60.0, 0.0)), SAMPLE_RATE, n_fft)
     audio = pw.synthesize(np.ascontiguousarray(f0), sp, ap, SAMPLE_RATE, FRAME_PERIOD_MS)
     return audio.astype(np.float32)

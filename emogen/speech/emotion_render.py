@@ -135,14 +135,9 @@ def shape_gain(sp: np.ndarray, voiced: np.ndarray, shape_db: np.ndarray) -> np.n
     _, freqs = _gain_vectors()
     gain = np.interp(freqs, load_profile()["spectral_shape_hz"], shape_db)
     frames = sp[voiced] if voiced.sum() else sp
-    mean_power = _pyworld_decode(frames.mean(0, keepdims=True))[0]
+    mean_power = acoustic.decode_envelope(frames.mean(0, keepdims=True))[0]
     gain -= 10.0 * np.log10(np.sum(mean_power * 10.0 ** (gain / 10.0)) / np.sum(mean_power))
     return acoustic.spectral_gain_vector(gain)
-
-
-def _pyworld_decode(coded: np.ndarray) -> np.ndarray:
-    return acoustic._pyworld().decode_spectral_envelope(np.ascontiguousarray(coded, dtype=np.float64),
-                                                        acoustic.SAMPLE_RATE, acoustic.fft_size())
 
 
 def render(frames: np.ndarray, durations: np.ndarray, changes: CueChanges) -> tuple[np.ndarray, np.ndarray]:
