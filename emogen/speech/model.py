@@ -55,6 +55,9 @@ class TTSModelConfig:
     """give the decoder each frame's place in its phone (fraction and phone length) as context:
     the expanded encoding and the prior are constant over a phone, so without it the decoder must
     find phone boundaries itself to shape transitions"""
+    lf0_loss_weight: float = 1.0
+    """weight of the log-F0 channel (1 of ``feature_dims``) in the prior and flow losses; above 1
+    makes the decoder spend more of its capacity on the intonation contour"""
 
 
 class TTSModel(PretrainedModel):
@@ -127,12 +130,14 @@ class TTSModel(PretrainedModel):
 
         context, mu = self.decoder_context(h, batch["durations"], frame_mask.shape[1])
         x1 = self.normalize(batch["frames"])
-        fm = frame_mask[:, None, :].to(x1.dtype)
-        prior_loss = (((mu - x1) ** 2) * fm).sum() / (fm.sum() * x1.shape[1])
+        channel_weights = torch.ones(x1.shape[1], 1, device=x1.device, dtype=x1.dtype)
+        channel_weights[0] = c.lf0_loss_weight
+        fm = frame_mask[:, None, :].to(x1.dtype) * channel_weights
+        prior_loss = (((mu - x1) ** 2) * fm).sum() / fm.sum()
         if c.segment_frames and x1.shape[-1] > c.segment_frames:
             x1, context, frame_mask = random_window((x1, context, frame_mask), frame_mask, c.segment_frames, generator)
-        flow_loss = flow_matching_loss(self.velocity, x1, emotion, mask=frame_mask[:, None, :], generator=generator,
-                                       context=context, frame_mask=frame_mask)
+        flow_loss = flow_matching_loss(self.velocity, x1, emotion, mask=frame_mask[:, None, :] * channel_weights,
+                                       generator=generator, context=context, frame_mask=frame_mask)
         loss = flow_loss + c.prior_loss_weight * prior_loss + c.duration_loss_weight * duration_loss
         return loss, {"flow_loss": flow_loss.detach(), "prior_loss": prior_loss.detach(),
                       "duration_loss": duration_loss.detach()}
