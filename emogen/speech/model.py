@@ -131,9 +131,9 @@ class TTSModel(PretrainedModel):
         context, mu = self.decoder_context(h, batch["durations"], frame_mask.shape[1])
         x1 = self.normalize(batch["frames"])
         channel_weights = torch.ones(x1.shape[1], 1, device=x1.device, dtype=x1.dtype)
-        channel_weights[0] = c.lf0_loss_weight
-        fm = frame_mask[:, None, :].to(x1.dtype) * channel_weights
-        prior_loss = (((mu - x1) ** 2) * fm).sum() / fm.sum()
+        channel_weights[0] = c.lf0_loss_weight  # channel 0 is log F0 (acoustic.WorldFrames.stack)
+        prior_weights = frame_mask[:, None, :].to(x1.dtype) * channel_weights
+        prior_loss = (((mu - x1) ** 2) * prior_weights).sum() / prior_weights.sum()
         if c.segment_frames and x1.shape[-1] > c.segment_frames:
             x1, context, frame_mask = random_window((x1, context, frame_mask), frame_mask, c.segment_frames, generator)
         flow_loss = flow_matching_loss(self.velocity, x1, emotion, mask=frame_mask[:, None, :] * channel_weights,
