@@ -115,7 +115,7 @@ def test_errors_say_what_is_accepted(text, message):
 
 
 def test_separate_intensity_out_of_range():
-    with pytest.raises(EmogenError, match="out of range"):
+    with pytest.raises(EmogenError, match=r"out of range; expected a number in \[0, 1\]"):
         parse_emotion("sad", intensity=1.2)
 
 

@@ -243,7 +243,7 @@ def parse_emotion(text: "str | Emotion", intensity: float | None = None) -> Emot
     if isinstance(text, (EmotionSpec, EmotionTrajectory)):
         return text.with_intensity(intensity)
     if intensity is not None:
-        intensity = _number(str(intensity), "intensity", 0.0, 1.0, "the intensity")
+        intensity = _number(str(intensity), "intensity", 0.0, 1.0, "a number in [0, 1]")
     if text is None or not str(text).strip():
         raise EmogenError(f"empty emotion spec; expected {EXAMPLES}")
     source = re.sub(r"\s+", "", str(text)).lower()
