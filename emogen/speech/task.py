@@ -167,7 +167,8 @@ class TTSTask(TrainingTask):
 
 - Training data: {info.get('utterances', '?')} sentences ({info.get('hours', '?')} h) from
   {info.get('sentences_source', 'GoEmotions')}, spoken by {info.get('base_voice', 'Festival SLT')},
-  rendered on the fly with emotion-specific prosody sized from RAVDESS (Livingstone & Russo 2018).
+  rendered on the fly with emotion-specific prosody and voice quality (mel-band spectral shape,
+  aperiodicity) sized from RAVDESS (Livingstone & Russo 2018).
 - Licence: the weights inherit RAVDESS's CC BY-NC-SA 4.0 (non-commercial, share-alike) through the
   emotion profile; GoEmotions text CC BY 4.0; the CMU SLT voice's licence is BSD-style.
 - Acoustic features: {info.get('features', 'WORLD')} (100 frames/s).
