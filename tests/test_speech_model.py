@@ -111,6 +111,21 @@ def test_stretch_repeats_each_phones_own_frames():
     assert (owner[slow[:, 0].astype(int)] == new_owner).all()
 
 
+def test_corpus_analysis_is_cached_per_rendering(tmp_path):
+    from emogen.speech.corpus import _analyze_rendering
+
+    t = np.arange(int(0.4 * acoustic.SAMPLE_RATE)) / acoustic.SAMPLE_RATE
+    voiced = sum(np.sin(2 * np.pi * 180 * k * t) / k for k in range(1, 6))
+    stem = tmp_path / "utt00000"
+    sf.write(f"{stem}.wav", 0.3 * voiced, acoustic.SAMPLE_RATE)
+    frames = _analyze_rendering(stem)
+    assert frames.shape == (len(frames), F) and len(frames) >= 40
+    assert np.exp(np.median(frames[:, 0])) == pytest.approx(180, rel=0.05)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["utt00000.wav", "utt00000.world.npy"]
+    sf.write(f"{stem}.wav", np.zeros(100), acoustic.SAMPLE_RATE)  # a rebuild reads the cache, not the audio
+    assert np.array_equal(_analyze_rendering(stem), frames)
+
+
 def test_loss_and_a_few_training_steps(tmp_path):
     fake_corpus(tmp_path / "corpus")
     config = TTSTrainConfig(model=tiny_config(segment_frames=16, phone_position=True),

@@ -94,13 +94,23 @@ def load_arrays(out_dir: Path) -> dict[str, np.ndarray]:
 BASE_VOICE_F0_RANGE = (100.0, 400.0)
 
 
-def _analyze_rendering(wav: Path) -> np.ndarray:
+def _analyze_rendering(stem: Path) -> np.ndarray:
+    """WORLD frames of ``<stem>.wav``, cached as ``<stem>.world.npy`` so that an interrupted or
+    enlarged build (a corpus whose first sentences are a smaller one's) analyses each file once."""
     import soundfile as sf
 
     from . import acoustic
 
-    audio, sr = sf.read(wav, dtype="float64")
-    return acoustic.analyze(audio, sr, BASE_VOICE_F0_RANGE).stack()
+    cache = Path(f"{stem}.world.npy")
+    if cache.is_file():
+        return np.load(cache)
+    audio, sr = sf.read(f"{stem}.wav", dtype="float64")
+    frames = acoustic.analyze(audio, sr, BASE_VOICE_F0_RANGE).stack()
+    partial = Path(f"{stem}.world.partial")
+    with open(partial, "wb") as f:
+        np.save(f, frames)
+    os.replace(partial, cache)
+    return frames
 
 
 def extract_features(out_dir: Path, workers: int | None = None) -> dict:
@@ -121,7 +131,7 @@ def extract_features(out_dir: Path, workers: int | None = None) -> dict:
     phonemized = phonemize_batch(sentences)
     stems = [out_dir / "festival" / f"utt{i:05d}" for i in range(len(sentences))]
     with ProcessPoolExecutor(max_workers=workers or os.cpu_count()) as pool:
-        worlds = list(tqdm(pool.map(_analyze_rendering, [Path(f"{s}.wav") for s in stems], chunksize=4),
+        worlds = list(tqdm(pool.map(_analyze_rendering, stems, chunksize=4),
                            total=len(stems), desc="WORLD features", unit="utt"))
     frames, phone_ids, durations = [], [], []
     for ph, stem, world in zip(phonemized, stems, worlds):
