@@ -126,6 +126,14 @@ def test_corpus_analysis_is_cached_per_rendering(tmp_path):
     assert np.array_equal(_analyze_rendering(stem), frames)
 
 
+def test_corpus_build_refuses_a_folder_of_another_size(tmp_path):
+    from emogen.speech.corpus import build_corpus, write_sentences
+
+    write_sentences(["One.", "Two.", "Three."], tmp_path)
+    with pytest.raises(EmogenError, match="already holds a 3-sentence corpus, not 5"):
+        build_corpus(tmp_path, tmp_path / "no-data", sentences=5)
+
+
 def test_loss_and_a_few_training_steps(tmp_path):
     fake_corpus(tmp_path / "corpus")
     config = TTSTrainConfig(model=tiny_config(segment_frames=16, phone_position=True),
