@@ -160,10 +160,11 @@ def build_corpus(out_dir: Path, data_root: Path, sentences: int = 1600, seed: in
     out_dir = Path(out_dir)
     if not (out_dir / "sentences.txt").is_file():
         write_sentences(select_sentences(Path(data_root) / "text" / "goemotions", sentences, seed, exclude), out_dir)
-    elif len(read_sentences(out_dir)) != sentences:  # resuming: the folder must be this build's
-        raise EmogenError(f"'{out_dir}' already holds a {len(read_sentences(out_dir))}-sentence corpus, "
+    chosen = read_sentences(out_dir)
+    if len(chosen) != sentences:  # resuming: the folder must be this build's
+        raise EmogenError(f"'{out_dir}' already holds a {len(chosen)}-sentence corpus, "
                           f"not {sentences}; choose another --out or the same --sentences")
-    render_base_voice(read_sentences(out_dir), out_dir)
+    render_base_voice(chosen, out_dir)
     stats = extract_features(out_dir, workers)
     info = {"sentences_source": "GoEmotions train comments (Demszky et al. 2020, CC BY 4.0)",
             "base_voice": "Festival 2.5 + CMU SLT HTS voice (festvox-us-slt-hts)",
