@@ -29,6 +29,7 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from ..errors import EmogenError
+from ..io import atomic_path
 from . import festival
 
 _PLAIN = re.compile(r"^[A-Za-z][A-Za-z' ,.!?]*[.!?]?$")
@@ -106,10 +107,8 @@ def _analyze_rendering(stem: Path) -> np.ndarray:
         return np.load(cache)
     audio, sr = sf.read(f"{stem}.wav", dtype="float64")
     frames = acoustic.analyze(audio, sr, BASE_VOICE_F0_RANGE).stack()
-    partial = Path(f"{stem}.world.partial")
-    with open(partial, "wb") as f:
-        np.save(f, frames)
-    os.replace(partial, cache)
+    with atomic_path(cache) as tmp:
+        np.save(tmp, frames)
     return frames
 
 
