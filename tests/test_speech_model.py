@@ -15,7 +15,7 @@ from emogen.emotion import EmotionEncoderConfig  # noqa: E402
 from emogen.speech import acoustic  # noqa: E402
 from emogen.speech.emotion_render import CueChanges, changes_for, full_intensity_changes, render, stretch  # noqa: E402
 from emogen.speech.prosody_profile import load_profile  # noqa: E402
-from emogen.speech.model import TTSModel, TTSModelConfig, expand, phone_positions  # noqa: E402
+from emogen.speech.model import FORMANT_COEFFICIENTS, TTSModel, TTSModelConfig, expand, phone_positions  # noqa: E402
 from emogen.speech.pipeline import TTSPipeline  # noqa: E402
 from emogen.speech.task import TTSCorpusDataset, TTSDataConfig, TTSTask, TTSTrainConfig, collate  # noqa: E402
 from emogen import parse_emotion  # noqa: E402
@@ -157,23 +157,25 @@ def test_loss_and_a_few_training_steps(tmp_path):
     assert np.isfinite(audio).all() and len(audio) > 0
 
 
-def test_lf0_loss_weight_reweights_the_f0_channel(tmp_path):
+@pytest.mark.parametrize("option, channels", [("lf0_loss_weight", [0]),
+                                               ("formant_loss_weight", list(range(2, 2 + FORMANT_COEFFICIENTS)))])
+def test_channel_loss_weights_reweight_their_channels(tmp_path, option, channels):
     arrays = fake_corpus(tmp_path / "corpus")
     dataset = TTSCorpusDataset(arrays, list(range(4)), TTSDataConfig(corpus=str(tmp_path / "corpus")), fixed=True)
     batch = collate([dataset[i] for i in range(4)])
     torch.manual_seed(0)
-    model = TTSModel(tiny_config(lf0_loss_weight=5.0)).eval()
+    model = TTSModel(tiny_config(**{option: 5.0})).eval()
     model.config.emotion.null_dropout = model.config.emotion.category_dropout = 0.0  # same emotion as by hand
-    # the prior loss, by hand: squared error per channel, the log-F0 channel counted 5 times
+    # the prior loss, by hand: squared error per channel, the weighted channels counted 5 times
     h, _ = model.encode_text(batch["phone_ids"], batch["phone_mask"], model.emotion_encoder(batch["emotion"]))
     _, mu = model.decoder_context(h, batch["durations"], batch["frame_mask"].shape[1])
     error = ((mu - model.normalize(batch["frames"])) ** 2 * batch["frame_mask"][:, None, :]).sum((0, 2))
     weights = torch.ones(F)
-    weights[0] = 5.0
+    weights[channels] = 5.0
     expected = (error * weights).sum() / (weights.sum() * batch["frame_mask"].sum())
     _, parts = model.loss(batch, torch.Generator().manual_seed(0))
     assert torch.allclose(parts["prior_loss"], expected, rtol=1e-5)
-    model.config.lf0_loss_weight = 1.0
+    setattr(model.config, option, 1.0)
     _, plain = model.loss(batch, torch.Generator().manual_seed(0))
     assert torch.allclose(plain["prior_loss"], error.sum() / (F * batch["frame_mask"].sum()), rtol=1e-5)
 

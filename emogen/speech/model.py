@@ -26,6 +26,10 @@ from ..core.flow import flow_matching_loss
 from ..emotion import EmotionBatch, EmotionEncoder, EmotionEncoderConfig
 from .phonemes import PAD_ID, SYMBOLS
 
+# Envelope coefficients that carry the formant shape: swapping in Festival's own lowest 7 brings
+# the voice's WER most of the way to its vocoder's (README, "Known limits").
+FORMANT_COEFFICIENTS = 7
+
 
 @dataclass
 class TTSModelConfig:
@@ -58,6 +62,9 @@ class TTSModelConfig:
     lf0_loss_weight: float = 1.0
     """weight of the log-F0 channel (1 of ``feature_dims``) in the prior and flow losses; above 1
     makes the decoder spend more of its capacity on the intonation contour"""
+    formant_loss_weight: float = 1.0
+    """weight of the spectral envelope's lowest ``FORMANT_COEFFICIENTS`` channels (the formant
+    shape, where the voice's intelligibility gap to its vocoder sits) in the prior and flow losses"""
 
 
 class TTSModel(PretrainedModel):
@@ -132,6 +139,7 @@ class TTSModel(PretrainedModel):
         x1 = self.normalize(batch["frames"])
         channel_weights = torch.ones(x1.shape[1], 1, device=x1.device, dtype=x1.dtype)
         channel_weights[0] = c.lf0_loss_weight  # channel 0 is log F0 (acoustic.WorldFrames.stack)
+        channel_weights[2:2 + FORMANT_COEFFICIENTS] = c.formant_loss_weight  # then vuv, then the envelope
         prior_weights = frame_mask[:, None, :].to(x1.dtype) * channel_weights
         prior_loss = (((mu - x1) ** 2) * prior_weights).sum() / prior_weights.sum()
         if c.segment_frames and x1.shape[-1] > c.segment_frames:
