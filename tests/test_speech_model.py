@@ -42,9 +42,9 @@ def fake_corpus(path, utterances=8, seed=0):
 
 
 def tiny_config(**extra) -> TTSModelConfig:
-    return TTSModelConfig(emotion=EmotionEncoderConfig(dim=16), feature_dims=F, encoder_hidden=32, encoder_layers=1,
-                          duration_hidden=16, duration_layers=1, decoder_hidden=32, decoder_layers=1, dropout=0.0,
-                          **extra)
+    settings = dict(emotion=EmotionEncoderConfig(dim=16), feature_dims=F, encoder_hidden=32, encoder_layers=1,
+                    duration_hidden=16, duration_layers=1, decoder_hidden=32, decoder_layers=1, dropout=0.0)
+    return TTSModelConfig(**{**settings, **extra})
 
 
 def test_expand_repeats_each_phone_for_its_frames():
@@ -155,6 +155,19 @@ def test_loss_and_a_few_training_steps(tmp_path):
     assert tuned.config.feature_std == model.config.feature_std
     audio, _ = TTSPipeline(tuned)("Hello there.", steps=1)  # speaks with phone positions as context
     assert np.isfinite(audio).all() and len(audio) > 0
+    # growing the decoder: a deeper model refuses the weights unless told to grow, then starts
+    # as its source (the added block's gates are zero) and speaks the same
+    config.model = tiny_config(segment_frames=16, phone_position=True, decoder_layers=2)
+    config.data.corpus, config.train.output_dir = str(tmp_path / "corpus"), str(tmp_path / "grown")
+    config.train.learning_rate, config.train.ema_decay, config.train.max_steps = 1e-12, 0.0, 1
+    with pytest.raises(EmogenError, match=r"missing: decoder\.blocks\.1\."):
+        Trainer(TTSTask(), config, show_progress=False).run()
+    config.train.init_grow = True
+    grown = TTSModel.from_pretrained(Trainer(TTSTask(), config, show_progress=False).run().model_dir)
+    assert len(grown.decoder.blocks) == 2
+    same, _ = TTSPipeline(model)("Hello there.", steps=2, seed=3)
+    deeper, _ = TTSPipeline(grown)("Hello there.", steps=2, seed=3)
+    np.testing.assert_allclose(deeper, same, atol=1e-4)
 
 
 @pytest.mark.parametrize("option, channels", [("lf0_loss_weight", [0]),

@@ -135,10 +135,12 @@ class PretrainedModel(nn.Module):
         return model.to(device=device, dtype=dtype) if dtype else model.to(device)
 
     def load_state_dict(self, state_dict: dict[str, Any], strict: bool = True, assign: bool = False,
-                        where: Any = "weights"):
-        """Like ``nn.Module.load_state_dict``, but a mismatch is one readable :class:`EmogenError`."""
+                        where: Any = "weights", allow_missing: bool = False):
+        """Like ``nn.Module.load_state_dict``, but a mismatch is one readable :class:`EmogenError`.
+        ``allow_missing``: parameters absent from ``state_dict`` keep their current values (growing
+        a model); unexpected or wrongly shaped ones are still an error."""
         own = self.state_dict()
-        missing = [k for k in own if k not in state_dict]
+        missing = [] if allow_missing else [k for k in own if k not in state_dict]
         unexpected = [k for k in state_dict if k not in own]
         wrong = [f"{k} {tuple(state_dict[k].shape)} vs {tuple(v.shape)}" for k, v in own.items()
                  if k in state_dict and state_dict[k].shape != v.shape]
@@ -148,7 +150,7 @@ class PretrainedModel(nn.Module):
                 if keys:
                     parts.append(f"{label}: {', '.join(keys[:3])}{' ...' if len(keys) > 3 else ''} ({len(keys)})")
             raise EmogenError(f"checkpoint '{where}' does not match this {self.model_type} model: " + "; ".join(parts))
-        return super().load_state_dict(state_dict, strict=strict, assign=assign)
+        return super().load_state_dict(state_dict, strict=strict and not allow_missing, assign=assign)
 
 
 def read_checkpoint_config(directory: Path) -> dict:

@@ -70,6 +70,11 @@ class TrainConfig:
     init_from: str | None = None
     """fine-tuning: start from the weights of this exported model (a directory or a shipped
     checkpoint name) instead of a fresh initialisation; the optimizer and schedule start fresh"""
+    init_grow: bool = False
+    """with ``init_from``: parameters the source lacks (e.g. the blocks a larger
+    ``model.decoder_layers`` adds) keep their fresh initialisation instead of being an error. A
+    transformer block's gates start at zero, so appended blocks start as the identity and the
+    grown model begins exactly where its source was"""
 
     def __post_init__(self):
         for name in ("max_steps", "batch_size", "grad_accum_steps"):
@@ -230,7 +235,7 @@ class Trainer:
             from .checkpoint import load_weights, resolve_checkpoint
 
             source = resolve_checkpoint(tc.init_from)
-            model.load_state_dict(load_weights(source), strict=True, where=source)
+            model.load_state_dict(load_weights(source), strict=True, where=source, allow_missing=tc.init_grow)
         train_set, val_set = self.task.build_datasets(self.config)
         optimizer = torch.optim.AdamW(model.parameters(), lr=tc.learning_rate, betas=tuple(tc.betas),
                                       weight_decay=tc.weight_decay)
