@@ -121,7 +121,8 @@ def main() -> None:
     parser.add_argument("--ser", default="ser-ravdess")
     # 50, not 20: on 20 sentences WER moves by several hundredths with the sampling seed alone
     parser.add_argument("--sentences", type=int, default=50)
-    parser.add_argument("--cue-sentences", type=int, default=10)
+    parser.add_argument("--cue-sentences", type=int, default=50,
+                        help="sentences for the intensity sweep (10 let one F0-tracking outlier decide a cue)")
     parser.add_argument("--steps", type=int, default=None, help="ODE steps (default: the pipeline's)")
     parser.add_argument("--name", default="tts", help="results and figure file name")
     args = parser.parse_args()

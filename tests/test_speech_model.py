@@ -193,6 +193,41 @@ def test_channel_loss_weights_reweight_their_channels(tmp_path, option, channels
     assert torch.allclose(plain["prior_loss"], error.sum() / (F * batch["frame_mask"].sum()), rtol=1e-5)
 
 
+def test_text_dropout_and_text_guidance(tmp_path):
+    arrays = fake_corpus(tmp_path / "corpus")
+    dataset = TTSCorpusDataset(arrays, list(range(4)), TTSDataConfig(corpus=str(tmp_path / "corpus")), fixed=True)
+    batch = collate([dataset[i] for i in range(4)])
+    torch.manual_seed(0)
+    model = TTSModel(tiny_config(text_dropout=1.0)).eval()
+    # with every utterance's text dropped, the flow loss no longer depends on the phones
+    other = dict(batch, phone_ids=batch["phone_ids"].flip(1))
+    losses = [model.loss(b, torch.Generator().manual_seed(0))[1] for b in (batch, other)]
+    assert torch.equal(losses[0]["flow_loss"], losses[1]["flow_loss"])
+    assert not torch.equal(losses[0]["prior_loss"], losses[1]["prior_loss"])
+    model.config.text_dropout = 0.0
+    kept = model.loss(other, torch.Generator().manual_seed(0))[1]
+    assert not torch.equal(kept["flow_loss"], losses[1]["flow_loss"])
+    # guidance: v = v(no text) + g * (v(text) - v(no text)); g = 1 is the plain conditional call.
+    # The decoder's zero-initialised gates would make every velocity 0: give them weights first.
+    with torch.no_grad():
+        for p in model.decoder.parameters():
+            p.add_(0.1 * torch.randn_like(p))
+    x, t = torch.randn(1, F, 12), torch.tensor([0.3])
+    emotion, context = torch.randn(1, 16), torch.randn(1, 32 + F, 12)
+    with_text = model.velocity(x, t, emotion, context)
+    without_text = model.velocity(x, t, emotion, torch.zeros_like(context))
+    assert not torch.allclose(with_text, without_text)
+    torch.testing.assert_close(model.velocity(x, t, emotion, context, text_guidance=2.0),
+                               2 * with_text - without_text, rtol=1e-4, atol=1e-5)
+    # the checkpoint's default strength is what the pipeline uses unless told otherwise
+    model.config.text_guidance = 2.0
+    default, _ = TTSPipeline(model)("Hello there.", steps=2, seed=1)
+    explicit, _ = TTSPipeline(model)("Hello there.", steps=2, seed=1, text_guidance=2.0)
+    plain, _ = TTSPipeline(model)("Hello there.", steps=2, seed=1, text_guidance=1.0)
+    np.testing.assert_array_equal(default, explicit)
+    assert not np.allclose(default, plain)
+
+
 def test_dataset_renders_emotions_reproducibly(tmp_path):
     arrays = fake_corpus(tmp_path / "c")
     data = TTSCorpusDataset(arrays, list(range(8)), TTSDataConfig())
@@ -231,6 +266,7 @@ def test_pipeline_speaks_with_tags_trajectories_and_guidance(tiny_pipeline):
     (dict(text="Hi.", emotion="hapy"), "did you mean 'happy'"),
     (dict(text="Hi.", emotion="sad", intensity=2.0), "out of range"),
     (dict(text="Hi.", speed=10.0), "speed 10 is out of range"),
+    (dict(text="Hi.", text_guidance=-1.0), "text guidance -1 is out of range; accepted: 0 to 10"),
 ])
 def test_pipeline_bad_input(tiny_pipeline, kwargs, message):
     with pytest.raises(EmogenError, match=message):
@@ -247,6 +283,7 @@ def test_cli_writes_audio_atomically_and_fails_cleanly(tmp_path, tiny_pipeline, 
     assert sr == acoustic.SAMPLE_RATE and len(audio) > 0
     assert main(["tts", "Hello world.", "-o", str(tmp_path / "x.flac"), "--steps", "2", "--sample-rate", "16000"]) == 0
     assert sf.info(tmp_path / "x.flac").samplerate == 16000
+    assert main(["tts", "Hello world.", "-o", str(tmp_path / "plain.wav"), "--steps", "2", "--text-guidance", "1"]) == 0
     lines = tmp_path / "lines.txt"
     lines.write_text("First line.\n\nThird line.\n")
     assert main(["tts", "--text-file", str(lines), "--out-dir", str(tmp_path / "batch"), "--steps", "2"]) == 0
@@ -258,6 +295,7 @@ def test_cli_writes_audio_atomically_and_fails_cleanly(tmp_path, tiny_pipeline, 
         (["tts", "Hi.", "--intensity", "1.5", "-o", str(tmp_path / "e.wav")], "out of range"),
         (["tts", "Hi.", "-o", str(tmp_path / "missing" / "e.wav")], "does not exist"),
         (["tts", "Hi.", "-o", str(tmp_path / "e.mp3")], "unknown audio format"),
+        (["tts", "Hi.", "--text-guidance", "11", "-o", str(tmp_path / "e.wav")], "text guidance 11 is out of range"),
         (["tts", "Hi.", "--checkpoint", str(tmp_path / "nope"), "-o", str(tmp_path / "e.wav")], "not found"),
     ]:
         monkeypatch.setattr(TTSPipeline, "from_pretrained",

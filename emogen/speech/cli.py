@@ -25,6 +25,8 @@ def add_tts_parser(commands) -> None:
     p.add_argument("--out-dir", help="batch mode: one file per line of --text-file, 0000.wav, 0001.wav, ...")
     p.add_argument("--checkpoint", default="tts-slt-emotion", help="a checkpoint directory or shipped name")
     add_speech_sampling_options(p)
+    p.add_argument("--text-guidance", type=float,
+                   help="classifier-free guidance on the text, 1 = none (default: the checkpoint's, 2 for the shipped voice)")
     p.add_argument("--sample-rate", type=int, help="resample the output to this rate (Hz)")
     p.add_argument("--format", choices=sorted(AUDIO_FORMATS), help="audio format (default: from the file name)")
     p.set_defaults(run=run_tts)
@@ -125,6 +127,8 @@ def run_tts(args) -> int:
     if parse_auto(args.emotion) is not None and args.intensity is not None:
         raise EmogenError("with --emotion auto, scale the inferred intensity as auto:SCALE, not --intensity")
     options = speech_sampling_kwargs(args)
+    if args.text_guidance is not None:
+        options["text_guidance"] = args.text_guidance
     if args.out_dir:
         if args.output:
             raise EmogenError("give either -o FILE or --out-dir DIR, not both")

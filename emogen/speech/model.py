@@ -65,6 +65,11 @@ class TTSModelConfig:
     formant_loss_weight: float = 1.0
     """weight of the spectral envelope's lowest ``FORMANT_COEFFICIENTS`` channels (the formant
     shape, where the voice's intelligibility gap to its vocoder sits) in the prior and flow losses"""
+    text_dropout: float = 0.0
+    """share of training utterances whose decoder sees no text context (zeros), so that sampling
+    can use classifier-free guidance on the text"""
+    text_guidance: float = 1.0
+    """the pipeline's default strength of that guidance (1: none, one decoder call per step)"""
 
 
 class TTSModel(PretrainedModel):
@@ -119,8 +124,16 @@ class TTSModel(PretrainedModel):
             parts.append(phone_positions(durations, n_frames).to(h.dtype))
         return torch.cat(parts, dim=1), mu
 
-    def velocity(self, x, t, emotion, context, frame_mask=None):
-        return self.decoder(x, t, emotion, context=context, mask=frame_mask)
+    def velocity(self, x, t, emotion, context, frame_mask=None, text_guidance: float = 1.0):
+        """The decoder's velocity; ``text_guidance`` != 1 extrapolates from the text-free velocity
+        (classifier-free guidance on the text, for models trained with ``text_dropout``)."""
+        if text_guidance == 1.0:
+            return self.decoder(x, t, emotion, context=context, mask=frame_mask)
+        both = self.decoder(torch.cat([x, x]), torch.cat([t, t]), torch.cat([emotion, emotion]),
+                            context=torch.cat([context, torch.zeros_like(context)]),
+                            mask=None if frame_mask is None else torch.cat([frame_mask, frame_mask]))
+        with_text, without_text = both.chunk(2)
+        return without_text + text_guidance * (with_text - without_text)
 
     # -- training ----------------------------------------------------------------------------
     def loss(self, batch: dict, generator: torch.Generator | None = None) -> tuple[torch.Tensor, dict]:
@@ -142,6 +155,9 @@ class TTSModel(PretrainedModel):
         channel_weights[2:2 + FORMANT_COEFFICIENTS] = c.formant_loss_weight  # then vuv, then the envelope
         prior_weights = frame_mask[:, None, :].to(x1.dtype) * channel_weights
         prior_loss = (((mu - x1) ** 2) * prior_weights).sum() / prior_weights.sum()
+        if c.text_dropout > 0:
+            keep = torch.rand(x1.shape[0], generator=generator) >= c.text_dropout
+            context = context * keep.to(context)[:, None, None]
         if c.segment_frames and x1.shape[-1] > c.segment_frames:
             x1, context, frame_mask = random_window((x1, context, frame_mask), frame_mask, c.segment_frames, generator)
         flow_loss = flow_matching_loss(self.velocity, x1, emotion, mask=frame_mask[:, None, :] * channel_weights,

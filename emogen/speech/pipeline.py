@@ -70,7 +70,7 @@ class TTSPipeline:
                  **options) -> tuple[np.ndarray, int]:
         """Synthesize ``text``; returns (float32 samples, sample rate). Options: ``steps``,
         ``guidance_scale``, ``negative`` (spec to steer away from), ``negative_scale``, ``speed``
-        (> 1 faster), ``seed``."""
+        (> 1 faster), ``seed``, ``temperature``, ``text_guidance`` (default: the checkpoint's)."""
         parts = [s.audio for s in self.stream(text, emotion, intensity, **options)]
         gap = np.zeros(int(SENTENCE_GAP_S * self.sample_rate), dtype=np.float32)
         out = [x for part in parts for x in (part, gap)][:-1]
@@ -79,13 +79,15 @@ class TTSPipeline:
     def stream(self, text: str, emotion: "str | Emotion" = "neutral", intensity: float | None = None,
                steps: int = DEFAULT_STEPS, guidance_scale: float = 1.0, negative: "str | EmotionSpec | None" = None,
                negative_scale: float = 1.0, speed: float = 1.0, seed: int = 0,
-               temperature: float = DEFAULT_TEMPERATURE) -> Iterator[SentenceAudio]:
+               temperature: float = DEFAULT_TEMPERATURE, text_guidance: float | None = None) -> Iterator[SentenceAudio]:
         """Yield each sentence's audio as soon as it is made."""
         check_text(text)
         if not 0.25 <= speed <= 4.0:
             raise EmogenError(f"speed {speed:g} is out of range; accepted: 0.25 to 4")
         if steps < 1 or steps > 200:
             raise EmogenError(f"steps {steps} is out of range; accepted: 1 to 200")
+        if text_guidance is not None and not 0.0 <= text_guidance <= 10.0:
+            raise EmogenError(f"text guidance {text_guidance:g} is out of range; accepted: 0 to 10")
         from ..text.auto import parse_auto  # light; the classifier loads only if 'auto' is used
 
         auto_scale = parse_auto(emotion) if isinstance(emotion, str) else None
@@ -109,7 +111,7 @@ class TTSPipeline:
             fraction = (chars + len(sentence) / 2) / total_chars
             frames, durations = self._synthesize(ph.ids(boundaries=False), spec, clock, fraction, steps,
                                                  guidance_scale, negative_spec, negative_scale, speed, generator,
-                                                 temperature)
+                                                 temperature, text_guidance)
             audio = acoustic.synthesize(acoustic.WorldFrames.unstack(frames))
             yield SentenceAudio(sentence, audio, ph.phones, durations, clock, spec)
             clock += len(audio) / self.sample_rate + SENTENCE_GAP_S
@@ -130,7 +132,8 @@ class TTSPipeline:
     @torch.no_grad()
     def _synthesize(self, ids: list[int], emotion: Emotion, clock: float, fraction: float, steps: int,
                     guidance_scale: float, negative: EmotionSpec | None, negative_scale: float, speed: float,
-                    generator: torch.Generator, temperature: float) -> tuple[np.ndarray, np.ndarray]:
+                    generator: torch.Generator, temperature: float,
+                    text_guidance: float | None) -> tuple[np.ndarray, np.ndarray]:
         m, dev = self.model, self.device
         phone_ids = torch.tensor([ids], device=dev)
         mask = torch.ones_like(phone_ids, dtype=torch.bool)
@@ -159,7 +162,8 @@ class TTSPipeline:
         # a temperature below 1 starts the ODE closer to the mode (Grad-TTS, Matcha-TTS): clearer speech
         noise = temperature * torch.randn((1, m.config.feature_dims, n), generator=generator).to(dev, self.dtype)
         x = FlowSampler(steps).sample(m.velocity, noise, frame_emotion, guidance,
-                                      context=contexts if len(contexts) > 1 else contexts[0])
+                                      context=contexts if len(contexts) > 1 else contexts[0],
+                                      text_guidance=m.config.text_guidance if text_guidance is None else text_guidance)
         frames = m.denormalize(x.float())[0].cpu().numpy()
         return frames, durations[0].cpu().numpy()
 
