@@ -36,7 +36,7 @@ from .io import write_text_atomic
 KINDS = ("tts", "talk", "music", "scene")
 COMMON = {"kind", "name", "text", "emotion", "intensity", "seed"}
 OPTIONS = {  # kind -> job keys passed on to the pipeline (beyond COMMON)
-    "tts": {"steps", "guidance_scale", "negative", "negative_scale", "speed"},
+    "tts": {"steps", "guidance_scale", "negative", "negative_scale", "speed", "text_guidance"},
     "music": {"bars", "key", "tempo", "time_signature", "steps", "guidance_scale", "negative", "negative_scale",
               "audio", "picture"},
     "talk": {"image", "audio", "steps", "guidance_scale", "negative", "negative_scale", "speed"},
