@@ -86,7 +86,9 @@ class TTSPipeline:
             raise EmogenError(f"speed {speed:g} is out of range; accepted: 0.25 to 4")
         if steps < 1 or steps > 200:
             raise EmogenError(f"steps {steps} is out of range; accepted: 1 to 200")
-        if text_guidance is not None and not 0.0 <= text_guidance <= 10.0:
+        if text_guidance is None:
+            text_guidance = self.model.config.text_guidance
+        if not 0.0 <= text_guidance <= 10.0:
             raise EmogenError(f"text guidance {text_guidance:g} is out of range; accepted: 0 to 10")
         from ..text.auto import parse_auto  # light; the classifier loads only if 'auto' is used
 
@@ -133,7 +135,7 @@ class TTSPipeline:
     def _synthesize(self, ids: list[int], emotion: Emotion, clock: float, fraction: float, steps: int,
                     guidance_scale: float, negative: EmotionSpec | None, negative_scale: float, speed: float,
                     generator: torch.Generator, temperature: float,
-                    text_guidance: float | None) -> tuple[np.ndarray, np.ndarray]:
+                    text_guidance: float) -> tuple[np.ndarray, np.ndarray]:
         m, dev = self.model, self.device
         phone_ids = torch.tensor([ids], device=dev)
         mask = torch.ones_like(phone_ids, dtype=torch.bool)
@@ -163,7 +165,7 @@ class TTSPipeline:
         noise = temperature * torch.randn((1, m.config.feature_dims, n), generator=generator).to(dev, self.dtype)
         x = FlowSampler(steps).sample(m.velocity, noise, frame_emotion, guidance,
                                       context=contexts if len(contexts) > 1 else contexts[0],
-                                      text_guidance=m.config.text_guidance if text_guidance is None else text_guidance)
+                                      text_guidance=text_guidance)
         frames = m.denormalize(x.float())[0].cpu().numpy()
         return frames, durations[0].cpu().numpy()
 
