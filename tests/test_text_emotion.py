@@ -5,6 +5,7 @@ shipped checkpoint is checked end to end when present."""
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 import torch
@@ -189,6 +190,46 @@ def test_split_seed_fixes_the_validation_comments(goemotions):
 
     assert val_ids(1, 0) == val_ids(2, 0) == val_ids(0, None)
     assert val_ids(1, None) != val_ids(2, None)
+
+
+def test_folds_partition_the_comments_and_bad_fold_settings_are_refused(goemotions):
+    from emogen.text.task import TextDataConfig, split_train
+
+    examples = read_split(goemotions, "train")
+    held = [split_train(examples, 0.1, 0, folds=3, fold=k) for k in range(3)]
+    ids = [ex.id for _, val in held for ex in val]
+    assert sorted(ids) == sorted(ex.id for ex in examples)  # every comment held out exactly once
+    for train, val in held:
+        assert len(train) + len(val) == 240 and not {ex.id for ex in train} & {ex.id for ex in val}
+    everything, none = split_train(examples, 0.0, 0)  # no validation split: every comment trains
+    assert none == [] and sorted(ex.id for ex in everything) == sorted(ex.id for ex in examples)
+    for bad in ({"folds": 1}, {"folds": 3, "fold": 3}, {"calibration_folds": 1}, {"val_fraction": 0.0}):
+        with pytest.raises(EmogenError, match="folds|held-out"):
+            TextDataConfig(**bad)
+    TextDataConfig(val_fraction=0.0, calibration_folds=2)  # cross-fitted calibration needs no validation split
+
+
+def test_cross_fitted_calibration_trains_the_folds_and_sets_the_offsets(goemotions, tmp_path):
+    from emogen.core.trainer import TrainConfig, Trainer
+    from emogen.text.task import TextDataConfig, TextEmotionTask, TextEmotionTaskConfig
+
+    config = TextEmotionTaskConfig(
+        model=tiny_config(use_lexicon=False),
+        data=TextDataConfig(root=str(goemotions), val_fraction=0.0, min_frequency=1, calibration_folds=2),
+        train=TrainConfig(output_dir=str(tmp_path / "run"), max_steps=20, batch_size=16, learning_rate=3e-3,
+                          warmup_steps=2, ema_decay=0.0, mixed_precision="no", cpu=True, log_every=20,
+                          val_every=20, save_every=0))
+    result = Trainer(TextEmotionTask(), config, show_progress=False).run()
+    # Each fold model trained on half of train.tsv; together they judged every single-label comment once.
+    for k in range(2):
+        fold_dir = tmp_path / "run" / "calibration" / f"fold_{k}"
+        assert (fold_dir / "model" / "model.safetensors").is_file()
+        assert re.search(rf"^  folds: 2\n  fold: {k}$", (fold_dir / "config.yaml").read_text(), re.M)
+    assert result.metrics["crossfit_comments"] == 240 - 6
+    assert 0.0 <= result.metrics["crossfit_macro_f1_single"] <= result.metrics["crossfit_macro_f1_single_calibrated"]
+    model = TextEmotionModel.from_pretrained(result.model_dir)
+    assert float(model.category_bias[0]) == 0.0  # neutral is the reference
+    assert "cross-fitted" in (result.model_dir / "README.md").read_text()
 
 
 def test_save_and_load_round_trip(tmp_path):

@@ -412,7 +412,8 @@ def hardware_summary(accelerator=None) -> str:
 
 
 def default_model_card(name: str, config, summary: dict) -> str:
-    metrics = "\n".join(f"| {k} | {v:.4g} |" for k, v in summary.get("metrics", {}).items())
+    metrics = "\n".join(f"| {k} | {v:,} |" if isinstance(v, int) else f"| {k} | {v:.4g} |"
+                         for k, v in summary.get("metrics", {}).items())
     return f"""# emogen {name} model
 
 Trained by emogen's own trainer.
