@@ -114,7 +114,8 @@ def test_auto_emotion_from_the_script():
     happy = resolve_scene_emotion("We won the championship, this is the best day of my life!", "auto")
     assert happy.resolve_vad()[0] > 0.2  # positive valence
     scaled = resolve_scene_emotion("We won the championship, this is the best day of my life!", "auto:0.5")
-    assert scaled.intensity == pytest.approx(0.5 * happy.intensity, abs=1e-6)
+    # Both are rounded to 3 decimals (text/auto.py), so halving matches to within that rounding.
+    assert scaled.intensity == pytest.approx(0.5 * happy.intensity, abs=1e-3)
 
 
 def test_soundtrack_with_the_shipped_music_model():
