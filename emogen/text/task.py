@@ -1,8 +1,9 @@
 """``emogen train text-emotion``: the GoEmotions text-emotion classifier on the shared trainer.
 
-The training split of GoEmotions is cut once (seeded) into training comments and a small
-validation set; ``dev.tsv`` is never read here, so the benchmark measures text the model has not
-seen. The loss is a class-weighted cross-entropy against each comment's distribution over its
+Only GoEmotions' train.tsv is read: either cut once (seeded) into training comments and a small
+validation set, or used whole, with the per-category logit offsets then fitted by cross-fitting
+(``data.calibration_folds``). ``dev.tsv`` is never read here, so the benchmark measures text the
+model has not seen. The loss is a class-weighted cross-entropy against each comment's distribution over its
 Ekman groups (mapped to emogen categories) plus an auxiliary multi-label BCE on the 28 fine labels.
 """
 
@@ -37,8 +38,9 @@ class TextDataConfig:
     fine_weight: float = 0.5
     """weight of the auxiliary 28-label BCE"""
     calibrate: bool = True
-    """fit per-category logit offsets that maximise macro-F1 on the validation split; they are
-    saved in the model (``category_bias``) and used at inference"""
+    """fit per-category logit offsets that maximise macro-F1 on held-out comments (the validation
+    split, or all of train.tsv with ``calibration_folds``); they are saved in the model
+    (``category_bias``) and used at inference"""
     calibration_resamples: int = 0
     """0: fit the offsets once on the held-out comments; N: average the offsets fitted on N
     bootstrap resamples of them (steadier: a single fit chases the noise of a few hundred rare-class comments)"""
@@ -46,7 +48,7 @@ class TextDataConfig:
     """K >= 2: fit the offsets by cross-fitting instead of on the validation split. After the main
     run, the same recipe is trained K more times (``OUTPUT_DIR/calibration/fold_K``), each with one
     of K folds of train.tsv held out, and the offsets are fitted on every comment's logits from the
-    fold model that did not see it: ten times the validation split's rare-class comments"""
+    fold model that did not see it: all of train.tsv to fit on instead of a validation split"""
     limit: int = 0
     """use only the first N comments of train.tsv (0 = all): for smoke runs"""
     split_seed: int | None = None
@@ -54,8 +56,9 @@ class TextDataConfig:
     to train several ``train.seed`` members on the same comments (see ``model.members``)"""
     folds: int = 0
     """0: hold out ``val_fraction`` of train.tsv; K >= 2: cut the (seeded) comments into K equal
-    folds and hold out fold ``fold`` instead, for cross-fitted calibration (``calibration_runs``)"""
+    folds and hold out fold ``fold`` instead (the fold runs of ``calibration_folds`` set these)"""
     fold: int = 0
+    """which of the ``folds`` is held out (0-based)"""
 
     def __post_init__(self):
         if not 0.0 <= self.val_fraction < 0.5:
