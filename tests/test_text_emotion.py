@@ -232,6 +232,22 @@ def test_cross_fitted_calibration_trains_the_folds_and_sets_the_offsets(goemotio
     assert "cross-fitted" in (result.model_dir / "README.md").read_text()
 
 
+def test_cross_fitting_refuses_a_multi_process_launch(goemotions, tmp_path, monkeypatch):
+    from accelerate import Accelerator
+
+    from emogen.core.trainer import TrainConfig, Trainer
+    from emogen.text.task import TextDataConfig, TextEmotionTask, TextEmotionTaskConfig
+
+    monkeypatch.setattr(Accelerator, "num_processes", property(lambda self: 2))  # as under `accelerate launch`
+    config = TextEmotionTaskConfig(
+        model=tiny_config(use_lexicon=False),
+        data=TextDataConfig(root=str(goemotions), val_fraction=0.0, min_frequency=1, calibration_folds=2),
+        train=TrainConfig(output_dir=str(tmp_path / "run"), max_steps=5, mixed_precision="no", cpu=True))
+    with pytest.raises(EmogenError, match="data.calibration_folds .*without `accelerate launch`"):
+        Trainer(TextEmotionTask(), config, show_progress=False).run()
+    assert not (tmp_path / "run" / "checkpoints").exists()  # refused before any training
+
+
 def test_save_and_load_round_trip(tmp_path):
     torch.manual_seed(0)
     tok = train_tokenizer(HAPPY + SAD, vocab_size=200, min_frequency=1)

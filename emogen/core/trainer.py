@@ -129,6 +129,12 @@ class TrainingTask(ABC):
         measured on the validation set; returns values to report in the model card."""
         return {}
 
+    def export_trains_models(self, config) -> str | None:
+        """The config option (e.g. ``data.cv_folds``) when ``before_export`` trains further models
+        with this trainer, else None. Those runs happen in the main process alone, so the trainer
+        refuses a multi-process launch for such a config before training starts."""
+        return None
+
     def model_card(self, config, summary: dict) -> str:
         return default_model_card(self.name, config, summary)
 
@@ -229,6 +235,10 @@ class Trainer:
         # users, tests) may ask for another precision, so forget the last run's choice.
         AcceleratorState._reset_state()
         accelerator = Accelerator(mixed_precision=precision, cpu=tc.cpu)
+        option = self.task.export_trains_models(self.config)
+        if option and accelerator.num_processes > 1:
+            raise EmogenError(f"{option} trains further models after the main run, in one process: start "
+                              f"`emogen train {self.task.name}` without `accelerate launch`, or turn {option} off")
         set_seed(tc.seed)
         model = self.task.build_model(self.config)
         if tc.init_from:  # a resumed run then replaces these weights with its own

@@ -260,10 +260,6 @@ class SERTask(TrainingTask):
         return x[~test], y[~test], x[test], y[test]
 
     def build_model(self, config: SERTrainConfig) -> SERModel:
-        distributed = torch.distributed.is_available() and torch.distributed.is_initialized()
-        if config.data.cv_folds and distributed and torch.distributed.get_world_size() > 1:
-            raise EmogenError("data.cv_folds needs one process (the classifier trains in seconds on a CPU): run "
-                              "emogen train ser without accelerate launch, or set data.cv_folds=0")
         x, _, _, _ = self._split(config)
         config.model.feature_mean = x.mean(0).astype(float).tolist()
         config.model.feature_std = x.std(0).astype(float).tolist()
@@ -281,6 +277,9 @@ class SERTask(TrainingTask):
         logits = model(dataset.x.to(next(model.parameters()).device))
         return {"loss": float(nn.functional.cross_entropy(logits, dataset.y)),
                 "accuracy_unseen_actors": float((logits.argmax(-1).cpu() == dataset.y).float().mean())}
+
+    def export_trains_models(self, config):
+        return "data.cv_folds" if config.data.cv_folds else None
 
     def before_export(self, model, dataset, config):
         """Speaker-independent cross-validation (``data.cv_folds`` > 0): the same recipe trained

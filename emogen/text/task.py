@@ -220,13 +220,7 @@ class TextEmotionTask(TrainingTask):
         return model.attach_tokenizer(tokenizer, default_lexicon() if config.model.use_lexicon else None)
 
     def build_datasets(self, config: TextEmotionTaskConfig):
-        from accelerate.state import PartialState
         from tokenizers import Tokenizer
-
-        if config.data.calibration_folds and PartialState().num_processes > 1:
-            # The fold runs happen after training, in the main process alone.
-            raise EmogenError("data.calibration_folds trains its fold models in a single process; start "
-                              "`emogen train text-emotion` without `accelerate launch` (it trains in minutes on one device)")
 
         train, val = self._data(config)
         tokenizer = Tokenizer.from_file(str(Path(config.train.output_dir) / TOKENIZER_NAME))
@@ -300,6 +294,9 @@ class TextEmotionTask(TrainingTask):
         if config.data.calibrate and not config.data.calibration_folds:
             metrics["macro_f1_single_calibrated"] = self.calibrate(model, logits, labels, config)
         return metrics
+
+    def export_trains_models(self, config):
+        return "data.calibration_folds" if config.data.calibrate and config.data.calibration_folds else None
 
     def before_export(self, model, dataset, config) -> dict[str, float]:
         """With ``data.calibration_folds``: the cross-fitted category offsets (see :func:`cross_fit`)."""
