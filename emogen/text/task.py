@@ -94,6 +94,10 @@ class TextEmotionDataset(Dataset):
             self.targets[i, list(ex.categories)] = 1.0 / len(ex.categories)
             self.fine[i, list(ex.fine)] = 1.0
 
+    @classmethod
+    def encoded(cls, examples: list[Example], tokenizer, num_fine: int) -> "TextEmotionDataset":
+        return cls(examples, encode(tokenizer, [ex.text for ex in examples]), num_fine)
+
     def __len__(self) -> int:
         return len(self.examples)
 
@@ -173,7 +177,8 @@ def cross_fit(config: TextEmotionTaskConfig, show_progress: bool = True) -> tupl
         task = TextEmotionTask()
         result = Trainer(task, fold, show_progress=show_progress).run()
         model = TextEmotionModel.from_pretrained(result.model_dir).eval()
-        logits, truth = task.single_label_logits(model, task.build_datasets(fold)[1])
+        held_out = TextEmotionDataset.encoded(task._data(fold)[1], model.tokenizer, fold.model.num_fine)
+        logits, truth = task.single_label_logits(model, held_out)
         outputs.append(logits)
         labels.append(truth)
     return torch.cat(outputs), torch.cat(labels)
@@ -224,8 +229,7 @@ class TextEmotionTask(TrainingTask):
 
         train, val = self._data(config)
         tokenizer = Tokenizer.from_file(str(Path(config.train.output_dir) / TOKENIZER_NAME))
-        sets = [TextEmotionDataset(part, encode(tokenizer, [ex.text for ex in part]), config.model.num_fine)
-                for part in (train, val)]
+        sets = [TextEmotionDataset.encoded(part, tokenizer, config.model.num_fine) for part in (train, val)]
         counts = sets[0].targets.sum(0).clamp(min=1.0)
         self.class_weights = (counts.mean() / counts) ** config.data.class_weight_power
         self.fine_weight = config.data.fine_weight
@@ -300,7 +304,7 @@ class TextEmotionTask(TrainingTask):
 
     def before_export(self, model, dataset, config) -> dict[str, float]:
         """With ``data.calibration_folds``: the cross-fitted category offsets (see :func:`cross_fit`)."""
-        if not (config.data.calibrate and config.data.calibration_folds):
+        if not self.export_trains_models(config):
             return {}
         logits, labels = cross_fit(config)
         calibrated = self.calibrate(model, logits, labels, config)
