@@ -1,4 +1,4 @@
-"""Shared by the benchmark scripts: hardware description and writing results into the README."""
+"""Shared by the benchmark scripts: hardware description and writing results into the docs pages."""
 
 from __future__ import annotations
 
@@ -33,9 +33,10 @@ def hardware() -> str:
 
 def write_results(name: str, title: str, table: str, data: dict, notes: str = "",
                   figures: list[Path] | None = None) -> Path:
-    """Write ``results/<name>.md`` and ``.json`` and refresh the README's block for ``name``.
+    """Write ``results/<name>.md`` and ``.json`` and refresh the block for ``name`` in the docs page
+    that holds its marker (``docs/*.md`` or the README).
 
-    ``figures`` (PNGs under ``benchmarks/figures/``) are embedded after the table, linked relative
+    ``figures`` (PNGs under ``docs/figures/``) are embedded after the table, linked relative
     to each file that shows them."""
     RESULTS.mkdir(parents=True, exist_ok=True)
     stamp = _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d")
@@ -52,22 +53,22 @@ def write_results(name: str, title: str, table: str, data: dict, notes: str = ""
     (RESULTS / f"{name}.md").write_text(body(RESULTS))
     (RESULTS / f"{name}.json").write_text(json.dumps({"date": stamp, "hardware": hardware(), **data,
                                                       "figures": [p.name for p in figures or []]}, indent=2) + "\n")
-    update_readme(name, body(ROOT))
+    update_block(name, body)
     return RESULTS / f"{name}.md"
 
 
-def update_readme(name: str, body: str) -> None:
-    """Replace the text between ``<!-- results:NAME -->`` and ``<!-- /results:NAME -->``."""
-    readme = ROOT / "README.md"
-    text = readme.read_text()
+def update_block(name: str, body) -> None:
+    """Replace the text between ``<!-- results:NAME -->`` and ``<!-- /results:NAME -->`` in every
+    page (README.md, docs/*.md) that has the markers; ``body(folder)`` gives the text with links
+    relative to that page's folder."""
     start, end = f"<!-- results:{name} -->", f"<!-- /results:{name} -->"
-    block = f"{start}\n{body.strip()}\n{end}"
-    if start in text:
-        text = re.sub(re.escape(start) + r".*?" + re.escape(end), lambda _: block, text, flags=re.S)
-    else:
-        print(f"README has no {start} marker; results left in benchmarks/results/{name}.md")
-        return
-    readme.write_text(text)
+    pages = [p for p in [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))] if start in p.read_text()]
+    if not pages:
+        print(f"no page has the {start} marker; results left in benchmarks/results/{name}.md")
+    for page in pages:
+        block = f"{start}\n{body(page.parent).strip()}\n{end}"
+        text = re.sub(re.escape(start) + r".*?" + re.escape(end), lambda _: block, page.read_text(), flags=re.S)
+        page.write_text(text)
 
 
 def markdown_table(header: list[str], rows: list[list]) -> str:
@@ -77,11 +78,11 @@ def markdown_table(header: list[str], rows: list[list]) -> str:
 
 
 # -- figures and published numbers -------------------------------------------------------------------------
-FIGURES = ROOT / "benchmarks" / "figures"
+FIGURES = ROOT / "docs" / "figures"  # inside the docs site, so its pages can show them
 
 
 def figure_path(name: str) -> Path:
-    """``benchmarks/figures/NAME`` (folder made on demand); figures are small PNGs kept in git."""
+    """``docs/figures/NAME`` (folder made on demand); figures are small PNGs kept in git."""
     FIGURES.mkdir(parents=True, exist_ok=True)
     return FIGURES / name
 

@@ -6,7 +6,7 @@ Portraits not used in training: the built-in portrait (lisa1, CC0), the scikit-i
 (public domain) and the London faces after the first 80 by number (the smile basis is measured
 on the first 80). Every measure
 comes from MediaPipe's face mesh run on the rendered frames, relative to the same clip rendered
-neutral (same text, seed and portrait). Results go to the README block ``results:talk``.
+neutral (same text, seed and portrait). Results go to the block ``results:talk`` in docs/face.md.
 """
 
 from __future__ import annotations

@@ -113,7 +113,7 @@ class FlowSampler:
                 (universal guidance, Bansal et al. 2023): ``steer(x1_hat)`` gets the clean sample
                 the current velocity leads to, ``x1_hat = x + sigma * v``, and returns a change
                 of velocity (typically the score's scaled gradient), added at every step.
-            context: other conditioning tensors with batch first (text, audio); repeated to
+            **context: other conditioning tensors with batch first (text, audio); repeated to
                 match the guidance branches, or given as a list with one tensor per branch
                 (wanted, null, then each negative) when the context itself depends on emotion.
         """

@@ -112,8 +112,10 @@ class MusicPipeline:
             key: transpose to this key ('C', 'F# minor'); ``None`` keeps the generated key.
             tempo: BPM (default 120, the tempo of the training data).
             time_signature: '4/4' (default), '3/4', '2/4' or '6/8'.
-            steps: ODE steps per window; guidance_scale: classifier-free guidance (1 = none);
-            negative / negative_scale: an emotion to steer away from (EmoDubber's negative term).
+            steps: ODE steps per window.
+            guidance_scale: classifier-free guidance (1 = none).
+            negative: an emotion to steer away from (EmoDubber's negative term).
+            negative_scale: the strength of that negative term.
             mode_guidance: strength of the steering toward the mode the valence (or ``key``) asks
                 for (``emogen.music.tonality``); 0 leaves the mode to the model.
             max_retries: a piece with a silent bar is drawn again with the next noise (up to this often).

@@ -126,11 +126,19 @@ class ScenePipeline:
 
         Args:
             text: the script (English).
-            emotion: a spec, a trajectory, or ``auto`` / ``auto:SCALE``; intensity: 0..1.
+            emotion: a spec, a trajectory, or ``auto`` / ``auto:SCALE``.
+            intensity: 0..1.
             image: a face photo (path or RGB array); ``None`` uses the built-in portrait.
-            music: add a music bed; music_volume: its linear gain re the voice (before ducking).
+            music: add a music bed.
+            music_volume: the bed's linear gain re the voice (before ducking).
             bars: music length in bars (default: enough for the speech plus a tail).
-            steps / guidance_scale / negative / negative_scale / speed: speech (and face) sampling.
+            seed: fixes the result.
+            steps: speech (and face) sampling steps.
+            guidance_scale: classifier-free emotion guidance for speech (and face).
+            negative: an emotion to steer speech (and face) away from.
+            negative_scale: the strength of that negative term.
+            speed: speaking rate factor (0.25 to 4; 1 is the voice's own).
+            output: where to write the mp4; ``None`` writes nothing.
             video: ``False`` makes only the soundtrack (no face model needed).
         """
         # 1. Resolve the emotion once; everything below uses this same spec or trajectory

@@ -56,7 +56,7 @@ def add_data_parser(commands):
     """The ``emogen data`` command; returns its subcommands, so other media can add theirs."""
     p = commands.add_parser("data", help="build training corpora")
     sub = p.add_subparsers(title="data commands", metavar="WHAT")
-    corpus = sub.add_parser("build-tts-corpus", help="the emotional TTS corpus (needs Festival; see README)")
+    corpus = sub.add_parser("build-tts-corpus", help="the emotional TTS corpus (needs Festival; see docs/speech.md)")
     corpus.add_argument("--out", default="data/tts-corpus")
     corpus.add_argument("--data", default=None, help="the shared data folder (default $EMOGEN_DATA or ../shared/data)")
     corpus.add_argument("--sentences", type=int, default=1600)

@@ -27,7 +27,7 @@ from ..emotion import EmotionBatch, EmotionEncoder, EmotionEncoderConfig
 from .phonemes import PAD_ID, SYMBOLS
 
 # Envelope coefficients that carry the formant shape: swapping in Festival's own lowest 7 brings
-# the voice's WER most of the way to its vocoder's (README, "Known limits").
+# the voice's WER most of the way to its vocoder's (docs/speech.md, "Where the gap sits").
 FORMANT_COEFFICIENTS = 7
 
 
