@@ -53,6 +53,7 @@ def test_read_jobs_reports_bad_lines(tmp_path):
         read_jobs(tmp_path / "missing.jsonl")
 
 
+@pytest.mark.slow
 def test_batch_runs_isolates_failures_and_resumes(tmp_path, capsys):
     pytest.importorskip("pretty_midi")
     need_checkpoints("tts-slt-emotion", "music-emopia")
@@ -93,6 +94,7 @@ def test_batch_runs_isolates_failures_and_resumes(tmp_path, capsys):
     assert results[3].status == "ok" and (out / "0004-music.mid").read_bytes() == before
 
 
+@pytest.mark.slow
 def test_stop_on_error_and_python_api(tmp_path):
     need_checkpoints("tts-slt-emotion")
     jobs = [{"kind": "tts", "text": "Hi.", "emotion": "nonsenseword123"},
@@ -109,6 +111,7 @@ def test_missing_jobs_file_is_a_user_error(tmp_path, capsys):
     assert "error: jobs file" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_jobs_split_across_processes(tmp_path):
     """Two processes (torchrun on CPU, as accelerate launch does on GPUs) share the jobs by index;
     one summary lists all of them."""

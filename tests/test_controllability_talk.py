@@ -11,6 +11,7 @@ from emogen.cli import main  # noqa: E402
 from emogen.core.checkpoint import shipped_checkpoints_dir  # noqa: E402
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not (shipped_checkpoints_dir() / "tts-slt-emotion").is_dir(), reason="TTS voice not shipped")
 def test_talk_sweep_measures_landmark_motion(tmp_path, capsys):
     import torch
