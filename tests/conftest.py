@@ -7,6 +7,14 @@ import torch
 torch.set_num_threads(int(os.environ.get("OMP_NUM_THREADS", 0)) or max(1, min(2, os.cpu_count() or 1)))
 
 
+@pytest.fixture(autouse=True)
+def no_shipped_checkpoints_unless_slow(request, monkeypatch, tmp_path_factory):
+    """Tests not marked ``slow`` see an empty checkpoints folder, so a fast test that loads a
+    shipped model by name fails instead of quietly making the fast run slow."""
+    if request.node.get_closest_marker("slow") is None:
+        monkeypatch.setenv("EMOGEN_CHECKPOINTS", str(tmp_path_factory.getbasetemp() / "no-shipped-checkpoints"))
+
+
 @pytest.fixture(scope="session")
 def shared_data() -> Path:
     """The real datasets beside the checkout (``$EMOGEN_DATA`` or ``../shared/data``)."""
