@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import shlex
 import sys
 
 from . import __version__
@@ -134,7 +135,9 @@ def run_train(args) -> int:
         return 0
     task = get_task(args.task)
     config = load_config(task.config_class, args.config, args.overrides)
-    result = Trainer(task, config).run()
+    command = shlex.join(["emogen", "train", args.task, *(["--config", args.config] if args.config else []),
+                          *args.overrides])
+    result = Trainer(task, config, command=command).run()
     if result.model_dir is not None:
         print(f"model written to {result.model_dir}")
     return 0

@@ -4,7 +4,15 @@ from pathlib import Path
 import pytest
 import torch
 
-torch.set_num_threads(max(1, min(2, os.cpu_count() or 1)))
+torch.set_num_threads(int(os.environ.get("OMP_NUM_THREADS", 0)) or max(1, min(2, os.cpu_count() or 1)))
+
+
+@pytest.fixture(autouse=True)
+def no_shipped_checkpoints_unless_slow(request, monkeypatch, tmp_path_factory):
+    """Tests not marked ``slow`` see an empty checkpoints folder, so a fast test that loads a
+    shipped model by name fails instead of quietly making the fast run slow."""
+    if request.node.get_closest_marker("slow") is None:
+        monkeypatch.setenv("EMOGEN_CHECKPOINTS", str(tmp_path_factory.getbasetemp() / "no-shipped-checkpoints"))
 
 
 @pytest.fixture(scope="session")
@@ -34,3 +42,26 @@ def tiny_toy_config():
         return cfg
 
     return make
+
+
+@pytest.fixture(scope="session")
+def tiny_ser(tmp_path_factory) -> Path:
+    """A random-initialised speech-emotion classifier checkpoint (for ``eval speech --ser``)."""
+    from emogen.eval.ser import SERModel, SERModelConfig
+
+    torch.manual_seed(0)
+    return SERModel(SERModelConfig()).save_pretrained(tmp_path_factory.mktemp("ser") / "ser", "tiny test model")
+
+
+@pytest.fixture(scope="session")
+def tiny_quadrant_classifier(tmp_path_factory) -> Path:
+    """A music quadrant classifier fitted on random features (for ``eval music --classifier``)."""
+    import numpy as np
+
+    from emogen.eval.music import FEATURE_NAMES, QuadrantClassifier
+
+    rng = np.random.default_rng(0)
+    quadrants = np.repeat([1, 2, 3, 4], 10)
+    path = tmp_path_factory.mktemp("quadrant") / "classifier"
+    QuadrantClassifier.fit(rng.normal(size=(40, len(FEATURE_NAMES))), quadrants).save(path, "# tiny test model\n")
+    return path

@@ -9,6 +9,7 @@ import pytest
 from emogen.emotion import parse_emotion
 from emogen.errors import EmogenError
 
+pytestmark = pytest.mark.slow  # imports gradio; generates with the shipped checkpoints; starts a server
 gr = pytest.importorskip("gradio", reason="the app needs gradio (pip install 'emogen[app]')")
 fx = pytest.importorskip("emogen.app.functions")
 CHECKPOINTS = Path(__file__).parents[1] / "checkpoints"

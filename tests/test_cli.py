@@ -1,10 +1,15 @@
 import json
+import shlex
 import subprocess
 import sys
 
 import pytest
+import yaml
 
 from emogen.cli import main
+from emogen.core import load_pretrained
+from emogen.core.config import load_config, to_dict
+from emogen.core.toy import Toy2DConfig
 
 
 def run(capsys, *args):
@@ -46,12 +51,19 @@ def test_bad_input_is_one_line_and_exit_2(capsys, args, message):
 
 
 def test_train_from_the_command_line_writes_a_loadable_model(tmp_path, capsys):
-    code, out, _ = run(capsys, "train", "toy2d", "--config", "configs/toy/toy2d.yaml",
-                       f"train.output_dir={tmp_path}", "train.max_steps=3", "data.examples=64",
-                       "train.batch_size=8", "train.mixed_precision=no")
-    assert code == 0 and (tmp_path / "model" / "model.safetensors").is_file()
+    overrides = [f"train.output_dir={tmp_path}", "train.max_steps=3", "data.examples=64", "train.batch_size=8",
+                 "train.mixed_precision=no"]
+    code, out, _ = run(capsys, "train", "toy2d", "--config", "configs/toy/toy2d.yaml", *overrides)
+    assert code == 0 and out.strip().endswith(f"model written to {tmp_path / 'model'}")
+    model = load_pretrained(tmp_path / "model")
+    assert model.config.emotion.dim == 32  # from configs/toy/toy2d.yaml
+    # the card gives the exact command and the configuration that config file and overrides make
     card = (tmp_path / "model" / "README.md").read_text()
-    assert "emogen train toy2d" in card or "Command" in card
+    command = shlex.join(["emogen", "train", "toy2d", "--config", "configs/toy/toy2d.yaml", *overrides])
+    assert f"- Command: `{command}`" in card and "- Steps: 3" in card
+    recorded = yaml.safe_load(card.split("```yaml", 1)[1].split("```", 1)[0])
+    expected = load_config(Toy2DConfig, "configs/toy/toy2d.yaml", overrides)
+    assert recorded == to_dict(expected) and recorded["train"]["max_steps"] == 3
 
 
 def test_console_script_and_module_entry_points():

@@ -76,6 +76,7 @@ def test_bad_requests_fail_early(capsys):
 
 
 # -- small real sweeps on the shipped checkpoints ------------------------------------------------------
+@pytest.mark.slow
 @pytest.mark.skipif(not (SHIPPED / "music-emopia" / "model.safetensors").is_file(), reason="music model not shipped")
 def test_music_sweep_json_and_figures(tmp_path, capsys):
     pytest.importorskip("pretty_midi")
@@ -105,6 +106,7 @@ def test_music_sweep_json_and_figures(tmp_path, capsys):
 
 @pytest.mark.skipif(not (SHIPPED / "tts-slt-emotion").is_dir() or not (SHIPPED / "ser-ravdess").is_dir(),
                     reason="TTS voice or SER not shipped")
+@pytest.mark.slow
 def test_tts_sweep_moves_f0_the_right_way(tmp_path, capsys):
     pytest.importorskip("pyworld")
     assert main(["eval", "controllability", "--modality", "tts", "--emotions", "happy,sad", "--intensities", "0,1",

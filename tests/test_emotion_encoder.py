@@ -41,8 +41,12 @@ def test_negation_is_the_reflection_through_neutral(encoder):
 def test_dimensional_specs_use_the_vad_projection(encoder):
     a, b = encoder.encode(["v=0.5,a=0.5", "v=-0.5,a=0.5"])
     assert not torch.allclose(a, b)
-    word = encoder.encode(["furious"])
-    assert word.shape == (1, 16)
+    # a lexicon word is its VAD point (NRC VAD: furious -0.876, 0.906, 0.196), nearer angry than happy
+    word, point, angry, happy, neutral = encoder.encode(["furious", "v=-0.876,a=0.906,d=0.196", "angry", "happy",
+                                                         "neutral"]).detach()
+    assert torch.allclose(word, point, atol=1e-6)
+    toward = lambda v: float(torch.cosine_similarity(word - neutral, v - neutral, dim=0))  # noqa: E731
+    assert toward(angry) > toward(happy)
 
 
 def test_trajectory_interpolates(encoder):

@@ -40,11 +40,11 @@ def test_word_error_rate():
     assert wer(["one two", "three"], ["one", "three four"]) == pytest.approx(2 / 3)
 
 
-def test_eval_speech_cli(tmp_path, capsys):
+def test_eval_speech_cli(tmp_path, capsys, tiny_ser):
     sf.write(tmp_path / "a.wav", voiced_tone(200.0), SR)
     sf.write(tmp_path / "b.wav", voiced_tone(250.0), SR)
     assert main(["eval", "speech", str(tmp_path / "b.wav"), "--reference-neutral", str(tmp_path / "a.wav"),
-                 "--json"]) == 0
+                 "--ser", str(tiny_ser), "--json"]) == 0
     [row] = json.loads(capsys.readouterr().out)
     assert row["relative"]["f0_mean_st"] == pytest.approx(12 * np.log2(250 / 200), abs=0.3)
     assert set(row["emotion_probabilities"]) == {"happy", "sad", "angry", "fearful"}
@@ -54,7 +54,7 @@ def test_eval_speech_cli(tmp_path, capsys):
     assert "silent or empty" in capsys.readouterr().err
 
 
-def test_eval_music_cli_finds_c_major(tmp_path, capsys):
+def test_eval_music_cli_finds_c_major(tmp_path, capsys, tiny_quadrant_classifier):
     pretty_midi = pytest.importorskip("pretty_midi")
     midi = pretty_midi.PrettyMIDI(initial_tempo=120)
     piano = pretty_midi.Instrument(program=0)
@@ -63,7 +63,7 @@ def test_eval_music_cli_finds_c_major(tmp_path, capsys):
         piano.notes.append(pretty_midi.Note(velocity=80, pitch=pitch, start=i * 0.25, end=i * 0.25 + 0.24))
     midi.instruments.append(piano)
     midi.write(str(tmp_path / "c.mid"))
-    assert main(["eval", "music", str(tmp_path / "c.mid"), "--json"]) == 0
+    assert main(["eval", "music", str(tmp_path / "c.mid"), "--classifier", str(tiny_quadrant_classifier), "--json"]) == 0
     [row] = json.loads(capsys.readouterr().out)
     assert row["key"] == "C major" and row["mode"] == "major"
     assert row["note_density"] == pytest.approx(4.0, rel=0.1)

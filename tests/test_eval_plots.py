@@ -26,14 +26,14 @@ def tone(f0: float, amplitude: float = 0.3) -> np.ndarray:
     return np.concatenate([pad, amplitude * wave / np.abs(wave).max(), pad]).astype(np.float32)
 
 
-def test_eval_speech_plot(tmp_path, capsys):
+def test_eval_speech_plot(tmp_path, capsys, tiny_ser):
     pytest.importorskip("pyworld")
     sf.write(tmp_path / "neutral.wav", tone(200.0), SR)
     sf.write(tmp_path / "up.wav", tone(260.0, 0.6), SR)
     sf.write(tmp_path / "down.wav", tone(160.0, 0.15), SR)
     figs = tmp_path / "figs"
     assert main(["eval", "speech", str(tmp_path / "up.wav"), str(tmp_path / "down.wav"), "--reference-neutral",
-                 str(tmp_path / "neutral.wav"), "--plot", str(figs)]) == 0
+                 str(tmp_path / "neutral.wav"), "--ser", str(tiny_ser), "--plot", str(figs)]) == 0
     out = capsys.readouterr().out
     for name in ("speech_emotion_probabilities.png", "speech_va_plane.png"):
         assert_png(figs / name)
@@ -43,7 +43,7 @@ def test_eval_speech_plot(tmp_path, capsys):
     assert "--reference-neutral" in capsys.readouterr().err and not (tmp_path / "other").exists()
 
 
-def test_eval_music_plot(tmp_path, capsys):
+def test_eval_music_plot(tmp_path, capsys, tiny_quadrant_classifier):
     pretty_midi = pytest.importorskip("pretty_midi")
     for name, pitches, velocity in (("major.mid", [60, 64, 67, 72], 100), ("minor.mid", [57, 60, 64, 69], 40)):
         pm = pretty_midi.PrettyMIDI(initial_tempo=120)
@@ -54,7 +54,7 @@ def test_eval_music_plot(tmp_path, capsys):
         pm.write(str(tmp_path / name))
     figs = tmp_path / "figs"
     assert main(["eval", "music", str(tmp_path / "major.mid"), str(tmp_path / "minor.mid"), "--json",
-                 "--plot", str(figs)]) == 0
+                 "--classifier", str(tiny_quadrant_classifier), "--plot", str(figs)]) == 0
     captured = capsys.readouterr()
     assert captured.out.lstrip().startswith("[")  # stdout stays pure JSON; figures listed on stderr
     for name in ("music_quadrant_probabilities.png", "music_va_plane.png"):

@@ -225,6 +225,7 @@ def shipped_face_model():
     return TalkPipeline.from_pretrained()
 
 
+@pytest.mark.slow
 def test_shipped_model_smiles_when_happy_and_frowns_when_sad():
     talk = shipped_face_model()
     text = "I can't believe you remembered my birthday."
@@ -249,6 +250,7 @@ def test_talk_cli_leaves_steps_to_the_pipeline_unless_given():
     assert "steps" not in default and given["steps"] == 6 and default["guidance_scale"] == 1.0
 
 
+@pytest.mark.slow
 def test_shipped_talk_cli_writes_an_mp4(tmp_path):
     shipped_face_model()
     from emogen.cli import main

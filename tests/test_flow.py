@@ -43,13 +43,34 @@ def test_inpainting_keeps_known_values():
 
 
 def test_loss_respects_mask():
+    """The masked loss is the mean squared velocity error over the counted positions only: padding
+    (mask 0) changes nothing, and the value is what the straight-path target gives by hand."""
     x1 = torch.randn(2, 3, 5)
     mask = torch.zeros(2, 1, 5)
-    mask[..., :2] = 1
-    g = torch.Generator().manual_seed(0)
-    zero_where_counted = lambda x, t, e: torch.zeros_like(x)
-    loss = flow_matching_loss(zero_where_counted, x1, torch.zeros(2, 4), mask=mask, generator=g)
-    assert torch.isfinite(loss) and loss > 0
+    mask[0, :, :2] = 1  # unequal lengths: the mean is over counted elements, not per sequence
+    mask[1, :, :4] = 1
+    prediction = torch.randn(2, 3, 5)
+    seen = {}
+
+    def velocity(x, t, e):
+        seen.update(xt=x, t=t)
+        return prediction
+
+    loss = flow_matching_loss(velocity, x1, torch.zeros(2, 4), mask=mask, generator=torch.Generator().manual_seed(0))
+    t = seen["t"].view(-1, 1, 1)
+    x0 = (seen["xt"] - t * x1) / (1 - t)  # the noise the loss drew, recovered from x_t
+    error = (prediction - (x1 - x0)) ** 2
+    counted = mask.expand_as(error).bool()
+    assert loss.item() == pytest.approx(error[counted].mean().item(), rel=1e-5)
+    assert abs(loss.item() - error.mean().item()) > 1e-3  # the mask does change the value
+
+    # anything at padded positions, data or prediction, leaves the loss as it was
+    padded = ~counted
+    x1_junk, prediction_junk = x1.clone(), prediction.clone()
+    x1_junk[padded], prediction_junk[padded] = 100.0, -100.0
+    junk = flow_matching_loss(lambda x, t, e: prediction_junk, x1_junk, torch.zeros(2, 4), mask=mask,
+                              generator=torch.Generator().manual_seed(0))
+    assert junk.item() == pytest.approx(loss.item(), rel=1e-6)
 
 
 def test_backbones_accept_per_frame_emotion():

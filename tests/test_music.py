@@ -117,6 +117,7 @@ def test_classifier_fits_saves_and_loads(tmp_path):
         QuadrantClassifier.from_pretrained(tmp_path / "missing")
 
 
+@pytest.mark.slow
 def test_shipped_classifier_states_its_test_accuracy():
     path = shipped_checkpoints_dir() / "music-quadrant-classifier"
     if not path.is_dir():
@@ -363,6 +364,7 @@ def test_cli_help_states_the_pipelines_mode_guidance_default(capsys):
 
 
 # -- the shipped checkpoint -----------------------------------------------------------------
+@pytest.mark.slow
 @pytest.mark.skipif(not (SHIPPED / "model.safetensors").is_file(), reason="checkpoints/music-emopia not shipped")
 def test_shipped_model_follows_arousal():
     # Arousal is the model's own (the mode comes from the pipeline's steering: emogen.music.tonality).
@@ -377,6 +379,7 @@ def test_shipped_model_follows_arousal():
     assert json.loads((SHIPPED / "config.json").read_text())["model_type"] == "music_flow"
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not (SHIPPED / "model.safetensors").is_file(), reason="checkpoints/music-emopia not shipped")
 def test_shipped_model_writes_happy_in_major_sad_in_minor_and_the_requested_key():
     pipe = MusicPipeline.from_pretrained("music-emopia")

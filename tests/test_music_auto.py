@@ -12,10 +12,10 @@ from emogen.emotion import EmotionSpec, EmotionTrajectory  # noqa: E402
 from emogen.errors import EmogenError  # noqa: E402
 
 SHIPPED = shipped_checkpoints_dir()
-pytestmark = pytest.mark.skipif(
+pytestmark = [pytest.mark.slow, pytest.mark.skipif(
     not (SHIPPED / "music-emopia" / "model.safetensors").is_file()
     or not (SHIPPED / "text-emotion-goemotions").is_dir(),
-    reason="music or text-emotion checkpoint not shipped")
+    reason="music or text-emotion checkpoint not shipped")]
 SAD = "I miss her so much, I cannot stop crying."
 HAPPY = "We won! This is the best day of my life!"
 

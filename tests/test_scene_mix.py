@@ -108,6 +108,7 @@ def test_scene_emotion_resolution():
         resolve_scene_emotion("Hello.", "auto", 0.5)
 
 
+@pytest.mark.slow
 def test_auto_emotion_from_the_script():
     if not (Path(__file__).parents[1] / "checkpoints" / "text-emotion-goemotions").is_dir():
         pytest.skip("the shipped text-emotion checkpoint is not in checkpoints/")
@@ -118,6 +119,7 @@ def test_auto_emotion_from_the_script():
     assert scaled.intensity == pytest.approx(0.5 * happy.intensity, abs=1e-3)
 
 
+@pytest.mark.slow
 def test_soundtrack_with_the_shipped_music_model():
     """Real music (shipped checkpoint, soundfont) under real-ish speech: covers the clip, no clipping."""
     pytest.importorskip("pretty_midi")
@@ -136,6 +138,7 @@ def test_soundtrack_with_the_shipped_music_model():
     assert piece.emotion.resolve_vad()[0] < 0  # the bed carries the scene's (sad) emotion
 
 
+@pytest.mark.slow
 def test_scene_video_with_the_talking_head(tmp_path):
     pytest.importorskip("mediapipe")
     if not (Path(__file__).parents[1] / "checkpoints" / "face-motion").is_dir():

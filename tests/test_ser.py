@@ -116,6 +116,7 @@ def test_cross_validation_never_trains_on_the_held_out_speakers(tmp_path):
         assert (model(torch.as_tensor(x)).argmax(-1).numpy() == y).mean() > 0.8  # speakers it saw: learnt
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not (SHIPPED / "config.json").is_file(), reason="no shipped ser-ravdess checkpoint")
 def test_shipped_classifier_meets_the_unseen_actor_target():
     raw = json.loads((SHIPPED / "config.json").read_text())

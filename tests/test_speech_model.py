@@ -316,6 +316,7 @@ def shipped_voice():
     return TTSPipeline.from_pretrained("tts-slt-emotion")
 
 
+@pytest.mark.slow
 def test_shipped_voice_sounds_emotional(shipped_voice):
     """End to end on the shipped checkpoint: relative to neutral for the same text, sad speech is
     lower, slower and softer, happy and angry speech higher and louder, angry loudest."""

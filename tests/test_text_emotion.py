@@ -416,6 +416,7 @@ def shipped_classifier():
     return TextEmotionClassifier.from_pretrained("text-emotion-goemotions")
 
 
+@pytest.mark.slow
 def test_shipped_model_reads_clear_emotions():
     classifier = shipped_classifier()
     texts = {"happy": "Thank you so much, I love this, it made my day!",
@@ -433,6 +434,7 @@ def test_shipped_model_reads_clear_emotions():
     assert preds["happy"].vad[0] > preds["sad"].vad[0] + 0.5
 
 
+@pytest.mark.slow
 def test_shipped_model_auto_specs_follow_the_text():
     from emogen.text.auto import infer_specs
 

@@ -18,6 +18,7 @@ import json
 import math
 import os
 import platform
+import shlex
 import shutil
 import sys
 import time
@@ -213,11 +214,16 @@ class TrainResult:
 
 
 class Trainer:
-    """Runs a :class:`TrainingTask` under a config (see :class:`TrainConfig`)."""
+    """Runs a :class:`TrainingTask` under a config (see :class:`TrainConfig`).
 
-    def __init__(self, task: TrainingTask, config, show_progress: bool = True):
+    ``command``: the command line that reproduces this run, written into the model card
+    (``emogen train`` passes its own; by default the process's arguments).
+    """
+
+    def __init__(self, task: TrainingTask, config, show_progress: bool = True, command: str | None = None):
         self.task, self.config, self.tc = task, config, config.train
         self.show_progress = show_progress
+        self.command = command if command is not None else shlex.join(["emogen", *sys.argv[1:]])
 
     def run(self, max_steps: int | None = None) -> TrainResult:
         """Train up to ``max_steps`` (default: ``train.max_steps``); stopping early leaves a
@@ -336,7 +342,7 @@ class Trainer:
             state = self._ema_state_dict(ema, raw_model)
             summary = {"steps": step, "metrics": metrics, "train_seconds": round(time.perf_counter() - started, 1),
                        "hardware": hardware_summary(accelerator), "mixed_precision": precision,
-                       "command": " ".join(["emogen", *sys.argv[1:]]) if sys.argv else "",
+                       "command": self.command,
                        "parameters": raw_model.num_parameters()}
             raw_model.save_pretrained(model_dir, self.task.model_card(self.config, summary), state_dict=state,
                                       metadata={"steps": step, "metrics": metrics})
