@@ -7,6 +7,16 @@ import torch
 torch.set_num_threads(max(1, min(2, os.cpu_count() or 1)))
 
 
+@pytest.fixture(autouse=True)
+def _forget_shared_pipelines():
+    """Each test starts without shared pipelines, so a tiny pipeline a test put in the process-wide
+    cache (e.g. through a monkeypatched ``from_pretrained``) never reaches another test."""
+    yield
+    from emogen.core.pipeline import clear_cache
+
+    clear_cache()
+
+
 @pytest.fixture(scope="session")
 def shared_data() -> Path:
     """The real datasets beside the checkout (``$EMOGEN_DATA`` or ``../shared/data``)."""
