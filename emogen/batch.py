@@ -121,11 +121,11 @@ def run_job(job: dict, kind: str, output: Path, device: str = "cpu") -> None:
     elif kind == "music":
         want_audio, want_picture = bool(opts.pop("audio", False)), bool(opts.pop("picture", False))
         if job.get("text") and str(common["emotion"]).strip().lower().startswith("auto"):
-            from .pipelines import text_classifier
             from .scene.pipeline import resolve_scene_emotion  # a text prompt sets the music's emotion
+            from .text.classifier import TextEmotionClassifier
 
             common["emotion"] = resolve_scene_emotion(job["text"], common.pop("emotion"), common.pop("intensity"),
-                                                      text_classifier())
+                                                      TextEmotionClassifier.shared())
             common["intensity"] = None
         piece = load_pipeline("music", device=device)(**common, **opts)
         if want_audio:

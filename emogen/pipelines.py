@@ -28,10 +28,3 @@ def load_pipeline(kind: str, name_or_path: str | None = None, device=None, dtype
     module, name = PIPELINES[kind]
     return getattr(importlib.import_module(module), name).shared(name_or_path, device, dtype)
 
-
-def text_classifier():
-    """The shared text-emotion classifier (for emotion ``auto``)."""
-    from .core.pipeline import cached
-    from .text.classifier import DEFAULT_MODEL, TextEmotionClassifier
-
-    return cached((TextEmotionClassifier, DEFAULT_MODEL), lambda: TextEmotionClassifier.from_pretrained(DEFAULT_MODEL))

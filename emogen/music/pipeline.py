@@ -86,11 +86,6 @@ class MusicPipeline(Pipeline):
     model_class = MusicFlowModel
     default_checkpoint = DEFAULT_CHECKPOINT
 
-    def __init__(self, model: MusicFlowModel, device: str | torch.device | None = None,
-                 dtype: torch.dtype | None = None):
-        self._text_classifier = None  # loaded on first use of emotion="auto"
-        super().__init__(model, device, dtype)
-
     @torch.no_grad()
     def __call__(self, emotion, intensity: float | None = None, bars: int = 16, seed: int = 0, key: str | None = None,
                  tempo: float | None = None, time_signature: str | None = None, steps: int = 12,
@@ -151,11 +146,9 @@ class MusicPipeline(Pipeline):
             return emotion
         check_auto(intensity, prompt)
         lines = [line.strip() for line in prompt.splitlines()]
-        if self._text_classifier is None:
-            from ..text.classifier import DEFAULT_MODEL, TextEmotionClassifier
+        from ..text.classifier import TextEmotionClassifier
 
-            self._text_classifier = TextEmotionClassifier.from_pretrained(DEFAULT_MODEL)
-        specs, _ = infer_specs(lines, scale, classifier=self._text_classifier)  # smoothed across lines
+        specs, _ = infer_specs(lines, scale, classifier=TextEmotionClassifier.shared())  # smoothed across lines
         specs = [spec for spec, line in zip(specs, lines) if line]
         if len(specs) == 1:
             return specs[0]

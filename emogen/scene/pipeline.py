@@ -186,9 +186,9 @@ class ScenePipeline:
 
         classifier = None
         if isinstance(emotion, str) and parse_auto(emotion) is not None:
-            from ..pipelines import text_classifier
+            from ..text.classifier import TextEmotionClassifier
 
-            classifier = text_classifier()
+            classifier = TextEmotionClassifier.shared()
         spec = resolve_scene_emotion(text, emotion, intensity, classifier)
         options = dict(steps=steps, guidance_scale=guidance_scale, negative=negative, negative_scale=negative_scale,
                        speed=speed, seed=seed)

@@ -65,10 +65,6 @@ class TTSPipeline(Pipeline):
     default_checkpoint = DEFAULT_CHECKPOINT
     sample_rate = acoustic.SAMPLE_RATE
 
-    def __init__(self, model: TTSModel, device: str | torch.device | None = None, dtype: torch.dtype | None = None):
-        self._text_classifier = None  # loaded on first use of emotion="auto"
-        super().__init__(model, device, dtype)
-
     # -- public API ---------------------------------------------------------------------------
     def __call__(self, text: str, emotion: "str | Emotion" = "neutral", intensity: float | None = None,
                  **options) -> SpeechResult:
@@ -121,13 +117,10 @@ class TTSPipeline(Pipeline):
 
     def _infer_emotions(self, sentences, scale: float):
         from ..text.auto import infer_specs
+        from ..text.classifier import TextEmotionClassifier
 
-        if self._text_classifier is None:
-            from ..text.classifier import DEFAULT_MODEL, TextEmotionClassifier
-
-            self._text_classifier = TextEmotionClassifier.from_pretrained(DEFAULT_MODEL)
         untagged = [s for s, e in sentences if e is None]
-        specs = iter(infer_specs(untagged, scale, classifier=self._text_classifier)[0]) if untagged else iter(())
+        specs = iter(infer_specs(untagged, scale, classifier=TextEmotionClassifier.shared())[0] if untagged else ())
         return [(s, e if e is not None else next(specs)) for s, e in sentences]
 
     # -- one sentence --------------------------------------------------------------------------
