@@ -179,6 +179,9 @@ def test_shared_pipelines_are_one_object_per_checkpoint_device_and_dtype(tmp_pat
     assert load_pipeline("tts", str(tmp_path / "voice"), "cpu", torch.float32) is first
     half = TTSPipeline.shared(str(tmp_path / "voice"), dtype=torch.bfloat16)
     assert half is not first and half.dtype == torch.bfloat16 and first.dtype == torch.float32
+    with pytest.raises(RuntimeError, match=r"shared by every caller .* TTSPipeline.shared\(name_or_path"):
+        first.to(torch.bfloat16)  # would change it under everyone else holding it
+    assert first.to("cpu", torch.float32) is first and first.dtype == torch.float32  # no move: fine
     with pytest.raises(EmogenError, match="unknown pipeline kind 'video'; accepted: tts, talk, music"):
         load_pipeline("video")
     with pytest.raises(EmogenError, match="not found"):

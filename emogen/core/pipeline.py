@@ -90,7 +90,13 @@ class Pipeline:
         name_or_path = name_or_path or cls.default_checkpoint
         device, dtype = torch.device(device or "cpu"), dtype or torch.float32
         key = (cls, str(resolve_checkpoint(name_or_path).resolve()), str(device), dtype)
-        return cached(key, lambda: cls._load_shared(name_or_path, device, dtype))
+
+        def load():
+            pipe = cls._load_shared(name_or_path, device, dtype)
+            pipe._shared = True  # from now on .to() refuses to move it under the other users
+            return pipe
+
+        return cached(key, load)
 
     @classmethod
     def _load_shared(cls, name_or_path: str, device: torch.device, dtype: torch.dtype):
@@ -104,6 +110,11 @@ class Pipeline:
         if dtype is not None and not dtype.is_floating_point:
             raise EmogenError(f"dtype {dtype} is not a floating-point type; accepted: torch.float32, "
                               "torch.float16, torch.bfloat16")
+        moves = (device is not None and torch.device(device) != self.device) or (dtype not in (None, self.dtype))
+        if moves and getattr(self, "_shared", False):
+            name = type(self).__name__
+            raise RuntimeError(f"this {name} is shared by every caller ({name}.shared); ask for "
+                               f"{name}.shared(name_or_path, device, dtype) instead of moving it")
         if device is not None:
             self.device = torch.device(device)
         if dtype is not None:
