@@ -78,7 +78,7 @@ def main() -> None:
         outside = ~M.face_region_mask(portrait.landmarks, portrait.size)
         for text in sentences:
             def run(emotion, intensity):
-                clip = talk.animate(image=portrait, text=text, emotion=emotion, intensity=intensity, seed=1)
+                clip = talk(image=portrait, text=text, emotion=emotion, intensity=intensity, seed=1)
                 t = time.perf_counter()
                 frames = list(clip.frames())
                 render_fps.append(len(frames) / (time.perf_counter() - t))
@@ -91,7 +91,7 @@ def main() -> None:
             corr, lag = M.lip_sync(neutral["mouth_open"], clip.audio, clip.sample_rate, clip.fps)
             sync.append(("text", corr, lag))
             # --audio mode: the motion model alone, from the same speech given as audio
-            heard = talk.animate(image=portrait, audio=(clip.audio, clip.sample_rate), emotion="neutral", seed=3)
+            heard = talk(image=portrait, audio=(clip.audio, clip.sample_rate), emotion="neutral", seed=3)
             got = M.measure_video(list(heard.frames()), detector)
             sync.append(("audio", *M.lip_sync(got["mouth_open"], heard.audio, heard.sample_rate, heard.fps)))
             for emotion in {c[0] for c in CHECKS}:
@@ -106,7 +106,7 @@ def main() -> None:
 
     # a 60 s neutral clip: first and last frames must match (no drift)
     long_text = " ".join(SENTENCES * 8)
-    long_clip = talk.animate(text=long_text, emotion="neutral", seed=0, max_seconds=300)
+    long_clip = talk(text=long_text, emotion="neutral", seed=0, max_seconds=300)
     first = last = None
     t = time.perf_counter()
     with tempfile.TemporaryDirectory() as tmp:
@@ -121,9 +121,9 @@ def main() -> None:
     encode_fps = long_clip.num_frames / (time.perf_counter() - t)
     drift = M.psnr(first, last)
     t = time.perf_counter()
-    whole = talk.animate(text=SENTENCES[0], emotion="happy", seed=0)
+    whole = talk(text=SENTENCES[0], emotion="happy", seed=0)
     with tempfile.TemporaryDirectory() as tmp:
-        whole.write(os.path.join(tmp, "x.mp4"), progress=False)
+        whole.save(os.path.join(tmp, "x.mp4"))
     whole_s = time.perf_counter() - t
 
     rows = []

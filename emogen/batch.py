@@ -108,71 +108,41 @@ def check_job(job: dict, index: int) -> tuple[str, str]:
     return kind, name
 
 
-class _Pipelines:
-    """Each kind's pipeline, loaded the first time a job of that kind runs."""
-
-    def __init__(self, device: str = "cpu"):
-        self.device = device
-        self.loaded: dict[str, object] = {}
-
-    def get(self, kind: str):
-        if kind not in self.loaded:
-            if kind == "tts":
-                from .speech.pipeline import TTSPipeline
-
-                self.loaded[kind] = TTSPipeline.from_pretrained(device=self.device)
-            elif kind == "music":
-                from .music.pipeline import MusicPipeline
-
-                self.loaded[kind] = MusicPipeline.from_pretrained(device=self.device)
-            elif kind == "talk":
-                from .scene.pipeline import load_talk_pipeline
-
-                self.loaded[kind] = load_talk_pipeline(self.device)
-            else:
-                from .scene.pipeline import ScenePipeline
-
-                # shares the voice, face and music models with the other kinds' jobs
-                self.loaded[kind] = ScenePipeline(self.get("tts"), self.get("talk"), self.get("music"),
-                                                  device=self.device)
-        return self.loaded[kind]
-
-
-def run_job(job: dict, kind: str, output: Path, pipelines: _Pipelines) -> None:
-    """Make one job's output(s); the primary ``output`` is written last, so it marks completion."""
-    from .io import atomic_path
+def run_job(job: dict, kind: str, output: Path, device: str = "cpu") -> None:
+    """Make one job's output(s) with the shared pipelines (``emogen.pipelines``); the primary
+    ``output`` is saved last, so it marks completion."""
+    from .pipelines import load_pipeline
 
     common = {"emotion": job.get("emotion", "neutral"), "intensity": job.get("intensity"),
               "seed": int(job.get("seed", 0))}
     opts = {k: v for k, v in job.items() if k in OPTIONS[kind]}
     if kind == "tts":
-        import numpy as np
-        import soundfile as sf
-
-        audio, sr = pipelines.get("tts")(job["text"], **common, **opts)
-        with atomic_path(output) as tmp:
-            sf.write(tmp, np.clip(audio, -1.0, 1.0), sr, subtype="PCM_16")
+        load_pipeline("tts", device=device)(job["text"], **common, **opts).save(output)
     elif kind == "music":
         want_audio, want_picture = bool(opts.pop("audio", False)), bool(opts.pop("picture", False))
         if job.get("text") and str(common["emotion"]).strip().lower().startswith("auto"):
             from .scene.pipeline import resolve_scene_emotion  # a text prompt sets the music's emotion
+            from .text.classifier import TextEmotionClassifier
 
-            common["emotion"] = resolve_scene_emotion(job["text"], common.pop("emotion"), common.pop("intensity"))
+            common["emotion"] = resolve_scene_emotion(job["text"], common.pop("emotion"), common.pop("intensity"),
+                                                      TextEmotionClassifier.shared())
             common["intensity"] = None
-        piece = pipelines.get("music")(**common, **opts)
+        piece = load_pipeline("music", device=device)(**common, **opts)
         if want_audio:
-            piece.save_wav(output.with_suffix(".wav"))
+            piece.save(output.with_suffix(".wav"))
         if want_picture:
-            piece.save_png(output.with_suffix(".png"))
-        piece.save_midi(output)
+            piece.save(output.with_suffix(".png"))
+        piece.save(output)
     elif kind == "talk":
         audio = opts.pop("audio", None)
-        clip = pipelines.get("talk").animate(text=job.get("text") if audio is None else None, audio=audio,
-                                             **common, **opts)
-        clip.write(output)
+        clip = load_pipeline("talk", device=device)(text=job.get("text") if audio is None else None, audio=audio,
+                                                    **common, **opts)
+        clip.save(output)
     else:
-        scene = pipelines.get("scene")
-        scene(job["text"], common["emotion"], common["intensity"], seed=common["seed"], output=output, **opts)
+        from .scene.pipeline import ScenePipeline
+
+        scene = ScenePipeline(device=device)  # its voice, face and music are the shared ones above
+        scene(job["text"], common["emotion"], common["intensity"], seed=common["seed"], **opts).save(output)
 
 
 def run_batch(jobs, out_dir: str | os.PathLike, continue_on_error: bool = True, device: str | None = None,
@@ -188,7 +158,7 @@ def run_batch(jobs, out_dir: str | os.PathLike, continue_on_error: bool = True, 
     rank, world = (state.process_index, state.num_processes) if state else (0, 1)
     device = device or (str(state.device) if state else "cpu")
     mine = [e for i, e in enumerate(entries) if i % world == rank]
-    pipelines, results, stop = _Pipelines(device), [], False
+    results, stop = [], False
     for index, job in tqdm(mine, desc="jobs", disable=not progress, file=sys.stderr):
         started = time.perf_counter()
         name, kind, output = f"{index:04d}", "", ""
@@ -206,7 +176,7 @@ def run_batch(jobs, out_dir: str | os.PathLike, continue_on_error: bool = True, 
             if target.exists():
                 results.append(JobResult(index, name, kind, "skipped", output, 0.0))
                 continue
-            run_job(job, kind, target, pipelines)
+            run_job(job, kind, target, device)
             results.append(JobResult(index, name, kind, "ok", output, round(time.perf_counter() - started, 3)))
         except Exception as e:  # noqa: BLE001 - one bad job (or a bug it hits) must not stop the rest
             message = str(e) if isinstance(e, EmogenError) else f"{type(e).__name__}: {e}"

@@ -15,6 +15,16 @@ def no_shipped_checkpoints_unless_slow(request, monkeypatch, tmp_path_factory):
         monkeypatch.setenv("EMOGEN_CHECKPOINTS", str(tmp_path_factory.getbasetemp() / "no-shipped-checkpoints"))
 
 
+@pytest.fixture(autouse=True)
+def _forget_shared_pipelines():
+    """Each test starts without shared pipelines, so a tiny pipeline a test put in the process-wide
+    cache (e.g. through a monkeypatched ``from_pretrained``) never reaches another test."""
+    yield
+    from emogen.core.pipeline import clear_cache
+
+    clear_cache()
+
+
 @pytest.fixture(scope="session")
 def shared_data() -> Path:
     """The real datasets beside the checkout (``$EMOGEN_DATA`` or ``../shared/data``)."""

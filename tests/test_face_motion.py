@@ -231,7 +231,7 @@ def test_shipped_model_smiles_when_happy_and_frowns_when_sad():
     text = "I can't believe you remembered my birthday."
     measures = {}
     for emotion in ("neutral", "happy", "sad"):
-        clip = talk.animate(text=text, emotion=emotion, seed=0)
+        clip = talk(text=text, emotion=emotion, seed=0)
         lms = list(clip.landmarks())
         measures[emotion] = {k: np.mean([measure_landmarks(lm)[k] for lm in lms]) for k in
                              ("lip_corner_height", "inner_brow_height", "mouth_open")}
@@ -272,5 +272,5 @@ def test_an_analysed_portrait_is_reused_as_is():
     talk = TalkPipeline(tiny_model())
     portrait = talk.portrait(None)
     assert talk.portrait(portrait) is portrait
-    clip = talk.animate(image=portrait, audio=(np.full(8000, 0.1, np.float32), 16000), steps=2)
+    clip = talk(image=portrait, audio=(np.full(8000, 0.1, np.float32), 16000), steps=2)
     assert clip.portrait is portrait and clip.num_frames == 13

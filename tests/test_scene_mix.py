@@ -146,8 +146,9 @@ def test_scene_video_with_the_talking_head(tmp_path):
     from emogen.scene import ScenePipeline
 
     out = tmp_path / "scene.mp4"
-    result = ScenePipeline()("It is good to see you.", "happy", 0.7, music_volume=0.3, steps=4, output=out)
-    assert out.stat().st_size > 1000
+    result = ScenePipeline()("It is good to see you.", "happy", 0.7, music_volume=0.3, steps=4)
+    assert not out.exists()  # calling writes nothing; save encodes the mp4
+    assert result.save(out) == out and out.stat().st_size > 1000
     assert len(result.audio) == len(result.clip.audio) and np.abs(result.audio).max() <= 0.98 + 1e-6
 
 

@@ -1,7 +1,8 @@
 """The plain functions behind the Gradio app: controls -> spec string -> pipeline -> file paths.
 
-Each pipeline loads once (on first use, or in the background right after the app starts) and is
-kept for the life of the process. A user mistake (:class:`EmogenError`) becomes ``gr.Error`` with
+Each pipeline loads once (on first use, or in the background right after the app starts) into the
+process-wide cache (``emogen.pipelines.load_pipeline``, thread-safe: the app answers requests
+concurrently) and is kept for the life of the process. A user mistake (:class:`EmogenError`) becomes ``gr.Error`` with
 its one readable line, so the page shows a message and never a traceback.
 """
 
@@ -22,13 +23,9 @@ from ..errors import EmogenError
 
 NONE = "none"
 SECOND_CHOICES = (NONE, *CATEGORY_NAMES)
-KINDS = ("tts", "music", "talk")
 
-_pipelines: dict[str, object] = {}
-_locks = {kind: threading.Lock() for kind in KINDS}
 _out_dir: Path | None = None
 _preload_thread: threading.Thread | None = None
-_scene = None  # the ScenePipeline, made from the loaded pipelines on the first scene request
 
 
 # -- emotion controls -> spec ----------------------------------------------------------------
@@ -121,33 +118,16 @@ def plane_image(emotion="neutral", intensity=0.7, dimensional=False, valence=0.0
 
 
 # -- pipelines, loaded once ------------------------------------------------------------------
-def get_pipeline(kind: str):
-    """The loaded pipeline for 'tts', 'music' or 'talk' (loads it the first time)."""
-    with _locks[kind]:
-        if kind not in _pipelines:
-            if kind == "tts":
-                from ..speech.pipeline import TTSPipeline
-
-                _pipelines[kind] = TTSPipeline.from_pretrained()
-            elif kind == "music":
-                from ..music.pipeline import MusicPipeline
-
-                _pipelines[kind] = MusicPipeline.from_pretrained()
-            else:
-                from ..scene.pipeline import load_talk_pipeline
-
-                _pipelines[kind] = load_talk_pipeline()
-        return _pipelines[kind]
-
-
 def preload(kinds=("tts", "music")) -> threading.Thread:
     """Load pipelines in a background thread (the app answers while they load), and run each once
     on a tiny input: the first real request then skips the one-off costs (phonemizer start-up,
     first-call allocations), about 3 s for speech on 2 cores."""
+    from ..pipelines import load_pipeline
+
     def work():
         for kind in kinds:
             try:
-                pipe = get_pipeline(kind)
+                pipe = load_pipeline(kind)
                 if kind == "tts":
                     pipe("Hello.", steps=1)
                 elif kind == "music":
@@ -199,22 +179,18 @@ def speech(text: str, emotion="neutral", intensity=0.7, dimensional=False, valen
            second=NONE, mix=0.0, spec="", negative=NONE, negative_scale=1.0, guidance_scale=1.0, steps=4, seed=0,
            speed=1.0, progress=None) -> str:
     """Speech as a .wav file path."""
-    from ..io import atomic_path
-    from ..speech.pipeline import SENTENCE_GAP_S
+    from ..pipelines import load_pipeline
 
     emotion_text = build_spec(emotion, intensity, dimensional, valence, arousal, dominance, second, mix, spec)
     _check_text(text)
     _progress(progress, 0.05, "loading the voice")
-    tts = get_pipeline("tts")
+    tts = load_pipeline("tts")
     _progress(progress, 0.2, "speaking")
-    parts = []
-    for sentence in tts.stream(text, emotion_text, steps=_whole(steps, "steps"), guidance_scale=float(guidance_scale),
-                               negative=negative_spec(negative), negative_scale=float(negative_scale),
-                               speed=float(speed), seed=_whole(seed, "seed")):
-        parts += [sentence.audio, np.zeros(int(SENTENCE_GAP_S * tts.sample_rate), np.float32)]
-    audio = np.concatenate(parts[:-1])
+    result = tts(text, emotion_text, steps=_whole(steps, "steps"), guidance_scale=float(guidance_scale),
+                 negative=negative_spec(negative), negative_scale=float(negative_scale), speed=float(speed),
+                 seed=_whole(seed, "seed"))
     path = output_path("speech", ".wav")
-    _write_wav(path, audio, tts.sample_rate, atomic_path)
+    result.save(path)
     return str(path)
 
 
@@ -223,13 +199,15 @@ def music(emotion="neutral", intensity=0.7, dimensional=False, valence=0.0, arou
           mix=0.0, spec="", negative=NONE, negative_scale=0.5, guidance_scale=3.0, steps=12, seed=0, bars=8, key="",
           tempo=120.0, time_signature="4/4", progress=None) -> tuple[str, str, str]:
     """(MIDI path, .wav preview path, piano-roll .png path)."""
+    from ..pipelines import load_pipeline
+
     emotion_text = build_spec(emotion, intensity, dimensional, valence, arousal, dominance, second, mix, spec)
     from ..text.auto import parse_auto
 
     if parse_auto(emotion_text) is not None:
         raise EmogenError("music has no text to read an emotion from; pick an emotion (auto works in Scene)")
     _progress(progress, 0.05, "loading the music model")
-    pipe = get_pipeline("music")
+    pipe = load_pipeline("music")
     _progress(progress, 0.2, "writing the piece")
     piece = pipe(emotion_text, bars=_whole(bars, "bars"), seed=_whole(seed, "seed"), key=key or None,
                  tempo=float(tempo), time_signature=time_signature or None, steps=_whole(steps, "steps"),
@@ -238,9 +216,9 @@ def music(emotion="neutral", intensity=0.7, dimensional=False, valence=0.0, arou
     _progress(progress, 0.7, "rendering audio")
     stem = output_path("music", "")
     midi, wav, png = stem.with_suffix(".mid"), stem.with_suffix(".wav"), stem.with_suffix(".png")
-    piece.save_midi(midi)
-    piece.save_wav(wav, sample_rate=22050)
-    piece.save_png(png, scale=3)
+    piece.save(midi)
+    piece.save(wav, sample_rate=22050)
+    piece.save(png, scale=3)
     return str(midi), str(wav), str(png)
 
 
@@ -249,16 +227,18 @@ def talk(text: str, image=None, emotion="neutral", intensity=0.7, dimensional=Fa
          dominance=0.0, second=NONE, mix=0.0, spec="", negative=NONE, negative_scale=1.0, guidance_scale=1.0,
          steps=10, seed=0, speed=1.0, progress=None) -> str:
     """A talking-head .mp4 path (the face speaks ``text``)."""
+    from ..pipelines import load_pipeline
+
     emotion_text = build_spec(emotion, intensity, dimensional, valence, arousal, dominance, second, mix, spec)
     _check_text(text)
     _progress(progress, 0.05, "loading the face model")
-    pipe = get_pipeline("talk")
+    pipe = load_pipeline("talk")
     _progress(progress, 0.2, "animating")
-    clip = pipe.animate(image=image or None, text=text, emotion=emotion_text, seed=_whole(seed, "seed"),
-                        steps=_whole(steps, "steps"), guidance_scale=float(guidance_scale),
-                        negative=negative_spec(negative), negative_scale=float(negative_scale), speed=float(speed))
+    clip = pipe(image=image or None, text=text, emotion=emotion_text, seed=_whole(seed, "seed"),
+                steps=_whole(steps, "steps"), guidance_scale=float(guidance_scale),
+                negative=negative_spec(negative), negative_scale=float(negative_scale), speed=float(speed))
     path = output_path("talk", ".mp4")
-    clip.write(path)
+    clip.save(path)
     return str(path)
 
 
@@ -267,21 +247,19 @@ def scene(text: str, image=None, emotion="neutral", intensity=0.7, dimensional=F
           dominance=0.0, second=NONE, mix=0.0, spec="", negative=NONE, negative_scale=1.0, guidance_scale=1.0,
           steps=10, seed=0, with_music=True, music_volume=0.25, bars=0, progress=None) -> str:
     """A scene .mp4 path: speech + talking head + music bed (``bars`` 0 = as long as the speech)."""
-    global _scene
     from ..scene.pipeline import ScenePipeline
 
     emotion_text = build_spec(emotion, intensity, dimensional, valence, arousal, dominance, second, mix, spec)
     _check_text(text)
     _progress(progress, 0.05, "loading the models")
-    if _scene is None:  # keeps the text classifier that 'auto' loads
-        _scene = ScenePipeline(get_pipeline("tts"), get_pipeline("talk"), get_pipeline("music"))
-    pipe = _scene
+    pipe = ScenePipeline()  # the shared voice, face and music models (and text classifier for 'auto')
     _progress(progress, 0.2, "making the scene")
+    result = pipe(text, emotion_text, image=image or None, music=bool(with_music), music_volume=float(music_volume),
+                  bars=_whole(bars, "bars") or None, seed=_whole(seed, "seed"), steps=_whole(steps, "steps"),
+                  guidance_scale=float(guidance_scale), negative=negative_spec(negative),
+                  negative_scale=float(negative_scale))
     path = output_path("scene", ".mp4")
-    pipe(text, emotion_text, image=image or None, music=bool(with_music), music_volume=float(music_volume),
-         bars=_whole(bars, "bars") or None, seed=_whole(seed, "seed"), steps=_whole(steps, "steps"),
-         guidance_scale=float(guidance_scale), negative=negative_spec(negative), negative_scale=float(negative_scale),
-         output=path)
+    result.save(path)
     return str(path)
 
 
@@ -326,10 +304,3 @@ def _category(name, what: str) -> str:
     if name not in CATEGORY_NAMES:
         raise EmogenError(f"unknown {what} {name!r}; accepted: {', '.join(CATEGORY_NAMES)}")
     return name
-
-
-def _write_wav(path: Path, audio: np.ndarray, sample_rate: int, atomic_path) -> None:
-    import soundfile as sf
-
-    with atomic_path(path) as tmp:
-        sf.write(tmp, np.clip(audio, -1.0, 1.0), sample_rate, subtype="PCM_16")

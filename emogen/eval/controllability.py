@@ -209,7 +209,7 @@ def sweep_talk(emotions, intensities, seeds: int, texts=DEFAULT_TEXTS[:1], check
     talk = TalkPipeline.from_pretrained(checkpoint)
 
     def mean_measures(emotion: str, seed: int, text: str) -> dict[str, float]:
-        clip = talk.animate(text=text, emotion=emotion, seed=seed, steps=steps)  # the built-in portrait
+        clip = talk(text=text, emotion=emotion, seed=seed, steps=steps)  # the built-in portrait
         rows = [measure_landmarks(lm) for lm in clip.landmarks()]
         return {c: float(np.mean([r[c] for r in rows])) for c in TALK_CUES}
 

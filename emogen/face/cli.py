@@ -67,10 +67,10 @@ def run_talk(args) -> int:
     if args.audio is not None and not Path(args.audio).is_file():
         raise EmogenError(f"audio '{args.audio}' not found")
     check_writable(args.output)
-    talk = TalkPipeline.from_pretrained(args.checkpoint)
-    clip = talk.animate(image=args.image, text=text, audio=args.audio, emotion=args.emotion,
-                        intensity=args.intensity, max_seconds=args.max_seconds, **speech_sampling_kwargs(args))
-    clip.write(args.output, progress=sys.stderr.isatty())
+    talk = TalkPipeline.shared(args.checkpoint)
+    clip = talk(image=args.image, text=text, audio=args.audio, emotion=args.emotion, intensity=args.intensity,
+                max_seconds=args.max_seconds, **speech_sampling_kwargs(args))
+    clip.save(args.output, progress=sys.stderr.isatty())
     print(args.output)
     return 0
 

@@ -96,12 +96,12 @@ class FaceMotionModel(PretrainedModel):
             emotion: n rows (one per frame); negative: n rows or None (steer away from it).
             audio: (n, AUDIO_DIM) features. mouth: (n, 3) known mouth coefficients or None.
         """
-        device = self.mean.device
+        device, dtype = self.mean.device, self.mean.dtype
         n = audio.shape[0]
         vectors = self.emotion_encoder(emotion.to(device))
         negatives = [] if negative is None else [(self.emotion_encoder(negative.to(device)), negative_scale)]
         channels = len(motion.CHANNELS)
-        out = torch.zeros(channels, n, device=device)
+        out = torch.zeros(channels, n, device=device, dtype=dtype)
         known_mouth = None
         if mouth is not None:
             m = self.mean[MOUTH_CHANNELS]
@@ -111,12 +111,12 @@ class FaceMotionModel(PretrainedModel):
         start, held = 0, 0
         while True:
             end = min(start + window, n)
-            values = torch.zeros(channels, end - start, device=device)
+            values = torch.zeros(channels, end - start, device=device, dtype=dtype)
             known = torch.zeros_like(values)
             values[:, :held], known[:, :held] = out[:, start:start + held], 1.0
             if known_mouth is not None:
                 values[MOUTH_CHANNELS], known[MOUTH_CHANNELS] = known_mouth[:, start:end], 1.0
-            noise = torch.randn((1, channels, end - start), generator=generator).to(device)
+            noise = torch.randn((1, channels, end - start), generator=generator).to(device, dtype)
             guidance = Guidance(guidance_scale, self.emotion_encoder.null_embedding,
                                 [(v[start:end][None], s) for v, s in negatives])
             x = sampler.sample(self, noise, vectors[start:end][None], guidance,

@@ -2,24 +2,27 @@
 
     from emogen.face import TalkPipeline
     talk = TalkPipeline.from_pretrained()
-    clip = talk.animate(image="me.jpg", text="I missed you so much.", emotion="sad", intensity=0.7)
-    clip.write("out.mp4")                      # H.264 + AAC, 25 fps, 512 x 512
+    clip = talk(image="me.jpg", text="I missed you so much.", emotion="sad", intensity=0.7)
+    clip.save("out.mp4")                       # H.264 + AAC, 25 fps, 512 x 512
 
 With ``text`` the speech comes from the TTS pipeline and its phone timings drive the mouth
 directly (the motion model fills in expression, head motion and blinks around them); with
-``audio`` the model makes all of the motion from the audio. Frames are rendered and encoded one
-at a time, so memory does not grow with the clip's length.
+``audio`` the model makes all of the motion from the audio. Calling makes the motion only; frames
+are rendered and encoded one at a time by ``save``, so memory does not grow with the clip's length.
 """
 
 from __future__ import annotations
 
 import os
+import warnings
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import torch
 from tqdm import tqdm
 
+from ..core.pipeline import Pipeline, refuse_output
 from ..emotion import Emotion, EmotionBatch, EmotionSpec, EmotionTrajectory, parse_emotion
 from ..errors import EmogenError
 from . import data as D
@@ -34,12 +37,21 @@ MIN_RMS = 1e-4  # quieter than this (about -80 dBFS) is silence
 
 @dataclass
 class TalkClip:
-    """Generated motion for one portrait and soundtrack; ``write`` renders it."""
+    """A talking-head clip: the motion for one portrait and soundtrack; ``save`` renders and encodes it.
 
-    portrait: object  # emogen.face.analysis.Portrait
-    coefficients: np.ndarray  # (frames, channels), see emogen.face.motion.CHANNELS
-    smile: np.ndarray  # (478, 2) the checkpoint's smile basis
-    audio: np.ndarray  # float32 mono
+    Attributes:
+        portrait: the analysed photo (``emogen.face.analysis.Portrait``).
+        coefficients: (frames, channels) motion, see ``emogen.face.motion.CHANNELS``.
+        smile: (478, 2) the checkpoint's smile basis.
+        audio: (samples,) float32 mono soundtrack at ``sample_rate`` Hz.
+        emotion: the (first sentence's) emotion.
+        fps: frames per second.
+    """
+
+    portrait: object
+    coefficients: np.ndarray
+    smile: np.ndarray
+    audio: np.ndarray
     sample_rate: int
     emotion: Emotion
     fps: int = D.FPS
@@ -66,9 +78,10 @@ class TalkClip:
         for target in self.landmarks():
             yield renderer.render(target)
 
-    def write(self, path: str | os.PathLike, audio: np.ndarray | None = None, progress: bool = True) -> None:
-        """Render and encode to an mp4 at ``path`` (atomic). ``audio`` replaces the soundtrack
-        (float32 mono at ``sample_rate``), e.g. speech mixed with music."""
+    def save(self, path: str | os.PathLike, audio: np.ndarray | None = None, progress: bool = False) -> Path:
+        """Render and encode an mp4 at ``path`` (atomically: complete or absent). ``audio``
+        replaces the soundtrack ((samples,) float32 mono at ``sample_rate``), e.g. speech mixed
+        with music; ``progress`` shows a bar on stderr."""
         from .video import VideoWriter
 
         soundtrack = self.audio if audio is None else np.asarray(audio, np.float32)
@@ -77,23 +90,52 @@ class TalkClip:
             for frame in tqdm(self.frames(), total=self.num_frames, desc="rendering", unit="frame",
                               disable=not progress, leave=False):
                 writer.write(frame)
+        return Path(path)
+
+    def write(self, path: str | os.PathLike, audio: np.ndarray | None = None, progress: bool = True) -> Path:
+        """Deprecated spelling of :meth:`save`."""
+        warnings.warn("TalkClip.write(path) is deprecated; use TalkClip.save(path)", FutureWarning, stacklevel=2)
+        return self.save(path, audio, progress)
 
 
-class TalkPipeline:
-    def __init__(self, model: FaceMotionModel, device: str | torch.device = "cpu", dtype: torch.dtype | None = None):
-        self.model = model.eval()
-        self._tts = None
+def check_inputs(text: str | None, audio, emotion, steps: int, negative) -> EmotionSpec | None:
+    """Fail early with one readable line; returns the negative spec (or None)."""
+    from ..text.auto import parse_auto
+
+    if (text is None) == (audio is None):
+        raise EmogenError("give the speech as text or as audio (exactly one of them)")
+    if steps < 1 or steps > 200:
+        raise EmogenError(f"steps {steps} is out of range; accepted: 1 to 200")
+    if audio is not None and isinstance(emotion, str) and parse_auto(emotion) is not None:
+        raise EmogenError("--emotion auto infers the emotion from text; with --audio give an emotion")
+    negative_spec = parse_emotion(negative) if negative else None
+    if isinstance(negative_spec, EmotionTrajectory):
+        raise EmogenError("a negative emotion must be a single spec, not a trajectory")
+    return negative_spec
+
+
+class TalkPipeline(Pipeline):
+    """Talking head (see the module doc). ``TalkPipeline(model, device, dtype, tts=None)`` wraps a
+    ``FaceMotionModel``; ``tts`` is the speech pipeline for text input (default: the shipped
+    voice, loaded on first use; pass one to share it)."""
+
+    model_class = FaceMotionModel
+    default_checkpoint = DEFAULT_CHECKPOINT
+
+    def __init__(self, model: FaceMotionModel, device: str | torch.device | None = None,
+                 dtype: torch.dtype | None = None, tts=None):
+        self._tts = tts
         self._detector = None
-        self.to(device, dtype)
+        super().__init__(model, device, dtype)
 
     @classmethod
-    def from_pretrained(cls, name_or_path: str = DEFAULT_CHECKPOINT, device: str = "cpu",
-                        dtype: torch.dtype | None = None) -> "TalkPipeline":
-        return cls(FaceMotionModel.from_pretrained(name_or_path), device, dtype)
+    def _load_shared(cls, name_or_path, device, dtype) -> "TalkPipeline":
+        from ..speech.pipeline import TTSPipeline
 
-    def to(self, device: str | torch.device = "cpu", dtype: torch.dtype | None = None) -> "TalkPipeline":
-        self.device, self.dtype = torch.device(device), dtype or torch.float32
-        self.model.to(self.device, self.dtype)
+        return cls.from_pretrained(name_or_path, device, dtype, tts=TTSPipeline.shared(None, device, dtype))
+
+    def to(self, device=None, dtype=None) -> "TalkPipeline":
+        super().to(device, dtype)
         if self._tts is not None:
             self._tts.to(self.device, self.dtype)
         return self
@@ -120,41 +162,43 @@ class TalkPipeline:
             return default_portrait(detector=self._detector)
         return analyze_portrait(image, detector=self._detector)
 
-    def __call__(self, *, output: str | os.PathLike, progress: bool = True, **options) -> TalkClip:
-        """``animate(**options)`` and write the mp4 to ``output``."""
-        clip = self.animate(**options)
-        clip.write(output, progress=progress)
-        return clip
+    def __call__(self, image=None, text: str | None = None, audio=None, sample_rate: int | None = None,
+                 emotion: "str | Emotion" = "neutral", intensity: float | None = None, seed: int = 0,
+                 steps: int = 10, guidance_scale: float = 1.0, negative: "str | EmotionSpec | None" = None,
+                 negative_scale: float = 1.0, speed: float = 1.0, max_seconds: float = MAX_SECONDS,
+                 output=None) -> TalkClip:
+        """Make a talking-head clip; writes no file (``clip.save("out.mp4")`` does).
 
-    def animate(self, image=None, text: str | None = None, audio=None, sample_rate: int | None = None,
-                emotion: "str | Emotion" = "neutral", intensity: float | None = None, seed: int = 0,
-                steps: int = 10, guidance_scale: float = 1.0, negative: "str | EmotionSpec | None" = None,
-                negative_scale: float = 1.0, speed: float = 1.0, max_seconds: float = MAX_SECONDS) -> TalkClip:
-        """Make the motion of a talking-head clip (see the module doc). ``audio`` is a path or an
-        array (with ``sample_rate``); give exactly one of ``text`` and ``audio``."""
-        if (text is None) == (audio is None):
-            raise EmogenError("give the speech as text or as audio (exactly one of them)")
-        if steps < 1 or steps > 200:
-            raise EmogenError(f"steps {steps} is out of range; accepted: 1 to 200")
-        negative_spec = parse_emotion(negative) if negative else None
-        if isinstance(negative_spec, EmotionTrajectory):
-            raise EmogenError("a negative emotion must be a single spec, not a trajectory")
+        Args:
+            image: a portrait (path, RGB array, or a ``Portrait`` from :meth:`portrait`); None: the built-in one.
+            text / audio: the speech, exactly one: text to speak (TTS), or a path / array
+                (with ``sample_rate`` Hz) / ``(array, sample_rate)`` to lip-sync.
+            emotion: a spec or trajectory (``auto`` with text); intensity: 0..1.
+            seed, steps, guidance_scale, negative, negative_scale: motion (and speech) sampling.
+            speed: speaking-rate factor for text. max_seconds: longest speech accepted.
+            output: removed (calling writes no file); a clear error says to use ``.save``.
+
+        Returns:
+            a :class:`TalkClip` (motion, portrait, soundtrack) with ``.save(path)``.
+        """
+        # 1. Check inputs
+        refuse_output(self, output)
+        negative_spec = check_inputs(text, audio, emotion, steps, negative)
+        # 2. Speech: synthesised from text (its phone timings drive the mouth), or given as audio
         if text is not None:
             speech, sr, mouth, sentences = self._speak(text, emotion, intensity, seed, steps, speed)
         else:
-            from ..text.auto import parse_auto
-
-            if isinstance(emotion, str) and parse_auto(emotion) is not None:
-                raise EmogenError("--emotion auto infers the emotion from text; with --audio give an emotion")
             speech, sr = load_speech(audio, sample_rate, max_seconds)
             mouth, sentences = None, [(0.0, parse_emotion(emotion, intensity))]
         n = int(np.ceil(len(speech) / sr * D.FPS))
         if n / D.FPS > max_seconds:
             raise EmogenError(f"the speech lasts {n / D.FPS:.0f} s, over the limit of {max_seconds:g} s; "
                               f"raise it with --max-seconds")
+        # 3. Per-frame emotion, the portrait, and the audio features the motion follows
         rows = emotion_rows(sentences, n)
         portrait = self.portrait(image)
         features = torch.from_numpy(D.audio_features(speech, sr, n))
+        # 4. Sample the motion and ease its ends to the portrait's rest pose
         generator = torch.Generator().manual_seed(seed)
         negative_rows = None if negative_spec is None else EmotionBatch.from_specs([negative_spec]).expand(n)
         coefficients = self.model.generate(
@@ -165,17 +209,18 @@ class TalkPipeline:
         return TalkClip(portrait, coefficients, self.model.smile.float().cpu().numpy(),
                         np.asarray(speech, np.float32), sr, sentences[0][1])
 
-    def _speak(self, text, emotion, intensity, seed, steps, speed):
-        from ..speech.pipeline import SENTENCE_GAP_S
+    def animate(self, *args, **kwargs) -> TalkClip:
+        """Deprecated spelling of calling the pipeline: ``talk.animate(...)`` is ``talk(...)``."""
+        warnings.warn("TalkPipeline.animate(...) is deprecated; call the pipeline: talk(...) returns the same "
+                      "clip", FutureWarning, stacklevel=2)
+        return self(*args, **kwargs)
 
-        parts = list(self.tts.stream(text, emotion, intensity, seed=seed, speed=speed, steps=steps))
-        sr = self.tts.sample_rate
-        gap = np.zeros(int(SENTENCE_GAP_S * sr), np.float32)
-        audio = np.concatenate([x for p in parts for x in (p.audio, gap)][:-1])
-        n = int(np.ceil(len(audio) / sr * D.FPS))
-        mouth = sum(mouth_track(p.phones, p.phone_frames, D.FPS, n, start_s=p.start_s) for p in parts)
-        mouth = follow_loudness(mouth, D.energy_envelope(audio, sr, n))
-        return audio, sr, mouth, [(p.start_s, p.emotion) for p in parts]
+    def _speak(self, text, emotion, intensity, seed, steps, speed):
+        speech = self.tts(text, emotion, intensity, seed=seed, speed=speed, steps=steps)
+        n = int(np.ceil(len(speech.audio) / speech.sample_rate * D.FPS))
+        mouth = sum(mouth_track(s.phones, s.phone_frames, D.FPS, n, start_s=s.start_s) for s in speech.sentences)
+        mouth = follow_loudness(mouth, D.energy_envelope(speech.audio, speech.sample_rate, n))
+        return speech.audio, speech.sample_rate, mouth, [(s.start_s, s.emotion) for s in speech.sentences]
 
 
 def settle_ends(coefficients: np.ndarray, seconds: float = 0.4) -> np.ndarray:

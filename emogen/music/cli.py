@@ -116,7 +116,7 @@ def run_music(args) -> int:
     mode = {} if args.mode_guidance is None else {"mode_guidance": args.mode_guidance}  # else the pipeline's default
     check_inputs("neutral" if auto else args.emotion, args.intensity, args.bars, args.key, args.tempo,
                  args.time_signature, args.steps, args.guidance, args.negative, **mode)  # before the model loads
-    pipe = MusicPipeline.from_pretrained(args.checkpoint)
+    pipe = MusicPipeline.shared(args.checkpoint)
     emotion = pipe.resolve_emotion(args.emotion, args.intensity, prompt)  # 'auto': read the prompt once
     if auto and not args.json:
         print(f"emotion from the prompt: {emotion}")
@@ -125,7 +125,7 @@ def run_music(args) -> int:
                       tempo=args.tempo, time_signature=args.time_signature, steps=args.steps,
                       guidance_scale=args.guidance, negative=args.negative, negative_scale=args.negative_scale, **mode)
         audio = result.render_audio(args.sample_rate) if wav_path else None  # before any file is written
-        result.save_midi(midi_path)
+        result.save(midi_path)
         written = [str(midi_path)]
         if wav_path:
             from .render import save_wav
@@ -133,7 +133,7 @@ def run_music(args) -> int:
             save_wav(audio, wav_path, args.sample_rate)
             written.append(str(wav_path))
         if png_path:
-            result.save_png(png_path)
+            result.save(png_path)
             written.append(str(png_path))
         if args.json:
             print(json.dumps({"files": written, **result.describe()}))

@@ -25,6 +25,7 @@ import re
 import torch
 
 from ..core.flow import FlowSampler, Guidance
+from ..core.pipeline import Pipeline
 from ..emotion import EmotionBatch, EmotionSpec, EmotionTrajectory, Keyframe, parse_emotion
 from ..errors import EmogenError
 from . import representation as rep
@@ -32,6 +33,7 @@ from .model import MusicFlowModel
 from .result import MusicResult
 from .tonality import mode_for_valence, mode_steering
 
+DEFAULT_CHECKPOINT = "music-emopia"
 MAX_BARS = 512
 # Mode steering strength (velocity change, RMS per roll value): see benchmarks/music.py
 DEFAULT_MODE_GUIDANCE = 0.15
@@ -77,24 +79,12 @@ def check_inputs(emotion, intensity, bars, key, tempo, time_signature, steps, gu
             rep.parse_time_signature(time_signature))
 
 
-class MusicPipeline:
-    """Load once, call many times: ``MusicPipeline.from_pretrained("music-emopia")("happy", bars=16)``."""
+class MusicPipeline(Pipeline):
+    """Load once, call many times: ``MusicPipeline.from_pretrained("music-emopia")("happy", bars=16)``
+    returns a :class:`MusicResult`; ``MusicPipeline(model, device, dtype)`` wraps a ``MusicFlowModel``."""
 
-    def __init__(self, model: MusicFlowModel):
-        self.model = model.eval()
-        self._text_classifier = None  # loaded on first use of emotion="auto"
-
-    @classmethod
-    def from_pretrained(cls, name_or_path: str = "music-emopia", device: str | torch.device = "cpu") -> "MusicPipeline":
-        return cls(MusicFlowModel.from_pretrained(name_or_path, device=device))
-
-    def to(self, device) -> "MusicPipeline":
-        self.model.to(device)
-        return self
-
-    @property
-    def device(self) -> torch.device:
-        return next(self.model.parameters()).device
+    model_class = MusicFlowModel
+    default_checkpoint = DEFAULT_CHECKPOINT
 
     @torch.no_grad()
     def __call__(self, emotion, intensity: float | None = None, bars: int = 16, seed: int = 0, key: str | None = None,
@@ -102,7 +92,7 @@ class MusicPipeline:
                  guidance_scale: float = 3.0, negative=None, negative_scale: float = 0.5, max_retries: int = 3,
                  progress: bool = False, prompt: str | None = None,
                  mode_guidance: float = DEFAULT_MODE_GUIDANCE) -> MusicResult:
-        """Generate one piece.
+        """Generate one piece; writes no file (``piece.save("piece.mid")`` does).
 
         Args:
             emotion: a spec ('happy', 'v=-0.7,a=-0.5', 'calm>angry') or EmotionSpec / EmotionTrajectory.
@@ -158,11 +148,9 @@ class MusicPipeline:
             return emotion
         check_auto(intensity, prompt)
         lines = [line.strip() for line in prompt.splitlines()]
-        if self._text_classifier is None:
-            from ..text.classifier import DEFAULT_MODEL, TextEmotionClassifier
+        from ..text.classifier import TextEmotionClassifier
 
-            self._text_classifier = TextEmotionClassifier.from_pretrained(DEFAULT_MODEL)
-        specs, _ = infer_specs(lines, scale, classifier=self._text_classifier)  # smoothed across lines
+        specs, _ = infer_specs(lines, scale, classifier=TextEmotionClassifier.shared())  # smoothed across lines
         specs = [spec for spec, line in zip(specs, lines) if line]
         if len(specs) == 1:
             return specs[0]
@@ -181,18 +169,18 @@ class MusicPipeline:
         noise = torch.randn((n, *shape), generator=generator)
         canvas = torch.full((shape[0], shape[1], length), -1.0)
         encoder = self.model.emotion_encoder
-        device = self.device
+        device, dtype = self.device, self.dtype
         for parity in (0, 1):
             ids = [k for k in range(n) if k % 2 == parity]
             if not ids:
                 continue
             # 2a. Emotion per window (per step for trajectories) and guidance
-            vectors = torch.stack([self._emotion_vectors(emotion, starts[k], window, total) for k in ids]).to(device)
+            vectors = torch.stack([self._emotion_vectors(emotion, starts[k], window, total) for k in ids]).to(device, dtype)
             neg = []
             if negative is not None:
                 neg = [(encoder(EmotionBatch.from_specs([negative]).to(device))[0].expand_as(vectors), negative_scale)]
             guidance = Guidance(guidance_scale, encoder.null_embedding, neg)
-            context = torch.stack([rep.metric_context(window, ts, starts[k]) for k in ids]).to(device)
+            context = torch.stack([rep.metric_context(window, ts, starts[k]) for k in ids]).to(device, dtype)
             # 2b. Inpainting: odd windows keep the overlaps their even neighbours already wrote
             known = None
             if parity == 1 and overlap:
@@ -202,12 +190,12 @@ class MusicPipeline:
                     mask[row, ..., :overlap] = 1.0
                     if k + 1 < n:
                         mask[row, ..., window - overlap:] = 1.0
-                known = (values.to(device), mask.expand_as(values).to(device))
+                known = (values.to(device, dtype), mask.expand_as(values).to(device, dtype))
             # 2c. Mode: the requested key's, else the one the valence at the window's centre implies
             modes = torch.tensor([self._mode(emotion, key_mode, starts[k] + window / 2, total) for k in ids])
             steer = mode_steering(modes, mode_guidance) if mode_guidance > 0 and modes.any() else None
             sampler = FlowSampler(steps)
-            x = sampler.sample(self.model, noise[ids].to(device), vectors, guidance, known=known,
+            x = sampler.sample(self.model, noise[ids].to(device, dtype), vectors, guidance, known=known,
                                progress=progress, steer=steer, context=context).float().cpu()
             for row, k in enumerate(ids):
                 canvas[..., starts[k]:starts[k] + window] = clean(x[row])

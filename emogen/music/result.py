@@ -1,4 +1,5 @@
-"""What ``MusicPipeline`` returns: the piece as MIDI, with audio and a piano-roll picture on demand."""
+"""What ``MusicPipeline`` returns: the piece as MIDI, with audio and a piano-roll picture on demand;
+``save(path)`` writes whichever the suffix names."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..errors import EmogenError
 from ..io import atomic_path
 from . import representation as rep
 
@@ -74,6 +76,17 @@ class MusicResult:
                 "time_signature": f"{self.roll.time_signature[0]}/{self.roll.time_signature[1]}",
                 "key": self.key, "transposed": self.transposed, "notes": len(self.notes()),
                 "seed": self.seed, "emotion": emotion, "silent_bars": self.silent_bars}
+
+    def save(self, path: str | os.PathLike, **options) -> Path:
+        """Write the piece to ``path`` atomically, in the format its suffix names: ``.mid`` /
+        ``.midi`` (:meth:`save_midi`), ``.wav`` (rendered audio, :meth:`save_wav`; ``options``:
+        ``sample_rate``, ``soundfont``, ``backend``) or ``.png`` (piano roll, :meth:`save_png`;
+        ``options``: ``scale``)."""
+        suffix = Path(path).suffix.lower()
+        writers = {".mid": self.save_midi, ".midi": self.save_midi, ".wav": self.save_wav, ".png": self.save_png}
+        if suffix not in writers:
+            raise EmogenError(f"cannot save a piece as '{path}'; accepted suffixes: .mid, .midi, .wav, .png")
+        return writers[suffix](path, **options)
 
     def save_midi(self, path: str | os.PathLike) -> Path:
         with atomic_path(path) as tmp:

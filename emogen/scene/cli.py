@@ -33,7 +33,7 @@ def add_scene_parser(commands) -> None:
 def run_scene(args) -> int:
     from ..emotion import parse_emotion
     from ..text.auto import parse_auto
-    from .pipeline import ScenePipeline, load_talk_pipeline
+    from .pipeline import ScenePipeline
 
     if args.text and args.text_option:
         raise EmogenError("give the script once: as TEXT or with --text")
@@ -46,10 +46,10 @@ def run_scene(args) -> int:
     if parse_auto(args.emotion) is None:  # a bad spec fails before any model loads
         parse_emotion(args.emotion, args.intensity)
     scene = ScenePipeline.from_pretrained()
-    scene._talk = load_talk_pipeline()
     result = scene(text, args.emotion, args.intensity, image=args.image, music=not args.no_music,
                    music_volume=args.music_volume, bars=args.bars, seed=args.seed, steps=args.steps,
-                   guidance_scale=args.guidance, speed=args.speed, output=args.output)
+                   guidance_scale=args.guidance, speed=args.speed)
+    result.save(args.output, progress=sys.stderr.isatty())
     print(f"wrote {args.output} ({len(result.audio) / result.sample_rate:.2f} s, emotion {result.emotion})",
           file=sys.stdout)
     return 0

@@ -2,36 +2,35 @@
 
     from emogen.scene import ScenePipeline
     scene = ScenePipeline.from_pretrained()
-    scene("I waited all day, and nobody came.", emotion="sad", output="scene.mp4")
+    result = scene("I waited all day, and nobody came.", emotion="sad")
+    result.save("scene.mp4")                  # or "scene.wav" for the soundtrack alone
 
 Order of work: (1) resolve the emotion (``auto`` reads it from the script), (2) speak the script
 (TTS), (3) animate the face on that speech, (4) write a music bed with the same emotion, long
 enough to cover the clip plus a tail, rendered with the General MIDI soundfont, (5) mix it under
-the speech (``mix.mix_music_under_speech``: ducked while the voice speaks, faded in and out), and
-(6) encode the clip with the mix as its soundtrack.
+the speech (``mix.mix_music_under_speech``: ducked while the voice speaks, faded in and out);
+``save`` then encodes the clip with the mix as its soundtrack. The voice, face and music models
+come from the shared cache (``emogen.pipelines.load_pipeline``), so a scene next to the app's or
+a batch's other jobs loads nothing twice.
 """
 
 from __future__ import annotations
 
 import math
 import os
+import warnings
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
+from ..core.pipeline import refuse_output
 from ..emotion import EmotionSpec, EmotionTrajectory, Keyframe, parse_emotion
 from ..errors import EmogenError
 from .mix import mix_music_under_speech
 
 MUSIC_TAIL_S = 1.0  # music written past the end of the speech, so the fade-out is not cut short
 MAX_SCENE_BARS = 64
-
-
-def load_talk_pipeline(device: str = "cpu", dtype=None):
-    """``emogen.face.TalkPipeline.from_pretrained()`` on ``device`` / ``dtype``."""
-    from ..face.pipeline import TalkPipeline
-
-    return TalkPipeline.from_pretrained(device=device, dtype=dtype)
 
 
 def resolve_scene_emotion(text: str, emotion, intensity: float | None = None, classifier=None):
@@ -66,63 +65,109 @@ def music_bars_for(duration_s: float, tempo: float = 120.0, beats_per_bar: float
 
 @dataclass
 class SceneResult:
-    """What a scene is made of. ``audio`` is the final soundtrack (speech + music), float32 mono
-    at ``sample_rate`` Hz; ``clip`` is the talking-head ``TalkClip`` (``None`` for audio only)."""
+    """What a scene is made of.
+
+    Attributes:
+        audio: the final soundtrack (speech + music), (samples,) float32 mono at ``sample_rate`` Hz.
+        speech: the speech alone, same rate.
+        emotion: the resolved spec or trajectory.
+        music: the ``MusicResult`` of the bed (None without music).
+        clip: the talking-head ``TalkClip`` (None for audio only).
+    """
 
     audio: np.ndarray
     sample_rate: int
     speech: np.ndarray
     emotion: object
-    music: object = None  # MusicResult or None
+    music: object = None
     clip: object = None
 
-    def write(self, path: str | os.PathLike):
-        """Encode the video with the mixed soundtrack (atomically, by ``TalkClip.write``)."""
+    def save(self, path: str | os.PathLike, progress: bool = False) -> Path:
+        """Write atomically: ``.mp4`` encodes the video with the mixed soundtrack; ``.wav``,
+        ``.flac`` or ``.ogg`` writes the soundtrack alone."""
+        if Path(path).suffix.lower() != ".mp4":
+            from ..speech.result import write_audio
+
+            return write_audio(path, self.audio, self.sample_rate)
         if self.clip is None:
-            raise EmogenError("this scene has no video (made without the talking head)")
-        return self.clip.write(path, audio=self.audio)
+            raise EmogenError("this scene has no video (made with video=False); save it as .wav, .flac or .ogg")
+        return self.clip.save(path, audio=self.audio, progress=progress)
+
+    def write(self, path: str | os.PathLike) -> Path:
+        """Deprecated spelling of :meth:`save`."""
+        warnings.warn("SceneResult.write(path) is deprecated; use SceneResult.save(path)", FutureWarning,
+                      stacklevel=2)
+        return self.save(path)
+
+
+def check_inputs(text: str, bars: int | None, negative, music_volume: float) -> None:
+    """Fail early with one readable line, before any model loads."""
+    from ..speech.text import check_text
+
+    check_text(text)
+    if bars is not None and (isinstance(bars, bool) or not isinstance(bars, int) or not 1 <= bars <= 512):
+        raise EmogenError(f"bars must be a whole number from 1 to 512, got {bars!r}")
+    if negative is not None and isinstance(parse_emotion(negative), EmotionTrajectory):
+        raise EmogenError("a negative emotion must be a single spec, not a trajectory")
+    if not 0.0 <= float(music_volume) <= 4.0:
+        raise EmogenError(f"music volume {music_volume:g} is out of range; "
+                          "accepted: 0 to 4 (linear gain re the voice)")
 
 
 class ScenePipeline:
-    """Speech + talking head + music for one script and one emotion. Loads each model once."""
+    """Speech + talking head + music for one script and one emotion.
 
-    def __init__(self, tts=None, talk=None, music=None, device: str = "cpu", dtype=None):
-        self._tts, self._talk, self._music = tts, talk, music
+    ``ScenePipeline(tts=None, talk=None, music=None, device=None, dtype=None)``: each part not
+    given comes from the shared cache (``emogen.pipelines.load_pipeline``) on ``device`` / ``dtype``
+    when first needed (the face model only when a video is made).
+    """
+
+    def __init__(self, tts=None, talk=None, music=None, device=None, dtype=None):
+        self._given = {k: v for k, v in (("tts", tts), ("talk", talk), ("music", music)) if v is not None}
         self.device, self.dtype = device, dtype
-        self._classifier = None
 
     @classmethod
-    def from_pretrained(cls, device: str = "cpu", dtype=None) -> "ScenePipeline":
-        """Models load on first use (the face model only when a video is made)."""
+    def from_pretrained(cls, device=None, dtype=None) -> "ScenePipeline":
+        """The shipped voice, face and music models on ``device`` / ``dtype`` (loaded on first use).
+        A scene has no checkpoint of its own, so there is no ``name_or_path``."""
         return cls(device=device, dtype=dtype)
+
+    def to(self, device=None, dtype=None) -> "ScenePipeline":
+        """Use ``device`` / ``dtype`` (``None`` keeps the current one): parts given to ``__init__``
+        move; shared ones are fetched for the new setting. Returns the pipeline."""
+        import torch
+
+        if isinstance(device, torch.dtype):
+            device, dtype = None, device
+        self.device, self.dtype = device or self.device, dtype or self.dtype
+        for part in self._given.values():
+            part.to(self.device, self.dtype)
+        return self
+
+    def _part(self, kind: str):
+        if kind in self._given:
+            return self._given[kind]
+        from ..pipelines import load_pipeline
+
+        return load_pipeline(kind, None, self.device, self.dtype)
 
     @property
     def tts(self):
-        if self._tts is None:
-            from ..speech.pipeline import TTSPipeline
-
-            self._tts = TTSPipeline.from_pretrained(device=self.device, dtype=self.dtype)
-        return self._tts
+        return self._part("tts")
 
     @property
     def talk(self):
-        if self._talk is None:
-            self._talk = load_talk_pipeline(self.device, self.dtype)
-        return self._talk
+        return self._part("talk")
 
     @property
     def music(self):
-        if self._music is None:
-            from ..music.pipeline import MusicPipeline
-
-            self._music = MusicPipeline.from_pretrained(device=self.device)
-        return self._music
+        return self._part("music")
 
     def __call__(self, text: str, emotion="neutral", intensity: float | None = None, image=None,
                  music: bool = True, music_volume: float = 0.25, bars: int | None = None, seed: int = 0,
                  steps: int = 10, guidance_scale: float = 1.0, negative=None, negative_scale: float = 1.0,
-                 speed: float = 1.0, output: str | os.PathLike | None = None, video: bool = True) -> SceneResult:
-        """Make the scene; with ``output`` also write the mp4.
+                 speed: float = 1.0, video: bool = True, output=None) -> SceneResult:
+        """Make the scene; writes no file (``result.save("scene.mp4")`` does).
 
         Args:
             text: the script (English).
@@ -140,35 +185,26 @@ class ScenePipeline:
             speed: speaking rate factor (0.25 to 4; 1 is the voice's own).
             output: where to write the mp4; ``None`` writes nothing.
             video: ``False`` makes only the soundtrack (no face model needed).
+            output: removed (calling writes no file); a clear error says to use ``.save``.
         """
-        # 1. Resolve the emotion once; everything below uses this same spec or trajectory
-        from ..speech.text import check_text
-
-        check_text(text)
-        if bars is not None and (isinstance(bars, bool) or not isinstance(bars, int) or not 1 <= bars <= 512):
-            raise EmogenError(f"bars must be a whole number from 1 to 512, got {bars!r}")
+        # 1. Check inputs and resolve the emotion once; everything below uses this same spec or trajectory
+        refuse_output(self, output)
+        check_inputs(text, bars, negative, music_volume)
         from ..text.auto import parse_auto
 
-        if self._classifier is None and isinstance(emotion, str) and parse_auto(emotion) is not None:
-            from ..text.classifier import DEFAULT_MODEL, TextEmotionClassifier
+        classifier = None
+        if isinstance(emotion, str) and parse_auto(emotion) is not None:
+            from ..text.classifier import TextEmotionClassifier
 
-            self._classifier = TextEmotionClassifier.from_pretrained(DEFAULT_MODEL)
-        spec = resolve_scene_emotion(text, emotion, intensity, self._classifier)
-        if negative is not None and isinstance(parse_emotion(negative), EmotionTrajectory):
-            raise EmogenError("a negative emotion must be a single spec, not a trajectory")
-        if not 0.0 <= float(music_volume) <= 4.0:
-            raise EmogenError(f"music volume {music_volume:g} is out of range; "
-                              "accepted: 0 to 4 (linear gain re the voice)")
+            classifier = TextEmotionClassifier.shared()
+        spec = resolve_scene_emotion(text, emotion, intensity, classifier)
         options = dict(steps=steps, guidance_scale=guidance_scale, negative=negative, negative_scale=negative_scale,
                        speed=speed, seed=seed)
         clip = None
         if video:
             # 2-3. The talking head speaks the script (its TTS's phone timings drive the mouth); the
             # clip's soundtrack is the speech the music goes under
-            talk = self.talk
-            if getattr(talk, "_tts", False) is None:  # share the voice already loaded here, not a second copy
-                talk._tts = self._tts
-            clip = talk.animate(image=image, text=text, emotion=spec, **options)
+            clip = self.talk(image=image, text=text, emotion=spec, **options)
             speech, sr = np.asarray(clip.audio, np.float32), int(clip.sample_rate)
         else:
             # 2. Speech only
@@ -177,9 +213,6 @@ class ScenePipeline:
         result = SceneResult(speech, sr, speech, spec, None, clip)
         if music and music_volume > 0:
             result.audio, result.music = self.soundtrack(speech, sr, spec, music_volume, bars, seed)
-        # 6. Encode
-        if output is not None:
-            result.write(output)
         return result
 
     def soundtrack(self, speech: np.ndarray, sample_rate: int, emotion, music_volume: float = 0.25,
@@ -197,9 +230,8 @@ class ScenePipeline:
 
 
 def make_scene(text: str, emotion="neutral", intensity: float | None = None, image=None, music: bool = True,
-               music_volume: float = 0.25, bars: int | None = None, seed: int = 0,
-               output: str | os.PathLike | None = None, **options) -> SceneResult:
-    """One call: ``make_scene("Hello!", "happy", output="hello.mp4")`` (loads the models each time;
-    keep a ``ScenePipeline`` to make many)."""
+               music_volume: float = 0.25, bars: int | None = None, seed: int = 0, **options) -> SceneResult:
+    """One call: ``make_scene("Hello!", "happy").save("hello.mp4")`` (models come from the shared
+    cache, so repeated calls load nothing again)."""
     return ScenePipeline.from_pretrained()(text, emotion, intensity, image=image, music=music,
-                                           music_volume=music_volume, bars=bars, seed=seed, output=output, **options)
+                                           music_volume=music_volume, bars=bars, seed=seed, **options)

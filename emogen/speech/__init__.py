@@ -7,7 +7,11 @@ def __getattr__(name):
         from .pipeline import TTSPipeline
 
         return TTSPipeline
+    if name == "SpeechResult":
+        from .result import SpeechResult
+
+        return SpeechResult
     raise AttributeError(name)
 
 
-__all__ = ["TTSPipeline"]
+__all__ = ["SpeechResult", "TTSPipeline"]

@@ -7,9 +7,8 @@ import sys
 from pathlib import Path
 
 from ..errors import EmogenError
-from ..io import atomic_path, check_writable, shared_data_root, write_text_atomic
-
-AUDIO_FORMATS = {"wav": "PCM_16", "flac": "PCM_16", "ogg": "VORBIS"}
+from ..io import check_writable, shared_data_root, write_text_atomic
+from .result import AUDIO_FORMATS, audio_format
 
 
 def add_tts_parser(commands) -> None:
@@ -94,25 +93,6 @@ def _read_text(args) -> str:
     raise EmogenError("no text given; pass TEXT, --text-file FILE, or pipe text on stdin")
 
 
-def _output_format(path: Path, fmt: str | None) -> str:
-    fmt = fmt or path.suffix.lstrip(".").lower()
-    if fmt not in AUDIO_FORMATS:
-        raise EmogenError(f"unknown audio format '{fmt}' for '{path}'; accepted: {', '.join(sorted(AUDIO_FORMATS))}")
-    return fmt
-
-
-def _write_audio(path: Path, audio, sr: int, target_sr: int | None, fmt: str) -> None:
-    import librosa
-    import numpy as np
-    import soundfile as sf
-
-    if target_sr and target_sr != sr:
-        audio = librosa.resample(np.asarray(audio, dtype=np.float32), orig_sr=sr, target_sr=target_sr)
-        sr = target_sr
-    with atomic_path(path) as tmp:
-        sf.write(tmp, np.clip(audio, -1.0, 1.0), sr, format=fmt.upper(), subtype=AUDIO_FORMATS[fmt])
-
-
 def run_tts(args) -> int:
     from ..emotion import parse_emotion
     from ..text.auto import parse_auto
@@ -138,7 +118,7 @@ def run_tts(args) -> int:
         out_dir = Path(args.out_dir)
         out_dir.mkdir(parents=True, exist_ok=True)
         fmt = args.format or "wav"
-        tts = TTSPipeline.from_pretrained(args.checkpoint)
+        tts = TTSPipeline.shared(args.checkpoint)
         per_line = {}
         if parse_auto(args.emotion) is not None:  # one classification pass, smoothed across lines
             from ..text.auto import infer_specs
@@ -151,19 +131,17 @@ def run_tts(args) -> int:
                 print(f"line {i + 1}: empty, skipped", file=sys.stderr)
                 continue
             path = out_dir / f"{i:04d}.{fmt}"
-            audio, sr = tts(line, per_line.get(i, emotion), **options)
-            _write_audio(path, audio, sr, args.sample_rate, fmt)
+            tts(line, per_line.get(i, emotion), **options).save(path, args.sample_rate, fmt)
             print(path)
         return 0
     if not args.output:
         raise EmogenError("no output given; use -o out.wav (or --out-dir DIR with --text-file)")
     path = check_writable(args.output)
-    fmt = _output_format(path, args.format)
+    fmt = audio_format(path, args.format)
     check_text(text)
-    tts = TTSPipeline.from_pretrained(args.checkpoint)
-    audio, sr = tts(text, emotion, **options)
-    _write_audio(path, audio, sr, args.sample_rate, fmt)
-    print(f"wrote {path} ({len(audio) / sr:.2f} s)")
+    speech = TTSPipeline.shared(args.checkpoint)(text, emotion, **options)
+    speech.save(path, args.sample_rate, fmt)
+    print(f"wrote {path} ({speech.duration:.2f} s)")
     return 0
 
 

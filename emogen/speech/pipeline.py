@@ -1,8 +1,9 @@
-"""``TTSPipeline``: text + emotion -> waveform. Load once, call many times.
+"""``TTSPipeline``: text + emotion -> speech. Load once, call many times.
 
     from emogen.speech import TTSPipeline
     tts = TTSPipeline.from_pretrained("tts-slt-emotion")
-    audio, sr = tts("I can't believe you remembered my birthday.", emotion="happy", intensity=0.8)
+    speech = tts("I can't believe you remembered my birthday.", emotion="happy", intensity=0.8)
+    speech.save("birthday.wav")                 # or: audio, sr = speech (float32 samples, Hz)
 
 Long text is handled sentence by sentence (``stream``), so memory does not grow with its length.
 Inline tags (``"[happy] We won! [sad:0.8] But the trophy broke."``) set the emotion per phrase;
@@ -12,93 +13,87 @@ frame inside sentences.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Iterator
 
 import numpy as np
 import torch
 
 from ..core.flow import FlowSampler, Guidance
+from ..core.pipeline import Pipeline
 from ..emotion import Emotion, EmotionBatch, EmotionSpec, EmotionTrajectory, parse_emotion
 from ..errors import EmogenError
 from . import acoustic
 from .model import TTSModel
 from .phonemes import phonemize_batch
+from .result import SENTENCE_GAP_S, SentenceAudio, SpeechResult
 from .text import check_text, has_pronounceable, normalize, parse_tagged, split_sentences
 
 DEFAULT_CHECKPOINT = "tts-slt-emotion"
-SENTENCE_GAP_S = 0.25
 DEFAULT_TEMPERATURE = 0.667
 # ODE steps: 4 speak as clearly as 10 (pocketsphinx WER over 20 Harvard sentences and 3 seeds:
 # neutral 0.394 vs 0.413, angry 0.405 vs 0.405) in 40% of the decoder time.
 DEFAULT_STEPS = 4
 
+def check_inputs(text: str, emotion, intensity: float | None, steps: int, speed: float, text_guidance: float,
+                 negative) -> tuple[float | None, Emotion | None, EmotionSpec | None]:
+    """Fail early with one readable line. Returns (the ``auto`` scale or None, the default emotion
+    (None with ``auto``), the negative spec or None)."""
+    from ..text.auto import parse_auto  # light; the classifier loads only if 'auto' is used
 
-@dataclass
-class SentenceAudio:
-    """One synthesised sentence: audio, its emotion, and phone timings (for lip sync)."""
+    check_text(text)
+    if not 0.25 <= speed <= 4.0:
+        raise EmogenError(f"speed {speed:g} is out of range; accepted: 0.25 to 4")
+    if steps < 1 or steps > 200:
+        raise EmogenError(f"steps {steps} is out of range; accepted: 1 to 200")
+    if not 0.0 <= text_guidance <= 10.0:
+        raise EmogenError(f"text guidance {text_guidance:g} is out of range; accepted: 0 to 10")
+    auto_scale = parse_auto(emotion) if isinstance(emotion, str) else None
+    if auto_scale is not None and intensity is not None:
+        raise EmogenError("with --emotion auto, scale the inferred intensity as auto:SCALE, not --intensity")
+    default = None if auto_scale is not None else parse_emotion(emotion, intensity)
+    negative_spec = parse_emotion(negative) if negative else None
+    if isinstance(negative_spec, EmotionTrajectory):
+        raise EmogenError("a negative emotion must be a single spec, not a trajectory")
+    return auto_scale, default, negative_spec
 
-    text: str
-    audio: np.ndarray  # float32 at SAMPLE_RATE
-    phones: list[str]
-    phone_frames: np.ndarray  # frames per phone (10 ms each)
-    start_s: float  # where it starts in the whole utterance
-    emotion: Emotion | None = None  # what it was spoken with (tags and 'auto' vary it by sentence)
 
+class TTSPipeline(Pipeline):
+    """Emotional text-to-speech (see the module doc). ``TTSPipeline(model, device, dtype)`` wraps a
+    ``TTSModel``; ``TTSPipeline.from_pretrained(name_or_path, device, dtype)`` loads one."""
 
-class TTSPipeline:
+    model_class = TTSModel
+    default_checkpoint = DEFAULT_CHECKPOINT
     sample_rate = acoustic.SAMPLE_RATE
-
-    def __init__(self, model: TTSModel, device: str | torch.device = "cpu", dtype: torch.dtype | None = None):
-        self.model = model.eval()
-        self._text_classifier = None  # loaded on first use of emotion="auto"
-        self.to(device, dtype)
-
-    @classmethod
-    def from_pretrained(cls, name_or_path: str = DEFAULT_CHECKPOINT, device: str = "cpu",
-                        dtype: torch.dtype | None = None) -> "TTSPipeline":
-        return cls(TTSModel.from_pretrained(name_or_path), device, dtype)
-
-    def to(self, device: str | torch.device = "cpu", dtype: torch.dtype | None = None) -> "TTSPipeline":
-        self.device = torch.device(device)
-        self.dtype = dtype or torch.float32
-        self.model.to(self.device, self.dtype)
-        return self
 
     # -- public API ---------------------------------------------------------------------------
     def __call__(self, text: str, emotion: "str | Emotion" = "neutral", intensity: float | None = None,
-                 **options) -> tuple[np.ndarray, int]:
-        """Synthesize ``text``; returns (float32 samples, sample rate). Options: ``steps``,
-        ``guidance_scale``, ``negative`` (spec to steer away from), ``negative_scale``, ``speed``
-        (> 1 faster), ``seed``, ``temperature``, ``text_guidance`` (default: the checkpoint's)."""
-        parts = [s.audio for s in self.stream(text, emotion, intensity, **options)]
-        gap = np.zeros(int(SENTENCE_GAP_S * self.sample_rate), dtype=np.float32)
-        out = [x for part in parts for x in (part, gap)][:-1]
-        return np.concatenate(out), self.sample_rate
+                 **options) -> SpeechResult:
+        """Synthesize ``text``; writes no file.
+
+        Args:
+            text: English text; inline tags (``[sad:0.8]``) set the emotion from there on.
+            emotion: a spec, a trajectory, or ``auto`` / ``auto:SCALE`` (from the words); intensity: 0..1.
+            options: those of :meth:`stream` (``steps``, ``guidance_scale``, ``negative``,
+                ``negative_scale``, ``speed`` (> 1 faster), ``seed``, ``temperature``, ``text_guidance``).
+
+        Returns:
+            a :class:`SpeechResult`: ``.audio`` (samples,) float32, ``.sample_rate`` Hz,
+            ``.sentences`` (phones and timings), ``.save(path)``; it also unpacks as
+            ``audio, sample_rate = tts(...)``.
+        """
+        return SpeechResult.join(list(self.stream(text, emotion, intensity, **options)), self.sample_rate)
 
     def stream(self, text: str, emotion: "str | Emotion" = "neutral", intensity: float | None = None,
                steps: int = DEFAULT_STEPS, guidance_scale: float = 1.0, negative: "str | EmotionSpec | None" = None,
                negative_scale: float = 1.0, speed: float = 1.0, seed: int = 0,
                temperature: float = DEFAULT_TEMPERATURE, text_guidance: float | None = None) -> Iterator[SentenceAudio]:
-        """Yield each sentence's audio as soon as it is made."""
-        check_text(text)
-        if not 0.25 <= speed <= 4.0:
-            raise EmogenError(f"speed {speed:g} is out of range; accepted: 0.25 to 4")
-        if steps < 1 or steps > 200:
-            raise EmogenError(f"steps {steps} is out of range; accepted: 1 to 200")
+        """Yield each sentence's :class:`SentenceAudio` as soon as it is made."""
+        # 1. Check inputs
         if text_guidance is None:
             text_guidance = self.model.config.text_guidance
-        if not 0.0 <= text_guidance <= 10.0:
-            raise EmogenError(f"text guidance {text_guidance:g} is out of range; accepted: 0 to 10")
-        from ..text.auto import parse_auto  # light; the classifier loads only if 'auto' is used
-
-        auto_scale = parse_auto(emotion) if isinstance(emotion, str) else None
-        if auto_scale is not None and intensity is not None:
-            raise EmogenError("with --emotion auto, scale the inferred intensity as auto:SCALE, not --intensity")
-        default = None if auto_scale is not None else parse_emotion(emotion, intensity)
-        negative_spec = parse_emotion(negative) if negative else None
-        if isinstance(negative_spec, EmotionTrajectory):
-            raise EmogenError("a negative emotion must be a single spec, not a trajectory")
+        auto_scale, default, negative_spec = check_inputs(text, emotion, intensity, steps, speed, text_guidance,
+                                                          negative)
+        # 2. Split into sentences, each with its emotion (inline tags; 'auto': from its words)
         sentences = [(s, seg.emotion) for seg in parse_tagged(text, default) for s in split_sentences(seg.text)]
         sentences = [(s, e) for s, e in sentences if has_pronounceable(s)]  # drop stray "!!!" and the like
         if not sentences:
@@ -106,6 +101,7 @@ class TTSPipeline:
         if auto_scale is not None:  # emotion from the words of each untagged sentence (emogen.text)
             sentences = self._infer_emotions(sentences, auto_scale)
         sentences = [(normalize(s), e) for s, e in sentences]
+        # 3. Phonemize, then synthesize sentence by sentence (WORLD frames -> vocoder)
         total_chars = sum(len(s) for s, _ in sentences)
         generator = torch.Generator().manual_seed(seed)
         clock, chars = 0.0, 0
@@ -121,13 +117,10 @@ class TTSPipeline:
 
     def _infer_emotions(self, sentences, scale: float):
         from ..text.auto import infer_specs
+        from ..text.classifier import TextEmotionClassifier
 
-        if self._text_classifier is None:
-            from ..text.classifier import DEFAULT_MODEL, TextEmotionClassifier
-
-            self._text_classifier = TextEmotionClassifier.from_pretrained(DEFAULT_MODEL)
         untagged = [s for s, e in sentences if e is None]
-        specs = iter(infer_specs(untagged, scale, classifier=self._text_classifier)[0]) if untagged else iter(())
+        specs = iter(infer_specs(untagged, scale, classifier=TextEmotionClassifier.shared())[0] if untagged else ())
         return [(s, e if e is not None else next(specs)) for s, e in sentences]
 
     # -- one sentence --------------------------------------------------------------------------

@@ -131,6 +131,17 @@ class TextEmotionClassifier:
             return cls(_EmogenBackend(directory, device), str(directory))
         return cls(_HFBackend(directory, raw, device), str(directory))
 
+    @classmethod
+    def shared(cls, name_or_path: str | os.PathLike = DEFAULT_MODEL, device: str = "cpu") -> "TextEmotionClassifier":
+        """The process-wide classifier for this checkpoint and device, loaded on the first request
+        (thread-safe; the cache the pipelines share, ``emogen.core.pipeline.cached``)."""
+        from ..core.checkpoint import resolve_checkpoint
+        from ..core.pipeline import cached
+
+        path = Path(name_or_path).expanduser()
+        directory = path if path.is_dir() else resolve_checkpoint(name_or_path)
+        return cached((cls, str(directory.resolve()), str(device)), lambda: cls.from_pretrained(directory, device))
+
     def predict(self, texts: list[str] | str, batch_size: int = 256) -> list[TextPrediction]:
         """One prediction per text, in order. Empty or whitespace-only texts are neutral with
         confidence 0 (note 'empty line')."""
