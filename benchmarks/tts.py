@@ -32,7 +32,7 @@ from common import comparison_table, figure_path, markdown_table, write_results 
 from emogen.core.checkpoint import resolve_checkpoint  # noqa: E402
 from emogen.eval.asr import transcribe, wer  # noqa: E402
 from emogen.eval.controllability import estimate_va  # noqa: E402
-from emogen.eval.speech import measure, relative_cues  # noqa: E402
+from emogen.speech.cues import measure, relative_cues  # noqa: E402
 
 HARVARD = [
     "The birch canoe slid on the smooth planks.", "Glue the sheet to the dark blue background.",
@@ -126,7 +126,8 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=None, help="ODE steps (default: the pipeline's)")
     parser.add_argument("--name", default="tts", help="results and figure file name")
     args = parser.parse_args()
-    from emogen.eval.ser import SERModel, clip_features, relative
+    from emogen.ser.model import SERModel
+    from emogen.speech.cues import clip_features, relative
     from emogen.speech import TTSPipeline
     from emogen.speech.pipeline import DEFAULT_STEPS
 

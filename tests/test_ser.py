@@ -12,8 +12,10 @@ pytest.importorskip("pyworld")
 
 from emogen.core.trainer import TrainConfig, Trainer  # noqa: E402
 from emogen.errors import EmogenError  # noqa: E402
-from emogen.eval.ser import (FEATURE_NAMES, SERDataConfig, SERModel, SERModelConfig, SERTask,  # noqa: E402
-                             SERTrainConfig, actor_folds, clip_features, relative)
+from emogen.ser.data import actor_folds  # noqa: E402
+from emogen.ser.model import SERModel, SERModelConfig  # noqa: E402
+from emogen.ser.task import SERDataConfig, SERTask, SERTrainConfig  # noqa: E402
+from emogen.speech.cues import FEATURE_NAMES, clip_features, relative  # noqa: E402
 
 SR = 16000
 SHIPPED = Path(__file__).resolve().parents[1] / "checkpoints" / "ser-ravdess"

@@ -200,19 +200,17 @@ def speech(text: str, emotion="neutral", intensity=0.7, dimensional=False, valen
            speed=1.0, progress=None) -> str:
     """Speech as a .wav file path."""
     from ..io import atomic_path
-    from ..speech.pipeline import SENTENCE_GAP_S
+    from ..speech.pipeline import join_sentences
 
     emotion_text = build_spec(emotion, intensity, dimensional, valence, arousal, dominance, second, mix, spec)
     _check_text(text)
     _progress(progress, 0.05, "loading the voice")
     tts = get_pipeline("tts")
     _progress(progress, 0.2, "speaking")
-    parts = []
-    for sentence in tts.stream(text, emotion_text, steps=_whole(steps, "steps"), guidance_scale=float(guidance_scale),
-                               negative=negative_spec(negative), negative_scale=float(negative_scale),
-                               speed=float(speed), seed=_whole(seed, "seed")):
-        parts += [sentence.audio, np.zeros(int(SENTENCE_GAP_S * tts.sample_rate), np.float32)]
-    audio = np.concatenate(parts[:-1])
+    sentences = tts.stream(text, emotion_text, steps=_whole(steps, "steps"), guidance_scale=float(guidance_scale),
+                           negative=negative_spec(negative), negative_scale=float(negative_scale),
+                           speed=float(speed), seed=_whole(seed, "seed"))
+    audio = join_sentences([sentence.audio for sentence in sentences], tts.sample_rate)
     path = output_path("speech", ".wav")
     _write_wav(path, audio, tts.sample_rate, atomic_path)
     return str(path)

@@ -139,8 +139,8 @@ def sweep_tts(emotions, intensities, seeds: int, texts=DEFAULT_TEXTS, checkpoint
     from tqdm.auto import tqdm
 
     from ..speech import TTSPipeline
-    from .ser import SERModel, clip_features, relative
-    from .speech import measure, relative_cues
+    from ..ser.model import SERModel
+    from ..speech.cues import clip_features, measure, relative, relative_cues
 
     tts = TTSPipeline.from_pretrained(checkpoint)
     classifier = SERModel.from_pretrained(ser)

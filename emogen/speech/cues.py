@@ -3,15 +3,20 @@
 The cues are those of the emotional-speech literature (Murray & Arnott 1993; Juslin & Laukka
 2003): F0 level and range, loudness, speaking rate, and voice quality (spectral tilt). They are
 used three ways: to measure real emotional speech (RAVDESS) and size the emotional renderings of
-the TTS corpus, to check generated speech moves the right way, and as features of the
-speech-emotion classifier.
+the TTS corpus (``prosody_profile``), to check generated speech moves the right way
+(``emogen.eval``), and as features of the speech-emotion classifier (:func:`clip_features`,
+``emogen.ser``). They live here, beside the vocoder, because generation needs them; the judges
+import them from here.
 """
 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
+from pathlib import Path
 
 import numpy as np
+
+from .acoustic import pyworld_module
 
 F0_FLOOR, F0_CEIL = 60.0, 700.0
 FRAME_PERIOD_MS = 5.0
@@ -40,17 +45,6 @@ class SpeechCues:
 
     def as_dict(self) -> dict[str, float]:
         return asdict(self)
-
-
-def pyworld_module():
-    """pyworld, imported without the pkg_resources deprecation warning its 0.3.5 release prints
-    (it would break the CLI's one-line error output)."""
-    import warnings
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        import pyworld
-    return pyworld
 
 
 def f0_track(audio: np.ndarray, sr: int, frame_period_ms: float = FRAME_PERIOD_MS) -> np.ndarray:
@@ -122,3 +116,108 @@ def relative_cues(cues: SpeechCues, neutral: SpeechCues) -> dict[str, float]:
         "rate": float(np.log(neutral.duration_s / cues.duration_s)),
         "spectral_tilt_db": cues.spectral_tilt_db - neutral.spectral_tilt_db,
     }
+
+
+# -- the speech-emotion classifier's features (emogen.ser) ------------------------------------
+N_MEL = 16
+CUE_NAMES = ["f0_mean_st", "f0_range_st", "loudness_db", "log_duration", "spectral_tilt_db", "voiced_fraction"]
+PROSODY_NAMES = ["f0_std_st", "f0_p20_st", "f0_p80_st", "f0_p98_st", "f0_movement_st_per_s", "jitter",
+                 "voiced_runs_per_s", "loudness_std_db", "loudness_range_db", "pause_fraction"]
+VOICE_NAMES = ["aperiodicity_below_1k", "aperiodicity_1k_4k", "log_centroid_hz", "spectral_flatness",
+               "log_rolloff_hz", "spectral_flux", "hammarberg_db"]
+FEATURE_NAMES = CUE_NAMES + PROSODY_NAMES + VOICE_NAMES + [f"mel{i}_shape" for i in range(N_MEL)]
+
+
+def clip_features(audio: np.ndarray, sr: int) -> np.ndarray:
+    """Absolute features (len(FEATURE_NAMES),) of one mono clip (float samples in [-1, 1]).
+
+    Subtract a neutral reference's features (:func:`relative`) before classifying. Units: F0 in
+    semitones re 100 Hz, levels in dB, rates per second, aperiodicity and flatness in [0, 1],
+    log frequencies of Hz; spectral features on the clip resampled to 16 kHz."""
+    import librosa
+
+    cues = measure(audio, sr)
+    x = np.asarray(audio, dtype=np.float64)
+    start, end = active_region(x)
+    speech = np.ascontiguousarray(x[start:end])
+    pyworld = pyworld_module()
+    f0, t = pyworld.dio(speech, sr, f0_floor=60.0, f0_ceil=700.0, frame_period=5.0)
+    f0 = pyworld.stonemask(speech, f0, t, sr)
+    voiced = f0 > 0
+    semitones = 12 * np.log2(f0[voiced] / 100.0) if voiced.sum() > 2 else np.zeros(3)
+    step = np.diff(12 * np.log2(np.where(voiced, f0, 1.0) / 100.0))
+    both = voiced[1:] & voiced[:-1]
+    periods = 1.0 / f0[voiced]
+    runs = int(np.sum(np.diff(voiced.astype(int)) == 1) + voiced[0])
+    prosody = [np.std(semitones), *np.percentile(semitones, [20, 80, 98]),
+               np.mean(np.abs(step[both])) * 200 if both.any() else 0.0,  # 200 frames per second
+               np.mean(np.abs(np.diff(periods)) / periods[1:]) if len(periods) > 3 else 0.0,
+               runs / (len(speech) / sr)]
+    aperiodicity = pyworld.d4c(speech, f0, t, sr)
+    bands = np.linspace(0, sr / 2, aperiodicity.shape[1])
+    if voiced.sum() >= 5:
+        ap = aperiodicity[voiced]
+        voice = [ap[:, bands < 1000].mean(), ap[:, (bands >= 1000) & (bands < 4000)].mean()]
+    else:
+        voice = [1.0, 1.0]
+
+    y = speech.astype(np.float32)
+    if sr != 16000:
+        y = librosa.resample(y, orig_sr=sr, target_sr=16000)
+    power = np.abs(librosa.stft(y, n_fft=512, hop_length=160)) ** 2  # (257, frames), 10 ms hop
+    level = 20 * np.log10(np.sqrt(power.mean(0)) + 1e-9)
+    active = level > level.max() - 35
+    prosody += [np.std(level[active]), np.percentile(level[active], 90) - np.percentile(level[active], 10),
+                1 - active.mean()]
+    power = power[:, active]
+    freqs = librosa.fft_frequencies(sr=16000, n_fft=512)
+    centroid = (freqs[:, None] * power).sum(0) / (power.sum(0) + 1e-12)
+    flux = np.sqrt(np.sum(np.diff(np.log(power + 1e-10), axis=1) ** 2, axis=0)) if power.shape[1] > 1 else [0.0]
+    low, high = power[freqs < 2000].max(0), power[(freqs >= 2000) & (freqs < 5000)].max(0)
+    voice += [np.mean(np.log(centroid + 1)), np.mean(librosa.feature.spectral_flatness(S=np.sqrt(power))),
+              np.mean(np.log(librosa.feature.spectral_rolloff(S=np.sqrt(power), sr=16000)[0] + 1)), np.mean(flux),
+              np.mean(10 * np.log10((low + 1e-12) / (high + 1e-12)))]
+    mel = librosa.feature.melspectrogram(S=power, sr=16000, n_mels=N_MEL)
+    mel = np.log(np.maximum(mel, 1e-10 * mel.max()) + 1e-30)  # a floor relative to the peak: level-free
+    shape = (mel - mel.mean(0, keepdims=True)).mean(1)  # spectral shape with the level removed
+    return np.concatenate([
+        [cues.f0_mean_st, cues.f0_range_st, cues.loudness_db, np.log(cues.duration_s), cues.spectral_tilt_db,
+         cues.voiced_fraction], prosody, voice, shape]).astype(np.float32)
+
+
+def relative(features: np.ndarray, neutral: np.ndarray) -> np.ndarray:
+    """Features minus the speaker's neutral reference (log duration becomes log rate, faster > 0)."""
+    out = features - neutral
+    out[..., 3] = -out[..., 3]
+    return out
+
+
+def absolute_features(root: Path, cache: Path | None) -> dict[str, np.ndarray]:
+    """:func:`clip_features` of every clip of RAVDESS at ``root`` (``x``: (n, len(FEATURE_NAMES)))
+    with each clip's ``emotion`` (RAVDESS's word), ``actor`` and ``statement`` id, in manifest
+    order; cached in ``cache`` (an .npz, recomputed when the feature set changes)."""
+    import soundfile as sf
+    from tqdm.auto import tqdm
+
+    if cache is not None and cache.is_file():
+        data = dict(np.load(cache, allow_pickle=False))
+        if list(data.get("names", [])) == FEATURE_NAMES:
+            return data
+    from .corpora import read_ravdess_manifest
+
+    rows = read_ravdess_manifest(root)
+    feats = []
+    for row in tqdm(rows, desc="SER features", unit="clip"):
+        audio, sr = sf.read(root / row["path"], dtype="float32")
+        feats.append(clip_features(audio if audio.ndim == 1 else audio.mean(1), sr))
+    data = {"x": np.stack(feats), "emotion": np.array([r["emotion"] for r in rows]),
+            "actor": np.array([int(r["actor"]) for r in rows]),
+            "statement": np.array([r["statement_id"] for r in rows]), "names": np.array(FEATURE_NAMES)}
+    if cache is not None:
+        from ..io import atomic_path
+
+        cache.parent.mkdir(parents=True, exist_ok=True)
+        with atomic_path(cache) as tmp:
+            with open(tmp, "wb") as f:
+                np.savez(f, **data)
+    return data

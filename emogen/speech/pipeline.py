@@ -72,9 +72,7 @@ class TTSPipeline:
         ``guidance_scale``, ``negative`` (spec to steer away from), ``negative_scale``, ``speed``
         (> 1 faster), ``seed``, ``temperature``, ``text_guidance`` (default: the checkpoint's)."""
         parts = [s.audio for s in self.stream(text, emotion, intensity, **options)]
-        gap = np.zeros(int(SENTENCE_GAP_S * self.sample_rate), dtype=np.float32)
-        out = [x for part in parts for x in (part, gap)][:-1]
-        return np.concatenate(out), self.sample_rate
+        return join_sentences(parts, self.sample_rate), self.sample_rate
 
     def stream(self, text: str, emotion: "str | Emotion" = "neutral", intensity: float | None = None,
                steps: int = DEFAULT_STEPS, guidance_scale: float = 1.0, negative: "str | EmotionSpec | None" = None,
@@ -90,12 +88,10 @@ class TTSPipeline:
             text_guidance = self.model.config.text_guidance
         if not 0.0 <= text_guidance <= 10.0:
             raise EmogenError(f"text guidance {text_guidance:g} is out of range; accepted: 0 to 10")
-        from ..text.auto import parse_auto  # light; the classifier loads only if 'auto' is used
+        from ..text.auto import auto_scale  # the classifier loads only if 'auto' is used
 
-        auto_scale = parse_auto(emotion) if isinstance(emotion, str) else None
-        if auto_scale is not None and intensity is not None:
-            raise EmogenError("with --emotion auto, scale the inferred intensity as auto:SCALE, not --intensity")
-        default = None if auto_scale is not None else parse_emotion(emotion, intensity)
+        scale = auto_scale(emotion, intensity)
+        default = None if scale is not None else parse_emotion(emotion, intensity)
         negative_spec = parse_emotion(negative) if negative else None
         if isinstance(negative_spec, EmotionTrajectory):
             raise EmogenError("a negative emotion must be a single spec, not a trajectory")
@@ -103,8 +99,8 @@ class TTSPipeline:
         sentences = [(s, e) for s, e in sentences if has_pronounceable(s)]  # drop stray "!!!" and the like
         if not sentences:
             raise EmogenError("the text has nothing to pronounce; give words in English")
-        if auto_scale is not None:  # emotion from the words of each untagged sentence (emogen.text)
-            sentences = self._infer_emotions(sentences, auto_scale)
+        if scale is not None:  # emotion from the words of each untagged sentence (emogen.text)
+            sentences = self._infer_emotions(sentences, scale)
         sentences = [(normalize(s), e) for s, e in sentences]
         total_chars = sum(len(s) for s, _ in sentences)
         generator = torch.Generator().manual_seed(seed)
@@ -177,3 +173,10 @@ class TTSPipeline:
         else:  # a static spec, or keyframes at absolute seconds (the duration is then unused)
             batch = EmotionBatch.from_trajectory(emotion, list(times), duration=max(times[-1], 1e-3))
         return self.model.emotion_encoder(batch.to(self.device)).to(self.dtype)
+
+
+def join_sentences(audio: list[np.ndarray], sample_rate: int) -> np.ndarray:
+    """Sentences' float32 audio (e.g. ``SentenceAudio.audio`` of :meth:`TTSPipeline.stream`) as one
+    track, ``SENTENCE_GAP_S`` of silence between them: what ``__call__`` returns."""
+    gap = np.zeros(int(SENTENCE_GAP_S * sample_rate), dtype=np.float32)
+    return np.concatenate([x for part in audio for x in (part, gap)][:-1])
