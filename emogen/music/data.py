@@ -46,7 +46,6 @@ from .representation import PianoRoll, transpose
 from .tonality import key_correlations
 
 QUADRANT_EMOTIONS = {1: "happy", 2: "angry", 3: "sad", 4: "calm"}
-EMOTION_QUADRANTS = {v: k for k, v in QUADRANT_EMOTIONS.items()}
 
 
 def data_root() -> Path:

@@ -26,7 +26,6 @@ from .corpora import read_ravdess_manifest
 from .cues import FEATURE_NAMES, N_MEL, SpeechCues, absolute_features, measure, relative_cues
 
 CUES = ("f0_mean_st", "f0_range_st", "loudness_db", "rate")
-VOICE_QUALITY = ("aperiodicity_db", "spectral_shape_db")
 
 
 def measure_clips(root: Path, rows: list[dict], cache: Path | None = None) -> tuple[list[SpeechCues], np.ndarray]:
