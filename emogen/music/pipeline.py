@@ -157,7 +157,7 @@ class MusicPipeline:
         check_prompt(prompt)
         lines = [line.strip() for line in prompt.splitlines()]
         if self._text_classifier is None:
-            from ..text.classifier import DEFAULT_MODEL, TextEmotionClassifier
+            from ..text.pipeline import DEFAULT_MODEL, TextEmotionClassifier
 
             self._text_classifier = TextEmotionClassifier.from_pretrained(DEFAULT_MODEL)
         return resolve_auto(lines, scale, self._text_classifier)  # smoothed across lines

@@ -135,7 +135,7 @@ class ScenePipeline:
         from ..text.auto import parse_auto
 
         if self._classifier is None and isinstance(emotion, str) and parse_auto(emotion) is not None:
-            from ..text.classifier import DEFAULT_MODEL, TextEmotionClassifier
+            from ..text.pipeline import DEFAULT_MODEL, TextEmotionClassifier
 
             self._classifier = TextEmotionClassifier.from_pretrained(DEFAULT_MODEL)
         spec = resolve_scene_emotion(text, emotion, intensity, self._classifier)

@@ -119,7 +119,7 @@ class TTSPipeline:
         from ..text.auto import infer_specs
 
         if self._text_classifier is None:
-            from ..text.classifier import DEFAULT_MODEL, TextEmotionClassifier
+            from ..text.pipeline import DEFAULT_MODEL, TextEmotionClassifier
 
             self._text_classifier = TextEmotionClassifier.from_pretrained(DEFAULT_MODEL)
         untagged = [s for s, e in sentences if e is None]

@@ -11,8 +11,8 @@ build their parsers without it.
 from __future__ import annotations
 
 _EXPORTS = {"AutoConfig": "auto", "infer_specs": "auto", "parse_auto": "auto", "resolve_auto": "auto",
-            "specs_from_predictions": "auto", "DEFAULT_MODEL": "classifier", "TextEmotionClassifier": "classifier",
-            "TextPrediction": "classifier", "TEXT_CATEGORIES": "data"}
+            "specs_from_predictions": "auto", "DEFAULT_MODEL": "pipeline", "TextEmotionClassifier": "pipeline",
+            "TextPrediction": "pipeline", "TEXT_CATEGORIES": "data"}
 
 __all__ = sorted(_EXPORTS)
 

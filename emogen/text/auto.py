@@ -27,7 +27,7 @@ from dataclasses import dataclass
 
 from ..emotion.spec import EmotionSpec, EmotionTrajectory, Keyframe
 from ..errors import EmogenError
-from .classifier import TextPrediction
+from .pipeline import TextPrediction
 from .data import TEXT_CATEGORIES
 
 _AUTO = re.compile(r"^\s*auto\s*(?::\s*([^\s]*)\s*)?$", re.IGNORECASE)
@@ -141,7 +141,7 @@ def infer_specs(texts: list[str], scale: float = 1.0, model: str | None = None,
     """``--emotion auto`` in one call: classify ``texts`` (one sentence or line each) and return
     their specs and the raw predictions. ``model`` is a checkpoint name or directory (default: the
     shipped ``text-emotion-goemotions``); pass ``classifier`` to reuse a loaded one."""
-    from .classifier import DEFAULT_MODEL, TextEmotionClassifier
+    from .pipeline import DEFAULT_MODEL, TextEmotionClassifier
 
     classifier = classifier or TextEmotionClassifier.from_pretrained(model or DEFAULT_MODEL)
     predictions = classifier.predict(list(texts))
