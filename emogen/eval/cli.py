@@ -66,11 +66,11 @@ def run_eval_speech(args) -> int:
         plot_dir(args.plot, create=False)
     reference = None
     if args.reference_neutral:  # measured once, with the classifier loaded once
-        from ..ser.model import SERModel
-        from ..speech.cues import clip_features, relative
+        from ..ser.pipeline import SERPipeline
 
         ref_audio, ref_sr = _read_audio(args.reference_neutral)
-        reference = (measure(ref_audio, ref_sr), clip_features(ref_audio, ref_sr), SERModel.from_pretrained(args.ser))
+        ser = SERPipeline.from_pretrained(args.ser)
+        reference = (measure(ref_audio, ref_sr), ser.reference(ref_audio, ref_sr), ser)
     rows = []
     for path in args.files:
         audio, sr = _read_audio(path)
@@ -83,7 +83,7 @@ def run_eval_speech(args) -> int:
         if reference is not None:
             cues, ref_features, ser = reference
             row["relative"] = {k: round(v, 4) for k, v in relative_cues(measure(audio, sr), cues).items()}
-            probs = ser.probabilities(relative(clip_features(audio, sr), ref_features))[0]
+            probs = ser(audio, sr, ref_features)
             row["emotion_probabilities"] = {k: round(v, 4) for k, v in probs.items()}
             row["emotion"] = max(probs, key=probs.get)
         rows.append(row)

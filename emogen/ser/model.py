@@ -1,8 +1,5 @@
-"""The speech-emotion classifier's network: relative acoustic features -> emotion logits.
-
-    model = SERModel.from_pretrained("ser-ravdess")
-    model.probabilities(relative(clip_features(audio, sr), clip_features(neutral, sr)))
-"""
+"""The speech-emotion classifier's network: relative acoustic features -> emotion logits
+(``pipeline.SERPipeline`` computes the features from audio)."""
 
 from __future__ import annotations
 
@@ -58,5 +55,6 @@ class SERModel(PretrainedModel):
             raise EmogenError(f"this speech-emotion checkpoint takes {self.config.n_features} features but emogen "
                               f"computes {features.shape[-1]}; retrain it: emogen train ser --config "
                               "configs/eval/ser-ravdess.yaml")
-        probs = self(torch.as_tensor(features, dtype=torch.float32)).softmax(-1).numpy()
+        probs = self(torch.as_tensor(features, dtype=self.mean.dtype, device=self.mean.device)).softmax(-1)
+        probs = probs.float().cpu().numpy()
         return [{e: float(p) for e, p in zip(self.config.emotions, row)} for row in probs]
