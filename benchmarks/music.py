@@ -31,7 +31,8 @@ from tqdm.auto import tqdm
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import comparison_table, figure_path, markdown_table, write_results  # noqa: E402
 
-from emogen.eval.music import FEATURE_NAMES, QuadrantClassifier, estimate_key, symbolic_features  # noqa: E402
+from emogen.eval.music import FEATURE_NAMES, QuadrantClassifier, symbolic_features  # noqa: E402
+from emogen.music.tonality import estimate_key  # noqa: E402
 from emogen.eval.controllability import estimate_va  # noqa: E402
 from emogen.music.pipeline import DEFAULT_MODE_GUIDANCE, MusicPipeline  # noqa: E402
 

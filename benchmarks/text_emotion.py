@@ -23,7 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import markdown_table, write_results  # noqa: E402
 
 from emogen.core.checkpoint import resolve_checkpoint  # noqa: E402
-from emogen.text.classifier import DEFAULT_MODEL, TextEmotionClassifier  # noqa: E402
+from emogen.text.pipeline import DEFAULT_MODEL, TextEmotionClassifier  # noqa: E402
 from emogen.text.data import TEXT_CATEGORIES, goemotions_dir, read_split, single_label  # noqa: E402
 from emogen.text.task import macro_f1  # noqa: E402
 

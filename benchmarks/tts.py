@@ -32,7 +32,7 @@ from common import comparison_table, figure_path, markdown_table, write_results 
 from emogen.core.checkpoint import resolve_checkpoint  # noqa: E402
 from emogen.eval.asr import transcribe, wer  # noqa: E402
 from emogen.eval.controllability import estimate_va  # noqa: E402
-from emogen.eval.speech import measure, relative_cues  # noqa: E402
+from emogen.speech.cues import measure, relative_cues  # noqa: E402
 
 HARVARD = [
     "The birch canoe slid on the smooth planks.", "Glue the sheet to the dark blue background.",
@@ -126,7 +126,7 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=None, help="ODE steps (default: the pipeline's)")
     parser.add_argument("--name", default="tts", help="results and figure file name")
     args = parser.parse_args()
-    from emogen.eval.ser import SERModel, clip_features, relative
+    from emogen.ser.pipeline import SERPipeline
     from emogen.speech import TTSPipeline
     from emogen.speech.pipeline import DEFAULT_STEPS
 
@@ -152,19 +152,18 @@ def main() -> None:
     hyps = {"neutral": [transcribe(neutral[s], sr) for s in sentences]}
     wers = {"neutral": wer(sentences, hyps["neutral"])}
     # 2. every emotion at intensity 1: WER, cues, SER
-    ser = SERModel.from_pretrained(args.ser)
-    neutral_features = {s: clip_features(neutral[s], sr) for s in sentences}
+    ser = SERPipeline.from_pretrained(args.ser)
+    neutral_features = {s: ser.reference(neutral[s], sr) for s in sentences}
     ser_correct, ser_total = 0, 0
-    ser_confusion = {e: {k: 0 for k in ser.config.emotions} for e in ser.config.emotions}
+    ser_confusion = {e: {k: 0 for k in ser.emotions} for e in ser.emotions}
     ser_va = {}
     full = {}
     for e in EMOTIONS:
         full[e] = {s: speak(s, f"{e}:1")[0] for s in sentences}
         wers[e] = wer(sentences, [transcribe(full[e][s], sr) for s in sentences])
-        if e in ser.config.emotions:
+        if e in ser.emotions:
             for s in sentences:
-                feats = relative(clip_features(full[e][s], sr), neutral_features[s])
-                probs = ser.probabilities(feats)[0]
+                probs = ser(full[e][s], sr, neutral_features[s])
                 ser_correct += max(probs, key=probs.get) == e
                 ser_total += 1
                 ser_confusion[e][max(probs, key=probs.get)] += 1

@@ -122,7 +122,7 @@ def run_job(job: dict, kind: str, output: Path, device: str = "cpu") -> None:
         want_audio, want_picture = bool(opts.pop("audio", False)), bool(opts.pop("picture", False))
         if job.get("text") and str(common["emotion"]).strip().lower().startswith("auto"):
             from .scene.pipeline import resolve_scene_emotion  # a text prompt sets the music's emotion
-            from .text.classifier import TextEmotionClassifier
+            from .text.pipeline import TextEmotionClassifier
 
             common["emotion"] = resolve_scene_emotion(job["text"], common.pop("emotion"), common.pop("intensity"),
                                                       TextEmotionClassifier.shared())

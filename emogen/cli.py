@@ -7,7 +7,6 @@ exit status 2; anything else is a bug and keeps its traceback.
 from __future__ import annotations
 
 import argparse
-import json
 import shlex
 import sys
 
@@ -46,22 +45,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"emogen {__version__}")
     commands = parser.add_subparsers(title="commands", metavar="COMMAND")
 
-    emotions = commands.add_parser(
-        "emotions", help="list the emotion categories, or show how a spec resolves",
-        description="Without SPEC: the categories and their valence/arousal/dominance (-1..+1). "
-                    "With SPEC: how it resolves (e.g. 'sad:0.7', 'happy:0.6+surprised:0.4', "
-                    "'v=0.6,a=-0.2,d=0.1', '-happy', 'wistful', 'neutral>sad', 'happy@0,sad@3.5').")
-    emotions.add_argument("spec", nargs="?", help="an emotion spec")
-    emotions.add_argument("--intensity", type=float, help="intensity in [0, 1] (0 = neutral)")
-    emotions.add_argument("--json", action="store_true", help="print JSON instead of a table")
-    emotions.add_argument("--from-text", metavar="TEXT",
-                          help="infer the emotion of TEXT (one result per line); SPEC may then be auto:SCALE")
-    emotions.add_argument("--from-text-file", metavar="FILE",
-                          help="infer the emotion of each line of a UTF-8 text file (empty lines stay neutral)")
-    emotions.add_argument("--model", metavar="PATH",
-                          help="text-emotion model for --from-text: a checkpoint name or directory, or a local "
-                               "Hugging Face text-classification directory (default: text-emotion-goemotions)")
-    emotions.set_defaults(run=run_emotions)
+    from .text.cli import add_emotions_parser; add_emotions_parser(commands)  # noqa: E702
 
     train = commands.add_parser(
         "train", help="train a model from a YAML config",
@@ -88,45 +72,30 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def run_emotions(args) -> int:
-    from .emotion import CATEGORIES, parse_emotion
-    from .emotion.preview import category_table, describe_text
+# ``emogen train NAME``: each name's TrainingTask ("module:class", imported only when chosen, so that
+# ``emogen train toy2d`` does not import the speech or music stacks) and its line in ``--list``.
+TASKS = {
+    "toy2d": ("emogen.core.toy:Toy2DTask", "2-D points whose place depends on the emotion: a check of the core"),
+    "ser": ("emogen.ser.task:SERTask", "speech-emotion classifier on RAVDESS, for judging generated speech"),
+    "tts": ("emogen.speech.task:TTSTask", "emotional text-to-speech acoustic model on the built corpus (emogen.speech)"),
+    "text-emotion": ("emogen.text.task:TextEmotionTask", "text -> emotion classifier on GoEmotions (emogen.text)"),
+    "music": ("emogen.music.task:MusicTask", "emotion-conditioned piano music (EMOPIA + VGMIDI piano rolls)"),
+    "face": ("emogen.face.task:FaceTask", "talking-head motion from audio and emotion (emogen.face)"),
+}
 
-    if args.from_text is not None or args.from_text_file is not None:
-        from .text.auto import parse_auto
-        from .text.report import classify_lines, empty_line_note, format_table, read_lines
 
-        scale = 1.0 if args.spec is None else parse_auto(args.spec)
-        if scale is None or args.intensity is not None:
-            raise EmogenError("with --from-text the only SPEC accepted is auto or auto:SCALE (SCALE in [0, 1]), "
-                              "and --intensity is not used")
-        rows = classify_lines(read_lines(args.from_text, args.from_text_file), args.model, scale)
-        print(json.dumps(rows, indent=2, ensure_ascii=False) if args.json else format_table(rows))
-        if empty_line_note(rows):
-            print(empty_line_note(rows), file=sys.stderr)
-        return 0
-    if args.model is not None:
-        raise EmogenError("--model is used only with --from-text or --from-text-file")
-    if args.spec is None:
-        if args.intensity is not None:
-            raise EmogenError("--intensity needs a SPEC")
-        if args.json:
-            print(json.dumps([{"emotion": c.name, "valence": c.vad[0], "arousal": c.vad[1], "dominance": c.vad[2],
-                               "synonyms": list(c.synonyms)} for c in CATEGORIES], indent=2))
-        else:
-            print(category_table())
-        return 0
-    emotion = parse_emotion(args.spec, args.intensity)
-    if args.json:
-        print(json.dumps({"spec": str(emotion), **emotion.describe()}, indent=2))
-    else:
-        print(describe_text(emotion))
-    return 0
+def get_task(name: str):
+    """A fresh TrainingTask for ``emogen train NAME``."""
+    import importlib
+
+    if name not in TASKS:
+        raise EmogenError(f"unknown training task '{name}'; accepted: {', '.join(TASKS)}")
+    module, _, cls = TASKS[name][0].partition(":")
+    return getattr(importlib.import_module(module), cls)()
 
 
 def run_train(args) -> int:
     from .core.config import load_config
-    from .core.tasks import TASKS, get_task
     from .core.trainer import Trainer
 
     if args.list or not args.task:

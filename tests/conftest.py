@@ -57,7 +57,7 @@ def tiny_toy_config():
 @pytest.fixture(scope="session")
 def tiny_ser(tmp_path_factory) -> Path:
     """A random-initialised speech-emotion classifier checkpoint (for ``eval speech --ser``)."""
-    from emogen.eval.ser import SERModel, SERModelConfig
+    from emogen.ser.model import SERModel, SERModelConfig
 
     torch.manual_seed(0)
     return SERModel(SERModelConfig()).save_pretrained(tmp_path_factory.mktemp("ser") / "ser", "tiny test model")

@@ -51,7 +51,7 @@ def test_talk_sweep_measures_landmark_motion(tmp_path, capsys, monkeypatch):
     talk = TalkPipeline.from_pretrained(tmp_path / "face")
 
     def measured(emotion, seed):
-        rows = [measure_landmarks(lm) for lm in talk.animate(text=text, emotion=emotion, seed=seed, steps=2).landmarks()]
+        rows = [measure_landmarks(lm) for lm in talk(text=text, emotion=emotion, seed=seed, steps=2).landmarks()]
         return {c: float(np.mean([r[c] for r in rows])) for c in cues}
 
     neutral = measured("neutral", 0)

@@ -10,7 +10,7 @@ pytest.importorskip("pyworld")
 
 from emogen.cli import main  # noqa: E402
 from emogen.eval.asr import wer, word_errors  # noqa: E402
-from emogen.eval.speech import measure, relative_cues  # noqa: E402
+from emogen.speech.cues import measure, relative_cues  # noqa: E402
 
 SR = 16000
 

@@ -9,10 +9,11 @@ import torch
 from emogen.emotion import EmotionBatch, parse_emotion
 from emogen.errors import EmogenError
 from emogen.face import data as D
+from emogen.face.features import AUDIO_DIM, audio_features
 from emogen.face.measure import measure_landmarks
 from emogen.face.model import FaceMotionConfig, FaceMotionModel
 from emogen.face.motion import ACTION_UNITS, CHANNELS, INDEX, JAW_OPENING, MotionBasis, expression_vector
-from emogen.face.pipeline import emotion_rows, load_speech, settle_ends
+from emogen.face.pipeline import emotion_rows, load_speech, sample_motion, settle_ends
 from emogen.face.visemes import follow_loudness, mouth_track
 
 
@@ -98,9 +99,9 @@ def test_audio_features_shape_and_level_independence():
     t = np.arange(sr) / sr
     noise = 1e-2 * np.random.default_rng(0).standard_normal(sr)  # a room's noise floor
     tone = (0.1 * np.sin(2 * np.pi * 220 * t) * (t > 0.5) + noise).astype(np.float32)
-    f = D.audio_features(tone, sr)
-    assert f.shape == (25, D.AUDIO_DIM)
-    np.testing.assert_allclose(D.audio_features(tone * 5, sr)[:, :-1], f[:, :-1], atol=2e-2)  # per-clip normalisation
+    f = audio_features(tone, sr)
+    assert f.shape == (25, AUDIO_DIM)
+    np.testing.assert_allclose(audio_features(tone * 5, sr)[:, :-1], f[:, :-1], atol=2e-2)  # per-clip normalisation
     assert f[:10, -1].mean() < f[15:, -1].mean()  # the loudness channel sees the tone start
 
 
@@ -137,7 +138,7 @@ def test_model_trains_and_generates_long_clips_with_known_mouth(tmp_path):
     model = tiny_model()
     b, n = 2, 16
     x = torch.rand(b, n, len(CHANNELS))
-    audio = torch.randn(b, n, D.AUDIO_DIM)
+    audio = torch.randn(b, n, AUDIO_DIM)
     mask = torch.ones(b, n, dtype=torch.bool)
     mask[1, 12:] = False
     emotion = EmotionBatch.collate([EmotionBatch.from_specs(["happy"]).expand(n)] * b)
@@ -148,14 +149,14 @@ def test_model_trains_and_generates_long_clips_with_known_mouth(tmp_path):
     frames = 40  # three windows of 16 with overlap 4
     mouth = torch.rand(frames, 3)
     rows = EmotionBatch.from_specs(["sad"]).expand(frames)
-    out = model.generate(rows, torch.randn(frames, D.AUDIO_DIM), mouth=mouth, steps=2,
-                         generator=torch.Generator().manual_seed(1))
+    out = sample_motion(model, rows, torch.randn(frames, AUDIO_DIM), mouth=mouth, steps=2,
+                        generator=torch.Generator().manual_seed(1))
     assert out.shape == (frames, len(CHANNELS))
     torch.testing.assert_close(out[:, :3], mouth, atol=1e-5, rtol=1e-5)
     model.save_pretrained(tmp_path / "m", "card")
     loaded = FaceMotionModel.from_pretrained(tmp_path / "m")
-    a = model.generate(rows, torch.zeros(frames, D.AUDIO_DIM), steps=2, generator=torch.Generator().manual_seed(5))
-    c = loaded.generate(rows, torch.zeros(frames, D.AUDIO_DIM), steps=2, generator=torch.Generator().manual_seed(5))
+    a = sample_motion(model, rows, torch.zeros(frames, AUDIO_DIM), steps=2, generator=torch.Generator().manual_seed(5))
+    c = sample_motion(loaded, rows, torch.zeros(frames, AUDIO_DIM), steps=2, generator=torch.Generator().manual_seed(5))
     torch.testing.assert_close(a, c)
 
 

@@ -3,6 +3,7 @@ import torch
 
 from emogen.core import FlowSampler, Guidance, flow_matching_loss
 from emogen.core.backbones import SequenceBackbone, SequenceConfig, UNet2DBackbone, UNet2DConfig
+from emogen.core.model import sample
 from emogen.core.toy import Toy2DTask, mode_accuracy, mode_of
 from emogen.core.trainer import Trainer
 from emogen.emotion import EmotionBatch, EmotionSpec
@@ -98,8 +99,8 @@ def test_tiny_model_learns_emotion_conditioned_modes(tmp_path, tiny_toy_config):
 
     happy = EmotionBatch.from_specs([EmotionSpec.category("happy", 0.5)] * 64)
     sad = EmotionBatch.from_specs(["sad"] * 64)
-    plain = model.generate(happy, (2,), steps=8, generator=torch.Generator().manual_seed(0))
-    pushed = model.generate(happy, (2,), steps=8, negative=sad, negative_scale=1.0,
-                            generator=torch.Generator().manual_seed(0))
+    plain = sample(model, happy, (2,), steps=8, generator=torch.Generator().manual_seed(0))
+    pushed = sample(model, happy, (2,), steps=8, negative=sad, negative_scale=1.0,
+                    generator=torch.Generator().manual_seed(0))
     sad_mode = mode_of(EmotionSpec.category("sad"), cfg.data.scale)
     assert (pushed - sad_mode).norm(dim=1).mean() > (plain - sad_mode).norm(dim=1).mean() + 0.2

@@ -1,4 +1,4 @@
-"""emogen.music and emogen.eval.music: representation, features, classifier, pipeline, CLI, training."""
+"""emogen.music (with key finding, emogen.music.tonality) and emogen.eval.music: representation, features, classifier, pipeline, CLI, training."""
 
 from __future__ import annotations
 
@@ -14,7 +14,8 @@ pretty_midi = pytest.importorskip("pretty_midi")
 from emogen.cli import main  # noqa: E402
 from emogen.core.checkpoint import shipped_checkpoints_dir  # noqa: E402
 from emogen.errors import EmogenError  # noqa: E402
-from emogen.eval.music import FEATURE_NAMES, QuadrantClassifier, estimate_key, symbolic_features  # noqa: E402
+from emogen.eval.music import FEATURE_NAMES, QuadrantClassifier, symbolic_features  # noqa: E402
+from emogen.music.tonality import estimate_key  # noqa: E402
 from emogen.music import representation as rep  # noqa: E402
 from emogen.music.data import QUADRANT_EMOTIONS, quadrant_of, quadrant_spec  # noqa: E402
 from emogen.music.model import MusicFlowConfig, MusicFlowModel  # noqa: E402

@@ -16,7 +16,7 @@ from emogen.core.pipeline import cached
 from emogen.emotion import EmotionEncoderConfig
 from emogen.errors import EmogenError
 from emogen.face.model import FaceMotionConfig, FaceMotionModel
-from emogen.face.pipeline import TalkClip, TalkPipeline
+from emogen.face.pipeline import TalkClip, TalkPipeline, sample_motion
 from emogen.music.model import MusicFlowConfig, MusicFlowModel
 from emogen.music.pipeline import MusicPipeline
 from emogen.music.result import MusicResult
@@ -160,13 +160,13 @@ def test_pipelines_run_in_bfloat16():
     piece = MusicPipeline(tiny_music_model(), dtype=torch.bfloat16)("happy", bars=2, steps=2)
     assert piece.roll.values.dtype == torch.float32 and piece.bars == 2
     talk = TalkPipeline(tiny_face_model(), dtype=torch.bfloat16)
-    coefficients = talk.model.generate(*_face_inputs(20), steps=2)
+    coefficients = sample_motion(talk.model, *_face_inputs(20), steps=2)
     assert coefficients.dtype == torch.bfloat16 and torch.isfinite(coefficients.float()).all()
 
 
 def _face_inputs(n: int):
     from emogen.emotion import EmotionBatch
-    from emogen.face import data as D
+    from emogen.face import features as D
 
     return EmotionBatch.from_specs(["happy"]).expand(n), torch.randn(n, D.AUDIO_DIM).to(torch.bfloat16)
 

@@ -9,7 +9,7 @@ import pytest
 import yaml
 
 from emogen.core.config import load_config, to_dict
-from emogen.core.tasks import TASKS, get_task
+from emogen.cli import TASKS, get_task
 from emogen.errors import EmogenError
 
 ROOT = Path(__file__).resolve().parents[1]

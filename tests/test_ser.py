@@ -12,8 +12,11 @@ pytest.importorskip("pyworld")
 
 from emogen.core.trainer import TrainConfig, Trainer  # noqa: E402
 from emogen.errors import EmogenError  # noqa: E402
-from emogen.eval.ser import (FEATURE_NAMES, SERDataConfig, SERModel, SERModelConfig, SERTask,  # noqa: E402
-                             SERTrainConfig, actor_folds, clip_features, relative)
+from emogen.ser.data import actor_folds  # noqa: E402
+from emogen.ser.model import SERModel, SERModelConfig  # noqa: E402
+from emogen.ser.pipeline import SERPipeline  # noqa: E402
+from emogen.ser.task import SERDataConfig, SERTask, SERTrainConfig  # noqa: E402
+from emogen.speech.cues import FEATURE_NAMES, clip_features, relative  # noqa: E402
 
 SR = 16000
 SHIPPED = Path(__file__).resolve().parents[1] / "checkpoints" / "ser-ravdess"
@@ -50,6 +53,21 @@ def test_actor_folds_hold_every_actor_out_once():
     for bad in (1, 21):
         with pytest.raises(EmogenError, match="cv_folds"):
             actor_folds(range(1, 21), bad)
+
+
+def test_pipeline_judges_audio_against_its_neutral_reference():
+    torch.manual_seed(0)
+    model = SERModel(SERModelConfig(hidden=8))
+    ser = SERPipeline(model)
+    neutral, excited = tone(200.0), tone(300.0, seconds=0.5, amplitude=0.6)
+    reference = ser.reference(neutral, SR)
+    probs = ser(excited, SR, reference)
+    assert list(probs) == ser.emotions and sum(probs.values()) == pytest.approx(1.0, abs=1e-5)
+    expected = model.probabilities(relative(clip_features(excited, SR), clip_features(neutral, SR)))[0]
+    assert probs == pytest.approx(expected, abs=1e-6)
+    assert ser(excited, SR, reference) != ser(neutral, SR, reference)  # the reference is subtracted, not ignored
+    wide = ser.to(dtype=torch.float64)(excited, SR, reference)
+    assert wide == pytest.approx(expected, abs=1e-5)
 
 
 def test_checkpoint_refuses_features_of_another_size():

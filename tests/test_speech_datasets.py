@@ -6,7 +6,7 @@ import soundfile as sf
 
 from emogen.emotion import EmotionSpec, parse_emotion
 from emogen.errors import EmogenError
-from emogen.speech.datasets import (Utterance, detect_kind, load_corpus, load_crema_d, load_emov_db, load_esd,
+from emogen.speech.corpora import (Utterance, detect_kind, load_corpus, load_crema_d, load_emov_db, load_esd,
                                     load_metadata, load_ravdess)
 
 

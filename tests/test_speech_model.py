@@ -13,11 +13,12 @@ from emogen import EmogenError  # noqa: E402
 from emogen.core.trainer import TrainConfig, Trainer  # noqa: E402
 from emogen.emotion import EmotionEncoderConfig  # noqa: E402
 from emogen.speech import acoustic  # noqa: E402
-from emogen.speech.emotion_render import CueChanges, changes_for, full_intensity_changes, render, stretch  # noqa: E402
+from emogen.speech.emotion_prosody import CueChanges, apply_changes, changes_for, full_intensity_changes, stretch  # noqa: E402
 from emogen.speech.prosody_profile import load_profile  # noqa: E402
 from emogen.speech.model import FORMANT_COEFFICIENTS, TTSModel, TTSModelConfig, expand, phone_positions  # noqa: E402
 from emogen.speech.pipeline import TTSPipeline  # noqa: E402
-from emogen.speech.task import TTSCorpusDataset, TTSDataConfig, TTSTask, TTSTrainConfig, collate  # noqa: E402
+from emogen.speech.data import TTSCorpusDataset, TTSDataConfig, collate  # noqa: E402
+from emogen.speech.task import TTSTask, TTSTrainConfig  # noqa: E402
 from emogen import parse_emotion  # noqa: E402
 
 F = acoustic.feature_dims()
@@ -74,7 +75,7 @@ def test_rendering_moves_cues_the_way_the_literature_says():
     frames = np.zeros((100, F), dtype=np.float32)
     frames[:, 0] = np.log(200.0) + 0.05 * np.sin(np.arange(100) / 5)
     frames[:, 1] = 1.0
-    slow, slow_d = render(frames, np.full(10, 10), sad)
+    slow, slow_d = apply_changes(frames, np.full(10, 10), sad)
     assert len(slow) > 100 and slow_d.sum() == len(slow)
     assert np.median(slow[:, 0]) < np.median(frames[:, 0])
 
@@ -92,7 +93,7 @@ def test_voice_quality_tells_angry_from_happy():
     frames = np.zeros((60, F), dtype=np.float32)
     frames[:, 0], frames[:, 1] = np.log(180.0), 1.0
     frames[:, 2:2 + acoustic.SP_DIMS] = acoustic.analyze(rng.normal(0, 0.1, 22050).astype(np.float32), 22050).sp.mean(0)
-    shaped, _ = render(frames, np.full(6, 10), CueChanges(spectral_shape_db=angry.spectral_shape_db))
+    shaped, _ = apply_changes(frames, np.full(6, 10), CueChanges(spectral_shape_db=angry.spectral_shape_db))
     power = [acoustic.WorldFrames.unstack(f[:1]) for f in (frames, shaped)]
     assert not np.allclose(power[0].sp, power[1].sp)
     level = [10 * np.log10(acoustic.decode_envelope(p.sp).sum()) for p in power]
@@ -112,7 +113,7 @@ def test_stretch_repeats_each_phones_own_frames():
 
 
 def test_corpus_analysis_is_cached_per_rendering(tmp_path):
-    from emogen.speech.corpus import _analyze_rendering
+    from emogen.speech.data import _analyze_rendering
 
     t = np.arange(int(0.4 * acoustic.SAMPLE_RATE)) / acoustic.SAMPLE_RATE
     voiced = sum(np.sin(2 * np.pi * 180 * k * t) / k for k in range(1, 6))
@@ -127,7 +128,7 @@ def test_corpus_analysis_is_cached_per_rendering(tmp_path):
 
 
 def test_corpus_build_refuses_a_folder_of_another_size(tmp_path):
-    from emogen.speech.corpus import build_corpus, write_sentences
+    from emogen.speech.data import build_corpus, write_sentences
 
     write_sentences(["One.", "Two.", "Three."], tmp_path)
     with pytest.raises(EmogenError, match="already holds a 3-sentence corpus, not 5"):
@@ -276,7 +277,7 @@ def test_pipeline_bad_input(tiny_pipeline, kwargs, message):
 def test_cli_writes_audio_atomically_and_fails_cleanly(tmp_path, tiny_pipeline, monkeypatch, capsys):
     from emogen.cli import main
 
-    monkeypatch.setattr(TTSPipeline, "from_pretrained", classmethod(lambda cls, *a, **k: tiny_pipeline))
+    monkeypatch.setattr(TTSPipeline, "shared", classmethod(lambda cls, *a, **k: tiny_pipeline))
     out = tmp_path / "out.wav"
     assert main(["tts", "Hello world.", "--emotion", "sad", "--intensity", "0.7", "-o", str(out), "--steps", "2"]) == 0
     audio, sr = sf.read(out)
@@ -298,7 +299,7 @@ def test_cli_writes_audio_atomically_and_fails_cleanly(tmp_path, tiny_pipeline, 
         (["tts", "Hi.", "--text-guidance", "11", "-o", str(tmp_path / "e.wav")], "text guidance 11 is out of range"),
         (["tts", "Hi.", "--checkpoint", str(tmp_path / "nope"), "-o", str(tmp_path / "e.wav")], "not found"),
     ]:
-        monkeypatch.setattr(TTSPipeline, "from_pretrained",
+        monkeypatch.setattr(TTSPipeline, "shared",
                             classmethod(lambda cls, name="", *a, **k: tiny_pipeline if "nope" not in str(name)
                                         else TTSModel.from_pretrained(name)))
         assert main(args) == 2
@@ -320,7 +321,7 @@ def shipped_voice():
 def test_shipped_voice_sounds_emotional(shipped_voice):
     """End to end on the shipped checkpoint: relative to neutral for the same text, sad speech is
     lower, slower and softer, happy and angry speech higher and louder, angry loudest."""
-    from emogen.eval.speech import measure, relative_cues
+    from emogen.speech.cues import measure, relative_cues
 
     text = "The boy was there when the sun rose, and we all walked home together."
     neutral = measure(*shipped_voice(text, "neutral"))

@@ -13,7 +13,7 @@ import torch
 from emogen.cli import main
 from emogen.errors import EmogenError
 from emogen.text.auto import AutoConfig, parse_auto, smooth, spec_from_probabilities, specs_from_predictions
-from emogen.text.classifier import TextEmotionClassifier, label_to_category, make_prediction
+from emogen.text.pipeline import TextEmotionClassifier, label_to_category, make_prediction
 from emogen.text.data import TEXT_CATEGORIES, read_split, single_label
 from emogen.text.model import TextEmotionConfig, TextEmotionModel, pad_batch
 from emogen.text.tokenizer import encode, known_word_share, train_tokenizer

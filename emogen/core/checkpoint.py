@@ -8,7 +8,6 @@ safetensors, configs JSON.
 
 from __future__ import annotations
 
-import importlib
 import json
 import os
 from pathlib import Path
@@ -27,9 +26,8 @@ CONFIG_NAME = "config.json"
 WEIGHTS_NAME = "model.safetensors"
 CARD_NAME = "README.md"
 MODEL_TYPES: dict[str, type["PretrainedModel"]] = {}
-# Modules defining each model type, imported on demand by load_pretrained.
-MODEL_MODULES = {"emotion_flow": "emogen.core.model", "tts_world": "emogen.speech.model", "ser_mlp": "emogen.eval.ser", "music_flow": "emogen.music.model",
-                 "text_emotion": "emogen.text.model", "face_motion": "emogen.face.model"}
+"""Every ``PretrainedModel`` subclass defined so far, by ``model_type``: a class registers itself when
+its module is imported (core names no medium; the media import core)."""
 
 
 def shipped_checkpoints_dir() -> Path:
@@ -120,11 +118,10 @@ class PretrainedModel(nn.Module):
         model_type = raw.get("model_type")
         target = cls
         if cls is PretrainedModel or getattr(cls, "model_type", None) is None:
-            if model_type in MODEL_MODULES and model_type not in MODEL_TYPES:
-                importlib.import_module(MODEL_MODULES[model_type])
             if model_type not in MODEL_TYPES:
-                raise EmogenError(f"checkpoint '{directory}' holds an unknown model type {model_type!r}; "
-                                  f"known: {', '.join(sorted(MODEL_TYPES))}")
+                raise EmogenError(f"checkpoint '{directory}' holds an unknown model type {model_type!r}: no loaded module "
+                                  f"defines it (loaded: {', '.join(sorted(MODEL_TYPES))}); load it with its medium's "
+                                  "class, e.g. emogen.speech.model.TTSModel.from_pretrained(...)")
             target = MODEL_TYPES[model_type]
         elif model_type != cls.model_type:
             raise EmogenError(f"checkpoint '{directory}' holds a {model_type!r} model, not {cls.model_type!r}")
@@ -177,5 +174,6 @@ def load_weights(directory: Path) -> dict[str, torch.Tensor]:
 
 
 def load_pretrained(name_or_path: str | os.PathLike, **kwargs) -> PretrainedModel:
-    """Load any emogen checkpoint; its ``model_type`` picks the class."""
+    """Load an emogen checkpoint whose class is already imported (see :data:`MODEL_TYPES`); its
+    ``model_type`` picks the class."""
     return PretrainedModel.from_pretrained(name_or_path, **kwargs)

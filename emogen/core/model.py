@@ -1,5 +1,8 @@
 """The generic emotion-conditioned flow model: the shared emotion encoder plus a configurable
-backbone. Generators with richer conditioning (text, audio) compose the same two parts."""
+backbone. Generators with richer conditioning (text, audio) compose the same two parts.
+
+The network returns velocities; :func:`sample` draws from it with the shared sampler
+(``FlowSampler``), as the media pipelines do for their own models."""
 
 from __future__ import annotations
 
@@ -50,14 +53,15 @@ class EmotionFlowModel(PretrainedModel):
         vectors = self.emotion_encoder(emotion.dropped(cfg.null_dropout, cfg.category_dropout, generator).to(x1.device))
         return flow_matching_loss(self, x1, vectors, time_scheme=self.config.time_scheme, generator=generator, **context)
 
-    @torch.no_grad()
-    def generate(self, emotion: EmotionBatch, shape: tuple[int, ...], steps: int = 16, guidance_scale: float = 1.0,
-                 negative: EmotionBatch | None = None, negative_scale: float = 1.0,
-                 generator: torch.Generator | None = None, **context) -> torch.Tensor:
-        """Sample ``len(emotion)`` tensors of ``shape`` (without the batch dimension)."""
-        device = next(self.parameters()).device
-        vectors = self.emotion_encoder(emotion.to(device))
-        guidance = Guidance(guidance_scale, self.emotion_encoder.null_embedding,
-                            [] if negative is None else [(self.emotion_encoder(negative.to(device)), negative_scale)])
-        noise = torch.randn((len(emotion), *shape), generator=generator).to(device)
-        return FlowSampler(steps).sample(self, noise, vectors, guidance, **context)
+
+@torch.no_grad()
+def sample(model: EmotionFlowModel, emotion: EmotionBatch, shape: tuple[int, ...], steps: int = 16,
+           guidance_scale: float = 1.0, negative: EmotionBatch | None = None, negative_scale: float = 1.0,
+           generator: torch.Generator | None = None, **context) -> torch.Tensor:
+    """Sample ``len(emotion)`` tensors of ``shape`` (without the batch dimension) from ``model``."""
+    device = next(model.parameters()).device
+    vectors = model.emotion_encoder(emotion.to(device))
+    guidance = Guidance(guidance_scale, model.emotion_encoder.null_embedding,
+                        [] if negative is None else [(model.emotion_encoder(negative.to(device)), negative_scale)])
+    noise = torch.randn((len(emotion), *shape), generator=generator).to(device)
+    return FlowSampler(steps).sample(model, noise, vectors, guidance, **context)

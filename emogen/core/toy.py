@@ -14,7 +14,7 @@ import torch
 from torch.utils.data import Dataset
 
 from ..emotion import EmotionBatch, EmotionSpec
-from .model import EmotionFlowConfig, EmotionFlowModel
+from .model import EmotionFlowConfig, EmotionFlowModel, sample
 from .trainer import TrainConfig, TrainingTask
 
 
@@ -83,8 +83,8 @@ class Toy2DTask(TrainingTask):
         for e in config.data.emotions:
             for intensity in (0.5, 1.0):
                 spec = EmotionSpec.category(e, intensity)
-                points = model.generate(EmotionBatch.from_specs([spec] * 16), (2,), steps=8,
-                                        generator=torch.Generator().manual_seed(0))
+                points = sample(model, EmotionBatch.from_specs([spec] * 16), (2,), steps=8,
+                                generator=torch.Generator().manual_seed(0))
                 rows += [f"{e},{intensity},{x:.4f},{y:.4f}" for x, y in points.tolist()]
         (directory / "samples.csv").write_text("\n".join(rows) + "\n")
 
@@ -101,8 +101,8 @@ def mode_accuracy(model: EmotionFlowModel, data: Toy2DDataConfig, samples: int =
     centres = torch.stack([mode_of(s, data.scale) for s in specs])
     correct = 0
     for k, spec in enumerate(specs):
-        x = model.generate(EmotionBatch.from_specs([spec] * samples), (2,), steps=steps,
-                           generator=torch.Generator().manual_seed(k))
+        x = sample(model, EmotionBatch.from_specs([spec] * samples), (2,), steps=steps,
+                   generator=torch.Generator().manual_seed(k))
         nearest = torch.cdist(x.float().cpu(), centres).argmin(dim=1)
         correct += int((nearest == k).sum())
     return correct / (samples * len(specs))

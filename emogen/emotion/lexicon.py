@@ -1,8 +1,8 @@
 """Free English words to valence/arousal/dominance, from a VAD lexicon shipped with the package.
 
 The shipped lexicon is the NRC VAD Lexicon v1 (Mohammad, ACL 2018), 20,007 words, kept verbatim
-(gzip-compressed) in ``emogen/emotion/data``. Its terms allow research use; commercial use needs
-the consent of the National Research Council Canada (see ``data/LICENSE.md``). The Warriner et al.
+(gzip-compressed) in ``emogen/emotion/assets``. Its terms allow research use; commercial use needs
+the consent of the National Research Council Canada (see ``assets/LICENSE.md``). The Warriner et al.
 (2013) norms (CC BY-NC-ND) are not shipped; load them, or any ``word,v,a,d`` table, with
 :func:`load_lexicon`.
 """
@@ -29,7 +29,7 @@ def default_lexicon() -> Lexicon:
     override = os.environ.get("EMOGEN_VAD_LEXICON")
     if override:
         return load_lexicon(override)
-    raw = resources.files("emogen.emotion").joinpath("data/NRC-VAD-Lexicon.txt.gz").read_bytes()
+    raw = resources.files("emogen.emotion").joinpath("assets/NRC-VAD-Lexicon.txt.gz").read_bytes()
     return _parse_nrc(gzip.decompress(raw).decode("utf-8"))
 
 

@@ -68,10 +68,6 @@ def is_category(word: str) -> bool:
     return word.strip().lower() in _ALIASES
 
 
-def category_index(name: str) -> int:
-    return CATEGORY_NAMES.index(canonical_category(name))
-
-
 def unknown_message(word: str) -> str:
     close = difflib.get_close_matches(word.strip().lower(), list(_ALIASES), n=3, cutoff=0.6)
     names = []

@@ -1,12 +1,14 @@
 """``emogen eval speech|music FILES``: measure emotion in any audio or MIDI file, offline.
 
-Thin: it reads files and calls ``emogen.eval.speech`` / ``asr`` / ``ser`` / ``music``.
+Thin: it reads files and calls ``emogen.speech.cues``, ``emogen.ser``, ``emogen.eval.asr`` / ``music`` / ``face``.
 """
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
+
+import numpy as np
 
 from ..errors import EmogenError
 
@@ -34,9 +36,7 @@ def add_eval_parser(commands) -> None:
     music.add_argument("--plot", metavar="DIR",
                        help="write PNG figures (quadrant probabilities, valence-arousal) here")
     music.set_defaults(run=run_eval_music)
-    from .face import add_face_parser
-
-    add_face_parser(sub)
+    _add_face_parser(sub)
     from .controllability_cli import add_controllability_parser
 
     add_controllability_parser(sub)
@@ -56,7 +56,7 @@ def _read_audio(path: str):
 
 
 def run_eval_speech(args) -> int:
-    from .speech import measure, relative_cues
+    from ..speech.cues import measure, relative_cues
 
     if args.plot:  # before any work
         from .plots import plot_dir
@@ -66,10 +66,11 @@ def run_eval_speech(args) -> int:
         plot_dir(args.plot, create=False)
     reference = None
     if args.reference_neutral:  # measured once, with the classifier loaded once
-        from .ser import SERModel, clip_features, relative
+        from ..ser.pipeline import SERPipeline
 
         ref_audio, ref_sr = _read_audio(args.reference_neutral)
-        reference = (measure(ref_audio, ref_sr), clip_features(ref_audio, ref_sr), SERModel.from_pretrained(args.ser))
+        ser = SERPipeline.from_pretrained(args.ser)
+        reference = (measure(ref_audio, ref_sr), ser.reference(ref_audio, ref_sr), ser)
     rows = []
     for path in args.files:
         audio, sr = _read_audio(path)
@@ -82,7 +83,7 @@ def run_eval_speech(args) -> int:
         if reference is not None:
             cues, ref_features, ser = reference
             row["relative"] = {k: round(v, 4) for k, v in relative_cues(measure(audio, sr), cues).items()}
-            probs = ser.probabilities(relative(clip_features(audio, sr), ref_features))[0]
+            probs = ser(audio, sr, ref_features)
             row["emotion_probabilities"] = {k: round(v, 4) for k, v in probs.items()}
             row["emotion"] = max(probs, key=probs.get)
         rows.append(row)
@@ -145,3 +146,82 @@ def _print(rows: list[dict], as_json: bool, columns: list[str]) -> None:
 
 def _cell(value) -> str:
     return f"{value:.3f}" if isinstance(value, float) else str(value)
+
+
+# -- emogen eval face ------------------------------------------------------------------------------
+def _add_face_parser(sub) -> None:
+    """Register ``face`` under ``emogen eval``."""
+    face = sub.add_parser("face", help="detection rate, expression measures, lip sync, identity stability of videos")
+    face.add_argument("files", nargs="+", metavar="VIDEO")
+    face.add_argument("--reference-neutral", metavar="VIDEO",
+                      help="the same clip rendered neutral: adds frame-aligned differences of every measure")
+    face.add_argument("--max-lag", type=int, default=10, help="lip-sync lags searched, in frames (default 10)")
+    face.add_argument("--json", action="store_true")
+    face.add_argument("--plot", metavar="DIR", help="write one PNG of the measures over time per video")
+    face.set_defaults(run=run_eval_face)
+
+
+def run_eval_face(args) -> int:
+    from ..face.landmarks import FaceMeshDetector
+    from ..face.measure import MEASURES
+    from .face import analyse_video
+
+    plot_folder = None
+    if args.plot:  # checked before any work
+        from .plots import plot_dir
+
+        plot_folder = plot_dir(args.plot)
+    detector = FaceMeshDetector()
+    reference = None
+    if args.reference_neutral:
+        reference = analyse_video(args.reference_neutral, detector, args.max_lag)["series"]
+    rows, analysed = [], []
+    for path in args.files:
+        result = analyse_video(path, detector, args.max_lag)
+        series = result.pop("series")
+        row = dict(result)
+        for k in MEASURES:
+            row[k] = _mean(series[k])
+        if reference is not None:
+            n = min(len(series[k]), len(reference[k]))
+            row["relative"] = {k: _mean(series[k][:n] - reference[k][:n]) for k in MEASURES}
+        rows.append(row)
+        analysed.append((path, series))
+    _print(rows, args.json, ["file", "frames", "detection_rate", "lip_corner_height", "mouth_width", "mouth_open",
+                             "brow_height", "eye_open", "lip_sync_corr", "lip_sync_lag", "identity_psnr_db"])
+    if plot_folder is not None:
+        from .plots import announce
+
+        announce(_plot(analysed, reference, plot_folder), args.json)
+    return 0
+
+
+def _mean(x: np.ndarray) -> float | None:
+    x = np.asarray(x, dtype=np.float64)
+    return round(float(np.nanmean(x)), 4) if np.isfinite(x).any() else None
+
+
+def _plot(analysed, reference, folder) -> list[Path]:
+    """One PNG per video: every measure over time, the neutral reference dashed."""
+    from ..face.measure import MEASURES
+    from .plots import _pyplot, _save
+
+    plt = _pyplot()
+    written, used = [], set()
+    for path, series in analysed:
+        stem = Path(path).stem
+        name = stem if stem not in used else f"{stem}_{len(used)}"
+        used.add(name)
+        fig, axes = plt.subplots(len(MEASURES), 1, figsize=(8, 1.5 * len(MEASURES)), sharex=True)
+        for ax, k in zip(axes, MEASURES):
+            ax.plot(series[k], lw=1.2, label=stem)
+            if reference is not None:
+                ax.plot(reference[k], lw=1.0, ls="--", color="gray", label="neutral reference")
+            ax.set_ylabel(k.replace("_", " "), fontsize=8)
+            ax.grid(alpha=0.3)
+        axes[0].legend(fontsize=7, loc="upper right")
+        axes[-1].set_xlabel("frame")
+        fig.suptitle(f"{stem}: expression measures (inter-ocular distances)", fontsize=10)
+        fig.tight_layout()
+        written.append(_save(fig, Path(folder) / f"{name}_face.png"))
+    return written

@@ -139,28 +139,27 @@ def sweep_tts(emotions, intensities, seeds: int, texts=DEFAULT_TEXTS, checkpoint
     from tqdm.auto import tqdm
 
     from ..speech import TTSPipeline
-    from .ser import SERModel, clip_features, relative
-    from .speech import measure, relative_cues
+    from ..ser.pipeline import SERPipeline
+    from ..speech.cues import measure, relative_cues
 
     tts = TTSPipeline.from_pretrained(checkpoint)
-    classifier = SERModel.from_pretrained(ser)
+    classifier = SERPipeline.from_pretrained(ser)
     jobs = [(e, i, s, t) for s in range(seeds) for t in range(len(texts)) for e in emotions for i in intensities]
     renders, reference = [], {}
     for emotion, level, seed, t in tqdm(jobs, desc="tts sweep", unit="render"):
         key = (seed, t)
         if key not in reference:  # intensity 0 is neutral for every emotion: render it once
             audio, sr = tts(texts[t], "neutral", seed=seed, steps=steps)
-            reference[key] = (measure(audio, sr), clip_features(audio, sr))
-        cues0, feats0 = reference[key]
+            feats0 = classifier.reference(audio, sr)
+            reference[key] = (measure(audio, sr), feats0, classifier(audio, sr, feats0))
+        cues0, feats0, probs0 = reference[key]
         if level == 0:
-            cues = {c: 0.0 for c in TTS_CUES}
-            feats = feats0
+            cues, probs = {c: 0.0 for c in TTS_CUES}, probs0
         else:
             audio, sr = tts(texts[t], f"{emotion}:{level:g}", seed=seed, steps=steps)
             rel = relative_cues(measure(audio, sr), cues0)
             cues = {c: float(rel[c]) for c in TTS_CUES}
-            feats = clip_features(audio, sr)
-        probs = classifier.probabilities(relative(feats, feats0))[0]
+            probs = classifier(audio, sr, feats0)
         renders.append(Render(emotion, level, seed, t, cues, {k: float(v) for k, v in probs.items()}))
     return renders
 

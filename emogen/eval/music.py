@@ -17,17 +17,13 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from ..errors import EmogenError
+from ..music.tonality import estimate_key, midi_notes, read_midi
 
-PITCH_NAMES = ("C", "C#", "D", "Eb", "E", "F", "F#", "G", "Ab", "A", "Bb", "B")
-# Krumhansl & Kessler (1982) probe-tone ratings, tonic first.
-KK_MAJOR = np.array([6.35, 2.23, 3.48, 2.33, 4.38, 4.09, 2.52, 5.19, 2.39, 3.66, 2.29, 2.88])
-KK_MINOR = np.array([6.33, 2.68, 3.52, 5.38, 2.60, 3.53, 2.54, 4.75, 3.98, 2.69, 3.34, 3.17])
 FEATURE_NAMES = (
     "mode",            # 1 major, 0 minor (best-correlating KK profile)
     "mode_margin",     # best major minus best minor correlation
@@ -48,68 +44,10 @@ FEATURE_NAMES = (
 CLASSIFIER_FILE = "classifier.json"
 
 
-def _as_midi(midi):
-    import pretty_midi
-
-    if isinstance(midi, pretty_midi.PrettyMIDI):
-        return midi
-    return pretty_midi.PrettyMIDI(str(midi))
-
-
-def _notes(pm) -> np.ndarray:
-    """(n, 4) pitch, start (s), end (s), velocity of every non-drum note."""
-    rows = [(n.pitch, n.start, n.end, n.velocity) for inst in pm.instruments if not inst.is_drum for n in inst.notes]
-    return np.array(rows, dtype=np.float64).reshape(-1, 4)
-
-
-def pitch_class_profile(midi) -> np.ndarray:
-    """(12,) duration-weighted pitch-class distribution, C first (sums to 1; zeros if silent)."""
-    notes = _notes(_as_midi(midi))
-    hist = np.zeros(12)
-    np.add.at(hist, notes[:, 0].astype(int) % 12, notes[:, 2] - notes[:, 1])
-    total = hist.sum()
-    return hist / total if total > 0 else hist
-
-
-def key_correlations(profile: np.ndarray) -> np.ndarray:
-    """(2, 12) Pearson correlation of ``profile`` with the major (row 0) and minor (row 1) KK
-    profiles on each tonic."""
-    out = np.zeros((2, 12))
-    if profile.std() == 0:
-        return out
-    for mode, template in enumerate((KK_MAJOR, KK_MINOR)):
-        for tonic in range(12):
-            out[mode, tonic] = np.corrcoef(profile, np.roll(template, tonic))[0, 1]
-    return out
-
-
-@dataclass(frozen=True)
-class Key:
-    tonic: int
-    """pitch class 0 (C) .. 11 (B)"""
-    mode: str
-    """'major' or 'minor'"""
-    correlation: float
-    margin: float
-    """best major minus best minor correlation (> 0 leans major)"""
-
-    @property
-    def name(self) -> str:
-        return f"{PITCH_NAMES[self.tonic]} {self.mode}"
-
-
-def estimate_key(midi) -> Key:
-    """Krumhansl-Schmuckler key finding: the key whose KK profile best matches the pitch classes."""
-    corr = key_correlations(pitch_class_profile(midi))
-    mode, tonic = np.unravel_index(int(np.argmax(corr)), corr.shape)
-    return Key(int(tonic), "major" if mode == 0 else "minor", float(corr[mode, tonic]),
-               float(corr[0].max() - corr[1].max()))
-
-
 def symbolic_features(midi) -> dict[str, float]:
     """The features in :data:`FEATURE_NAMES` of a ``PrettyMIDI`` or MIDI path (all 0 if silent)."""
-    pm = _as_midi(midi)
-    notes = _notes(pm)
+    pm = read_midi(midi)
+    notes = midi_notes(pm)
     if len(notes) == 0:
         return {name: 0.0 for name in FEATURE_NAMES}
     key = estimate_key(pm)

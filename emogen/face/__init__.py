@@ -14,7 +14,7 @@ _EXPORTS = {
     "analyze_portrait": "analysis",
     "default_portrait": "analysis",
     "load_image": "analysis",
-    "PortraitRenderer": "render",
+    "PortraitRenderer": "warp",
     "VideoWriter": "video",
     "read_video": "video",
     "measure_landmarks": "measure",

@@ -176,7 +176,7 @@ def analyze_portrait(image, size: int = 512, detector: L.FaceMeshDetector | None
 
 def default_portrait_path() -> Path:
     """The built-in portrait (lisa1.jpg from webmorphR.stim, CC0)."""
-    return Path(str(resources.files("emogen.face") / "data" / "default_portrait.jpg"))
+    return Path(str(resources.files("emogen.face") / "assets" / "default_portrait.jpg"))
 
 
 def default_portrait(size: int = 512, detector: L.FaceMeshDetector | None = None) -> Portrait:

@@ -11,7 +11,9 @@ No emotional talking-face video exists offline, so the corpus is assembled from 
   FACS prototypes times intensity (happiness: the smile measured on the London faces), head motion
   that grows with arousal and nods with the voice's energy, blinks at a natural rate.
 
-``emogen data build-face-corpus`` writes the corpus (``corpus.npz``) that ``emogen train face`` reads.
+``emogen data build-face-corpus`` writes the corpus (``corpus.npz``) that ``emogen train face`` reads;
+:class:`MotionWindows` is the Dataset it trains on. The audio features themselves, which
+inference computes too, are in ``features.py``.
 """
 
 from __future__ import annotations
@@ -31,46 +33,9 @@ from ..emotion import EmotionBatch, EmotionSpec, parse_emotion
 from ..emotion.space import CATEGORY_NAMES
 from ..errors import EmogenError
 from ..io import atomic_path
-from . import measure, motion
+from . import motion
+from .features import FEATURE_RATE, FPS, HOP, audio_features, energy_envelope
 from .visemes import follow_loudness, mouth_track
-
-FPS = 25
-FEATURE_RATE = 16000
-HOP = FEATURE_RATE // 100  # 10 ms
-MELS = 40
-SUBFRAMES = 4  # 10 ms frames per 40 ms video frame
-AUDIO_DIM = MELS * SUBFRAMES + 1  # stacked log-mels + relative loudness
-
-
-def audio_features(audio: np.ndarray, sample_rate: int, num_frames: int | None = None) -> np.ndarray:
-    """(num_frames, AUDIO_DIM) features at 25 fps: 40 log-mel bands of each 10 ms, stacked four to a
-    video frame, normalised per clip (speaker- and level-independent), plus loudness in dB relative
-    to the clip's loudest frame / 40 (so silence stays recognisable)."""
-    audio = np.asarray(audio, np.float32)
-    if sample_rate != FEATURE_RATE:
-        audio = librosa.resample(audio, orig_sr=sample_rate, target_sr=FEATURE_RATE)
-    if num_frames is None:
-        num_frames = int(np.ceil(len(audio) / FEATURE_RATE * FPS))
-    mel = librosa.feature.melspectrogram(y=audio, sr=FEATURE_RATE, n_fft=512, hop_length=HOP, n_mels=MELS,
-                                         fmin=60, fmax=7600, center=True)
-    logmel = np.log(mel + 1e-6).T  # (t, mels)
-    need = num_frames * SUBFRAMES
-    if len(logmel) < need:
-        logmel = np.pad(logmel, ((0, need - len(logmel)), (0, 0)), mode="constant", constant_values=np.log(1e-6))
-    logmel = logmel[:need]
-    energy = librosa.power_to_db(mel.sum(0)[:need], ref=np.max) if mel.size else np.zeros(need)
-    energy = np.pad(energy, (0, need - len(energy)), constant_values=-80.0)
-    norm = (logmel - logmel.mean(0)) / (logmel.std(0) + 1e-3)
-    stacked = norm.reshape(num_frames, SUBFRAMES * MELS)
-    loud = np.maximum(energy.reshape(num_frames, SUBFRAMES).mean(1), -80.0)[:, None] / 40.0
-    return np.concatenate([stacked, loud], 1).astype(np.float32)
-
-
-def energy_envelope(audio: np.ndarray, sample_rate: int, num_frames: int) -> np.ndarray:
-    """(num_frames,) RMS per video frame scaled to 0..1 by the clip's 95th percentile."""
-    rms = measure.energy_envelope(audio, sample_rate, FPS, num_frames).astype(np.float32)
-    return np.clip(rms / (np.percentile(rms, 95) + 1e-6), 0, 1.5)
-
 
 # ------------------------------------------------------------------------------ corpus building
 @dataclass
@@ -104,7 +69,7 @@ def tts_clips(sentences: list[str], seed: int = 0, progress: bool = True) -> lis
 def ravdess_clips(root: Path, progress: bool = True) -> list[Clip]:
     """RAVDESS speech with phone timings transferred from a TTS rendering of the same statement."""
     from ..speech import TTSPipeline
-    from ..speech.datasets import load_ravdess
+    from ..speech.corpora import load_ravdess
 
     tts = TTSPipeline.from_pretrained()
     references = {}
@@ -277,7 +242,7 @@ class MotionWindows(Dataset):
 def build_face_corpus(out_dir: Path, data_root: Path, sentences: int = 2400, ravdess: bool = True,
                       seed: int = 0) -> dict:
     """The whole build: TTS clips of GoEmotions sentences (+ RAVDESS), written to ``corpus.npz``."""
-    from ..speech.corpus import select_sentences
+    from ..speech.data import select_sentences
 
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)

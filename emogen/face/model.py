@@ -1,11 +1,7 @@
 """The face-motion model: flow matching over per-frame motion coefficients (emogen.face.motion),
 conditioned on the shared emotion vector (per frame, so trajectories work) and on frame-aligned
-audio features (emogen.face.data.audio_features).
-
-Long clips are generated in overlapping windows; each window's first frames are held to the end of
-the previous one (the core sampler's inpainting), so motion runs on without seams. When the mouth is
-known (text input: visemes from the TTS phone timings) those channels are held too and the model
-fills in expression, head motion and blinks around them.
+audio features (emogen.face.features.audio_features). The network returns velocities; sampling
+(:func:`emogen.face.pipeline.sample_motion`) runs the shared sampler over it.
 """
 
 from __future__ import annotations
@@ -19,10 +15,10 @@ from torch import nn
 from ..core.backbones.sequence import SequenceBackbone, SequenceConfig
 from ..core.checkpoint import PretrainedModel
 from ..core.config import from_dict
-from ..core.flow import FlowSampler, Guidance, flow_matching_loss
+from ..core.flow import flow_matching_loss
 from ..emotion import EmotionBatch, EmotionEncoder, EmotionEncoderConfig
 from . import motion
-from .data import AUDIO_DIM
+from .features import AUDIO_DIM
 
 # fixed standardisation of the coefficients (their rough training ranges), so that every channel
 # is about unit scale for the flow
@@ -84,46 +80,3 @@ class FaceMotionModel(PretrainedModel):
         return flow_matching_loss(self, self.normalize(coefficients), vectors, mask=mask[:, None, :],
                                   time_scheme=self.config.time_scheme, generator=generator, audio=audio,
                                   frame_mask=mask)
-
-    @torch.no_grad()
-    def generate(self, emotion: EmotionBatch, audio: torch.Tensor, mouth: torch.Tensor | None = None,
-                 steps: int = 10, guidance_scale: float = 1.0, negative: EmotionBatch | None = None,
-                 negative_scale: float = 1.0, generator: torch.Generator | None = None,
-                 progress: bool = False) -> torch.Tensor:
-        """Motion coefficients (n, channels) for one clip.
-
-        Args:
-            emotion: n rows (one per frame); negative: n rows or None (steer away from it).
-            audio: (n, AUDIO_DIM) features. mouth: (n, 3) known mouth coefficients or None.
-        """
-        device, dtype = self.mean.device, self.mean.dtype
-        n = audio.shape[0]
-        vectors = self.emotion_encoder(emotion.to(device))
-        negatives = [] if negative is None else [(self.emotion_encoder(negative.to(device)), negative_scale)]
-        channels = len(motion.CHANNELS)
-        out = torch.zeros(channels, n, device=device, dtype=dtype)
-        known_mouth = None
-        if mouth is not None:
-            m = self.mean[MOUTH_CHANNELS]
-            known_mouth = (mouth.to(device).T - m) / self.std[MOUTH_CHANNELS]
-        sampler = FlowSampler(steps)
-        window, overlap = self.config.window, self.config.overlap
-        start, held = 0, 0
-        while True:
-            end = min(start + window, n)
-            values = torch.zeros(channels, end - start, device=device, dtype=dtype)
-            known = torch.zeros_like(values)
-            values[:, :held], known[:, :held] = out[:, start:start + held], 1.0
-            if known_mouth is not None:
-                values[MOUTH_CHANNELS], known[MOUTH_CHANNELS] = known_mouth[:, start:end], 1.0
-            noise = torch.randn((1, channels, end - start), generator=generator).to(device, dtype)
-            guidance = Guidance(guidance_scale, self.emotion_encoder.null_embedding,
-                                [(v[start:end][None], s) for v, s in negatives])
-            x = sampler.sample(self, noise, vectors[start:end][None], guidance,
-                               known=(values[None], known[None]) if known.any() else None,
-                               audio=audio[start:end][None].to(device))
-            out[:, start:end] = x[0]
-            if end == n:
-                break
-            start, held = end - overlap, overlap
-        return self.denormalize(out[None])[0]

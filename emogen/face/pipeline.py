@@ -23,11 +23,12 @@ import torch
 from tqdm import tqdm
 
 from ..core.pipeline import Pipeline, refuse_output
+from ..core.flow import FlowSampler, Guidance
 from ..emotion import Emotion, EmotionBatch, EmotionSpec, EmotionTrajectory, parse_emotion
 from ..errors import EmogenError
-from . import data as D
-from .model import FaceMotionModel
-from .motion import INDEX, POSE, MotionBasis
+from .features import FPS, audio_features, energy_envelope
+from .model import MOUTH_CHANNELS, FaceMotionModel
+from .motion import CHANNELS, INDEX, POSE, MotionBasis
 from .visemes import follow_loudness, mouth_track
 
 DEFAULT_CHECKPOINT = "face-motion"
@@ -54,7 +55,7 @@ class TalkClip:
     audio: np.ndarray
     sample_rate: int
     emotion: Emotion
-    fps: int = D.FPS
+    fps: int = FPS
 
     @property
     def num_frames(self) -> int:
@@ -72,7 +73,7 @@ class TalkClip:
 
     def frames(self):
         """Yield rendered (S, S, 3) uint8 RGB frames."""
-        from .render import PortraitRenderer
+        from .warp import PortraitRenderer
 
         renderer = PortraitRenderer(self.portrait)
         for target in self.landmarks():
@@ -190,19 +191,19 @@ class TalkPipeline(Pipeline):
         else:
             speech, sr = load_speech(audio, sample_rate, max_seconds)
             mouth, sentences = None, [(0.0, parse_emotion(emotion, intensity))]
-        n = int(np.ceil(len(speech) / sr * D.FPS))
-        if n / D.FPS > max_seconds:
-            raise EmogenError(f"the speech lasts {n / D.FPS:.0f} s, over the limit of {max_seconds:g} s; "
+        n = int(np.ceil(len(speech) / sr * FPS))
+        if n / FPS > max_seconds:
+            raise EmogenError(f"the speech lasts {n / FPS:.0f} s, over the limit of {max_seconds:g} s; "
                               f"raise it with --max-seconds")
         # 3. Per-frame emotion, the portrait, and the audio features the motion follows
         rows = emotion_rows(sentences, n)
         portrait = self.portrait(image)
-        features = torch.from_numpy(D.audio_features(speech, sr, n))
+        features = torch.from_numpy(audio_features(speech, sr, n))
         # 4. Sample the motion and ease its ends to the portrait's rest pose
         generator = torch.Generator().manual_seed(seed)
         negative_rows = None if negative_spec is None else EmotionBatch.from_specs([negative_spec]).expand(n)
-        coefficients = self.model.generate(
-            rows, features.to(self.dtype), None if mouth is None else torch.from_numpy(mouth).to(self.dtype),
+        coefficients = sample_motion(
+            self.model, rows, features.to(self.dtype), None if mouth is None else torch.from_numpy(mouth).to(self.dtype),
             steps=steps, guidance_scale=guidance_scale, negative=negative_rows, negative_scale=negative_scale,
             generator=generator)
         coefficients = settle_ends(coefficients.float().cpu().numpy())
@@ -217,9 +218,9 @@ class TalkPipeline(Pipeline):
 
     def _speak(self, text, emotion, intensity, seed, steps, speed):
         speech = self.tts(text, emotion, intensity, seed=seed, speed=speed, steps=steps)
-        n = int(np.ceil(len(speech.audio) / speech.sample_rate * D.FPS))
-        mouth = sum(mouth_track(s.phones, s.phone_frames, D.FPS, n, start_s=s.start_s) for s in speech.sentences)
-        mouth = follow_loudness(mouth, D.energy_envelope(speech.audio, speech.sample_rate, n))
+        n = int(np.ceil(len(speech.audio) / speech.sample_rate * FPS))
+        mouth = sum(mouth_track(s.phones, s.phone_frames, FPS, n, start_s=s.start_s) for s in speech.sentences)
+        mouth = follow_loudness(mouth, energy_envelope(speech.audio, speech.sample_rate, n))
         return speech.audio, speech.sample_rate, mouth, [(s.start_s, s.emotion) for s in speech.sentences]
 
 
@@ -227,7 +228,7 @@ def settle_ends(coefficients: np.ndarray, seconds: float = 0.4) -> np.ndarray:
     """Head pose and blinks ease to rest over the first and last ``seconds``, so every clip starts
     and ends on the portrait's own pose (clips join seamlessly; long clips do not drift)."""
     n = len(coefficients)
-    ramp = np.clip(np.minimum(np.arange(n) + 0.5, n - np.arange(n) - 0.5) / (seconds * D.FPS), 0, 1)
+    ramp = np.clip(np.minimum(np.arange(n) + 0.5, n - np.arange(n) - 0.5) / (seconds * FPS), 0, 1)
     out = coefficients.copy()
     eased = [INDEX[name] for name in (*POSE, "blink")]
     out[:, eased] *= (ramp * ramp * (3 - 2 * ramp))[:, None]
@@ -237,8 +238,8 @@ def settle_ends(coefficients: np.ndarray, seconds: float = 0.4) -> np.ndarray:
 def emotion_rows(sentences: list[tuple[float, Emotion]], n: int) -> EmotionBatch:
     """One emotion row per video frame: each frame takes the emotion of the sentence it falls in
     (sentence start times in seconds); a trajectory spans the whole clip when every sentence has it."""
-    times = (np.arange(n) + 0.5) / D.FPS
-    duration = max(n / D.FPS, 1e-3)
+    times = (np.arange(n) + 0.5) / FPS
+    duration = max(n / FPS, 1e-3)
     if len({str(e) for _, e in sentences}) == 1:
         return EmotionBatch.from_trajectory(sentences[0][1], times, duration)
     starts = np.array([s for s, _ in sentences])
@@ -285,3 +286,52 @@ def load_speech(audio, sample_rate: int | None, max_seconds: float) -> tuple[np.
         raise EmogenError(f"{name} lasts {len(samples) / sample_rate:.0f} s, over the limit of {max_seconds:g} s; "
                           f"raise it with --max-seconds")
     return samples.astype(np.float32), int(sample_rate)
+
+
+@torch.no_grad()
+def sample_motion(model: FaceMotionModel, emotion: EmotionBatch, audio: torch.Tensor,
+                  mouth: torch.Tensor | None = None, steps: int = 10, guidance_scale: float = 1.0,
+                  negative: EmotionBatch | None = None, negative_scale: float = 1.0,
+                  generator: torch.Generator | None = None) -> torch.Tensor:
+    """Motion coefficients (n, channels) for one clip from the shared sampler (``FlowSampler``).
+
+    Long clips are generated in overlapping windows; each window's first frames are held to the end of
+    the previous one (the sampler's inpainting), so motion runs on without seams. When the mouth is
+    known (text input: visemes from the TTS phone timings) those channels are held too and the model
+    fills in expression, head motion and blinks around them.
+
+    Args:
+        emotion: n rows (one per frame); negative: n rows or None (steer away from it).
+        audio: (n, AUDIO_DIM) features. mouth: (n, 3) known mouth coefficients or None.
+    """
+    device, dtype = model.mean.device, model.mean.dtype
+    n = audio.shape[0]
+    vectors = model.emotion_encoder(emotion.to(device))
+    negatives = [] if negative is None else [(model.emotion_encoder(negative.to(device)), negative_scale)]
+    channels = len(CHANNELS)
+    out = torch.zeros(channels, n, device=device, dtype=dtype)
+    known_mouth = None
+    if mouth is not None:
+        m = model.mean[MOUTH_CHANNELS]
+        known_mouth = (mouth.to(device).T - m) / model.std[MOUTH_CHANNELS]
+    sampler = FlowSampler(steps)
+    window, overlap = model.config.window, model.config.overlap
+    start, held = 0, 0
+    while True:
+        end = min(start + window, n)
+        values = torch.zeros(channels, end - start, device=device, dtype=dtype)
+        known = torch.zeros_like(values)
+        values[:, :held], known[:, :held] = out[:, start:start + held], 1.0
+        if known_mouth is not None:
+            values[MOUTH_CHANNELS], known[MOUTH_CHANNELS] = known_mouth[:, start:end], 1.0
+        noise = torch.randn((1, channels, end - start), generator=generator).to(device, dtype)
+        guidance = Guidance(guidance_scale, model.emotion_encoder.null_embedding,
+                            [(v[start:end][None], s) for v, s in negatives])
+        x = sampler.sample(model, noise, vectors[start:end][None], guidance,
+                           known=(values[None], known[None]) if known.any() else None,
+                           audio=audio[start:end][None].to(device))
+        out[:, start:end] = x[0]
+        if end == n:
+            break
+        start, held = end - overlap, overlap
+    return model.denormalize(out[None])[0]

@@ -103,14 +103,14 @@ def _prompt(args) -> str | None:
 
 
 def run_music(args) -> int:
-    from ..text.auto import parse_auto
-    from .pipeline import MusicPipeline, check_auto, check_inputs
+    from ..text.auto import auto_scale
+    from .pipeline import MusicPipeline, check_inputs, check_prompt
 
     plan = _plan(args)
     prompt = _prompt(args)
-    auto = parse_auto(args.emotion) is not None
+    auto = auto_scale(args.emotion, args.intensity) is not None
     if auto:
-        check_auto(args.intensity, prompt)
+        check_prompt(prompt)
     elif prompt is not None:
         raise EmogenError("--prompt / --prompt-file are read only with --emotion auto")
     mode = {} if args.mode_guidance is None else {"mode_guidance": args.mode_guidance}  # else the pipeline's default
@@ -128,7 +128,7 @@ def run_music(args) -> int:
         result.save(midi_path)
         written = [str(midi_path)]
         if wav_path:
-            from .render import save_wav
+            from .synth import save_wav
 
             save_wav(audio, wav_path, args.sample_rate)
             written.append(str(wav_path))

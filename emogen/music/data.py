@@ -43,9 +43,9 @@ from ..errors import EmogenError
 from ..io import shared_data_root
 from . import representation as rep
 from .representation import PianoRoll, transpose
+from .tonality import key_correlations
 
 QUADRANT_EMOTIONS = {1: "happy", 2: "angry", 3: "sad", 4: "calm"}
-EMOTION_QUADRANTS = {v: k for k, v in QUADRANT_EMOTIONS.items()}
 
 
 def data_root() -> Path:
@@ -127,10 +127,8 @@ def window_cues(piece: torch.Tensor) -> tuple[float, float, float]:
     """(mode margin, onsets, mean onset velocity 1..127) of a (3, p, s) roll: the weak-label cues.
 
     The mode margin is the best major minus the best minor Krumhansl-Kessler correlation of the
-    duration-weighted pitch-class profile (> 0 leans major), as ``emogen.eval.music`` measures it.
+    duration-weighted pitch-class profile (> 0 leans major), as ``tonality.estimate_key`` measures it.
     """
-    from ..eval.music import key_correlations
-
     onset, sustain = piece[0] > 0, piece[1] > 0
     profile = np.zeros(12)
     np.add.at(profile, (np.arange(piece.shape[1]) + rep.LOW_PITCH) % 12, sustain.sum(1).numpy().astype(float))
@@ -183,8 +181,6 @@ def weak_vad(quadrants, cues, floor: float = 0.1, power: float = 1.0, mode_weigh
 
 def tonic_shift(roll: PianoRoll) -> int:
     """Semitones (-5..+6) that move the clip's Krumhansl-Schmuckler tonic to C (its mode kept)."""
-    from ..eval.music import key_correlations
-
     sustain = roll.values[1] > 0
     profile = np.zeros(12)
     np.add.at(profile, (np.arange(roll.values.shape[1]) + rep.LOW_PITCH) % 12, sustain.sum(1).numpy().astype(float))

@@ -26,7 +26,7 @@ import torch
 
 from ..core.flow import FlowSampler, Guidance
 from ..core.pipeline import Pipeline
-from ..emotion import EmotionBatch, EmotionSpec, EmotionTrajectory, Keyframe, parse_emotion
+from ..emotion import EmotionBatch, EmotionSpec, EmotionTrajectory, parse_emotion
 from ..errors import EmogenError
 from . import representation as rep
 from .model import MusicFlowModel
@@ -139,22 +139,18 @@ class MusicPipeline(Pipeline):
     def resolve_emotion(self, emotion, intensity: float | None = None, prompt: str | None = None):
         """``emotion`` unchanged, or for ``auto[:SCALE]`` the spec (one line of ``prompt``) or
         trajectory (several lines, spread evenly over the piece) inferred from the prompt's words."""
-        from ..text.auto import infer_specs, parse_auto
+        from ..text.auto import auto_scale, resolve_auto
 
-        scale = parse_auto(emotion) if isinstance(emotion, str) else None
+        scale = auto_scale(emotion, intensity)
         if scale is None:
             if prompt is not None:
                 raise EmogenError("a prompt is only read with emotion 'auto' (e.g. --emotion auto --prompt TEXT)")
             return emotion
-        check_auto(intensity, prompt)
+        check_prompt(prompt)
         lines = [line.strip() for line in prompt.splitlines()]
-        from ..text.classifier import TextEmotionClassifier
+        from ..text.pipeline import TextEmotionClassifier
 
-        specs, _ = infer_specs(lines, scale, classifier=TextEmotionClassifier.shared())  # smoothed across lines
-        specs = [spec for spec, line in zip(specs, lines) if line]
-        if len(specs) == 1:
-            return specs[0]
-        return EmotionTrajectory(tuple(Keyframe(spec) for spec in specs))
+        return resolve_auto(lines, scale, TextEmotionClassifier.shared())  # smoothed across lines
 
     def _sample(self, emotion, negative, total, bar_steps, ts, steps, guidance_scale, negative_scale,
                 generator, progress, mode_guidance: float = 0.0, key_mode: str | None = None) -> torch.Tensor:
@@ -220,11 +216,8 @@ class MusicPipeline(Pipeline):
         return encoder(EmotionBatch.from_trajectory(emotion, times, float(total)).to(self.device)).cpu()
 
 
-def check_auto(intensity: float | None, prompt: str | None) -> None:
-    """``emotion='auto'`` needs a prompt with words and takes its scale as ``auto:SCALE``."""
-    if intensity is not None:
-        raise EmogenError("with emotion 'auto', scale the inferred intensity as auto:SCALE (e.g. auto:0.5), "
-                          "not with intensity")
+def check_prompt(prompt: str | None) -> None:
+    """``emotion='auto'`` needs a prompt with words (its scale is checked by ``text.auto.auto_scale``)."""
     if prompt is None or not str(prompt).strip():
         raise EmogenError("emotion 'auto' reads the emotion from a text: give a prompt (--prompt TEXT or "
                           "--prompt-file FILE), e.g. --prompt 'a rainy funeral in the hills'")

@@ -40,7 +40,7 @@ class MusicResult:
     def build(cls, roll: rep.PianoRoll, emotion, key_request, bars: int, silent_bars, seed: int) -> "MusicResult":
         import pretty_midi
 
-        from ..eval.music import estimate_key
+        from .tonality import estimate_key
 
         midi = roll.to_midi()
         shift = 0
@@ -95,13 +95,13 @@ class MusicResult:
 
     def render_audio(self, sample_rate: int = 44100, soundfont=None, backend: str = "auto") -> np.ndarray:
         """(samples,) float32 mono audio at ``sample_rate`` Hz (General MIDI piano, see ``render``)."""
-        from .render import render_audio
+        from .synth import render_audio
 
         return render_audio(self.midi, sample_rate, soundfont, backend)
 
     def save_wav(self, path: str | os.PathLike, sample_rate: int = 44100, soundfont=None,
                  backend: str = "auto") -> Path:
-        from .render import save_wav
+        from .synth import save_wav
 
         return save_wav(self.render_audio(sample_rate, soundfont, backend), path, sample_rate)
 

@@ -25,7 +25,7 @@ from pathlib import Path
 import numpy as np
 
 from ..core.pipeline import refuse_output
-from ..emotion import EmotionSpec, EmotionTrajectory, Keyframe, parse_emotion
+from ..emotion import EmotionSpec, EmotionTrajectory, parse_emotion
 from ..errors import EmogenError
 from .mix import mix_music_under_speech
 
@@ -37,24 +37,17 @@ def resolve_scene_emotion(text: str, emotion, intensity: float | None = None, cl
     """One spec or trajectory for the whole scene. ``auto`` / ``auto:SCALE`` classifies each
     sentence of ``text``: one spec when they agree, else a trajectory through them in order
     (spread evenly over the clip, so the music follows the script's turns)."""
-    from ..text.auto import parse_auto
+    from ..text.auto import auto_scale, resolve_auto
 
-    scale = parse_auto(emotion) if isinstance(emotion, str) else None
+    scale = auto_scale(emotion, intensity)
     if scale is None:
         return parse_emotion(emotion, intensity)
-    if intensity is not None:
-        raise EmogenError("with --emotion auto, scale the inferred intensity as auto:SCALE, not --intensity")
     from ..speech.text import has_pronounceable, split_sentences
-    from ..text.auto import infer_specs
 
     sentences = [s for s in split_sentences(text) if has_pronounceable(s)]
     if not sentences:
         raise EmogenError("the script has nothing to pronounce; give words in English")
-    specs, _ = infer_specs(sentences, scale, classifier=classifier)
-    distinct = [s for i, s in enumerate(specs) if i == 0 or str(s) != str(specs[i - 1])]
-    if len(distinct) == 1:
-        return distinct[0]
-    return EmotionTrajectory(tuple(Keyframe(s) for s in distinct))
+    return resolve_auto(sentences, scale, classifier, merge_repeats=True)
 
 
 def music_bars_for(duration_s: float, tempo: float = 120.0, beats_per_bar: float = 4.0) -> int:
@@ -194,7 +187,7 @@ class ScenePipeline:
 
         classifier = None
         if isinstance(emotion, str) and parse_auto(emotion) is not None:
-            from ..text.classifier import TextEmotionClassifier
+            from ..text.pipeline import TextEmotionClassifier
 
             classifier = TextEmotionClassifier.shared()
         spec = resolve_scene_emotion(text, emotion, intensity, classifier)

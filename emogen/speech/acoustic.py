@@ -29,18 +29,23 @@ F0_FLOOR, F0_CEIL = 60.0, 600.0
 SYNTHESIS_FFT_SIZE = 1024
 
 
-def _pyworld():
-    from ..eval.speech import pyworld_module
+def pyworld_module():
+    """pyworld, imported without the pkg_resources deprecation warning its 0.3.5 release prints
+    (it would break the CLI's one-line error output)."""
+    import warnings
 
-    return pyworld_module()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        import pyworld
+    return pyworld
 
 
 def fft_size() -> int:
-    return _pyworld().get_cheaptrick_fft_size(SAMPLE_RATE, F0_FLOOR)
+    return pyworld_module().get_cheaptrick_fft_size(SAMPLE_RATE, F0_FLOOR)
 
 
 def ap_dims() -> int:
-    return _pyworld().get_num_aperiodicities(SAMPLE_RATE)
+    return pyworld_module().get_num_aperiodicities(SAMPLE_RATE)
 
 
 def feature_dims() -> int:
@@ -83,7 +88,7 @@ def analyze(audio: np.ndarray, sr: int, f0_range: tuple[float, float] = (F0_FLOO
     and avoids octave errors."""
     import librosa
 
-    pw = _pyworld()
+    pw = pyworld_module()
     x = np.asarray(audio, dtype=np.float64)
     if sr != SAMPLE_RATE:
         x = librosa.resample(x, orig_sr=sr, target_sr=SAMPLE_RATE, res_type="soxr_hq")
@@ -110,13 +115,13 @@ def interpolate_lf0(f0: np.ndarray) -> np.ndarray:
 def decode_envelope(coded: np.ndarray, n_fft: int | None = None) -> np.ndarray:
     """Power spectral envelope (n, n_fft // 2 + 1) from coded frames (n, SP_DIMS); ``n_fft``
     defaults to the analysis size."""
-    return _pyworld().decode_spectral_envelope(np.ascontiguousarray(coded, dtype=np.float64), SAMPLE_RATE,
+    return pyworld_module().decode_spectral_envelope(np.ascontiguousarray(coded, dtype=np.float64), SAMPLE_RATE,
                                                n_fft or fft_size())
 
 
 def synthesize(frames: WorldFrames) -> np.ndarray:
     """Waveform (float32, ``SAMPLE_RATE``) from WORLD parameters."""
-    pw = _pyworld()
+    pw = pyworld_module()
     n_fft = SYNTHESIS_FFT_SIZE
     vuv = frames.vuv > 0.5
     f0 = np.where(vuv, np.exp(np.clip(frames.lf0, np.log(F0_FLOOR), np.log(F0_CEIL))), 0.0)
@@ -129,7 +134,7 @@ def synthesize(frames: WorldFrames) -> np.ndarray:
 def spectral_gain_vector(gain_db: np.ndarray) -> np.ndarray:
     """Coded-envelope offset equal to multiplying the power spectrum by ``gain_db`` (dB per FFT
     bin). The coding is linear in the log spectrum, so the offset is the coding of the gain."""
-    pw = _pyworld()
+    pw = pyworld_module()
     power = 10.0 ** (np.asarray(gain_db, dtype=np.float64) / 10.0)
     coded_gain = pw.code_spectral_envelope(power[None, :], SAMPLE_RATE, SP_DIMS)[0]
     coded_unit = pw.code_spectral_envelope(np.ones((1, len(power))), SAMPLE_RATE, SP_DIMS)[0]

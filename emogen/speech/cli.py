@@ -66,7 +66,7 @@ def add_data_parser(commands):
     measure.add_argument("--ravdess", default=None, help="RAVDESS folder with manifest.csv")
     measure.add_argument("--cache", default="runs/ser-features.npz",
                          help="the speech-emotion classifier's feature cache (shared with emogen train ser)")
-    measure.add_argument("-o", "--output", default="emogen/speech/data/ravdess_profile.json")
+    measure.add_argument("-o", "--output", default="emogen/speech/assets/ravdess_profile.json")
     measure.set_defaults(run=run_measure_ravdess)
     return sub
 
@@ -146,7 +146,7 @@ def run_tts(args) -> int:
 
 
 def run_build_corpus(args) -> int:
-    from .corpus import build_corpus
+    from .data import build_corpus
 
     info = build_corpus(Path(args.out), data_root(args.data), args.sentences, args.seed, workers=args.workers)
     print(f"corpus: {info['utterances']} utterances, {info['hours']} h in {args.out}")

@@ -38,7 +38,7 @@ def check_inputs(text: str, emotion, intensity: float | None, steps: int, speed:
                  negative) -> tuple[float | None, Emotion | None, EmotionSpec | None]:
     """Fail early with one readable line. Returns (the ``auto`` scale or None, the default emotion
     (None with ``auto``), the negative spec or None)."""
-    from ..text.auto import parse_auto  # light; the classifier loads only if 'auto' is used
+    from ..text.auto import auto_scale  # light; the classifier loads only if 'auto' is used
 
     check_text(text)
     if not 0.25 <= speed <= 4.0:
@@ -47,14 +47,12 @@ def check_inputs(text: str, emotion, intensity: float | None, steps: int, speed:
         raise EmogenError(f"steps {steps} is out of range; accepted: 1 to 200")
     if not 0.0 <= text_guidance <= 10.0:
         raise EmogenError(f"text guidance {text_guidance:g} is out of range; accepted: 0 to 10")
-    auto_scale = parse_auto(emotion) if isinstance(emotion, str) else None
-    if auto_scale is not None and intensity is not None:
-        raise EmogenError("with --emotion auto, scale the inferred intensity as auto:SCALE, not --intensity")
-    default = None if auto_scale is not None else parse_emotion(emotion, intensity)
+    scale = auto_scale(emotion, intensity)
+    default = None if scale is not None else parse_emotion(emotion, intensity)
     negative_spec = parse_emotion(negative) if negative else None
     if isinstance(negative_spec, EmotionTrajectory):
         raise EmogenError("a negative emotion must be a single spec, not a trajectory")
-    return auto_scale, default, negative_spec
+    return scale, default, negative_spec
 
 
 class TTSPipeline(Pipeline):
@@ -91,15 +89,15 @@ class TTSPipeline(Pipeline):
         # 1. Check inputs
         if text_guidance is None:
             text_guidance = self.model.config.text_guidance
-        auto_scale, default, negative_spec = check_inputs(text, emotion, intensity, steps, speed, text_guidance,
+        scale, default, negative_spec = check_inputs(text, emotion, intensity, steps, speed, text_guidance,
                                                           negative)
         # 2. Split into sentences, each with its emotion (inline tags; 'auto': from its words)
         sentences = [(s, seg.emotion) for seg in parse_tagged(text, default) for s in split_sentences(seg.text)]
         sentences = [(s, e) for s, e in sentences if has_pronounceable(s)]  # drop stray "!!!" and the like
         if not sentences:
             raise EmogenError("the text has nothing to pronounce; give words in English")
-        if auto_scale is not None:  # emotion from the words of each untagged sentence (emogen.text)
-            sentences = self._infer_emotions(sentences, auto_scale)
+        if scale is not None:  # emotion from the words of each untagged sentence (emogen.text)
+            sentences = self._infer_emotions(sentences, scale)
         sentences = [(normalize(s), e) for s, e in sentences]
         # 3. Phonemize, then synthesize sentence by sentence (WORLD frames -> vocoder)
         total_chars = sum(len(s) for s, _ in sentences)
@@ -117,7 +115,7 @@ class TTSPipeline(Pipeline):
 
     def _infer_emotions(self, sentences, scale: float):
         from ..text.auto import infer_specs
-        from ..text.classifier import TextEmotionClassifier
+        from ..text.pipeline import TextEmotionClassifier
 
         untagged = [s for s, e in sentences if e is None]
         specs = iter(infer_specs(untagged, scale, classifier=TextEmotionClassifier.shared())[0] if untagged else ())

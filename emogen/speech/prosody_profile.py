@@ -1,19 +1,18 @@
 """How much each emotion changes the voice, measured on real emotional speech (RAVDESS).
 
 For every clip, prosodic cues (F0 level and range, loudness, rate) and voice quality (the
-level-free shape of a 16-band mel spectrum, as the speech-emotion classifier of ``eval.ser``
+level-free shape of a 16-band mel spectrum, as the speech-emotion classifier (``emogen.ser``)
 measures it, and D4C aperiodicity in 1-4 kHz) are measured relative to the same actor's neutral
 clips of the same statement; the profile is the median change per emotion and RAVDESS intensity
-(normal, strong) across the 20 actors. ``emotion_render`` renders
+(normal, strong) across the 20 actors. ``emotion_prosody`` renders
 the TTS corpus's base voice with these changes, so the sizes of the emotional effects in the
 shipped voice come from human speech rather than from guesses.
 
-    emogen data measure-ravdess --ravdess ../shared/data/speech/ravdess -o emogen/speech/data/ravdess_profile.json
+    emogen data measure-ravdess --ravdess ../shared/data/speech/ravdess -o emogen/speech/assets/ravdess_profile.json
 """
 
 from __future__ import annotations
 
-import csv
 import json
 from collections import defaultdict
 from importlib import resources
@@ -23,27 +22,16 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from ..emotion.space import canonical_category
-from ..errors import EmogenError
-from ..eval.speech import SpeechCues, measure, relative_cues
+from .corpora import read_ravdess_manifest
+from .cues import FEATURE_NAMES, N_MEL, SpeechCues, absolute_features, measure, relative_cues
 
 CUES = ("f0_mean_st", "f0_range_st", "loudness_db", "rate")
-VOICE_QUALITY = ("aperiodicity_db", "spectral_shape_db")
-
-
-def read_manifest(root: Path) -> list[dict]:
-    manifest = root / "manifest.csv"
-    if not manifest.is_file():
-        raise EmogenError(f"'{root}' is not the RAVDESS folder emogen expects (no manifest.csv)")
-    with manifest.open() as f:
-        return list(csv.DictReader(f))
 
 
 def measure_clips(root: Path, rows: list[dict], cache: Path | None = None) -> tuple[list[SpeechCues], np.ndarray]:
     """Prosodic cues and the speech-emotion classifier's absolute features of every clip (the
     latter shared with ``emogen train ser`` through its feature ``cache``)."""
     import soundfile as sf
-
-    from ..eval.ser import absolute_features
 
     features = absolute_features(root, cache)["x"]
     cues = []
@@ -56,8 +44,6 @@ def measure_clips(root: Path, rows: list[dict], cache: Path | None = None) -> tu
 def voice_quality_change(features: np.ndarray, neutral: np.ndarray) -> dict:
     """Aperiodicity change (dB; D4C's coding is 20 log10) and mel-shape change (dB per band) of one
     clip's ``clip_features`` relative to its neutral reference's."""
-    from ..eval.ser import FEATURE_NAMES, N_MEL
-
     ap = FEATURE_NAMES.index("aperiodicity_1k_4k")
     shape = [FEATURE_NAMES.index(f"mel{i}_shape") for i in range(N_MEL)]
     return {"aperiodicity_db": 20.0 * np.log10(max(features[ap], 1e-4) / max(neutral[ap], 1e-4)),
@@ -69,8 +55,6 @@ def mel_band_centres_hz() -> list[float]:
     """Centre frequencies of the mel bands of ``spectral_shape_db`` (16 kHz analysis, 0-8 kHz)."""
     import librosa
 
-    from ..eval.ser import N_MEL
-
     return [round(float(f), 1) for f in librosa.mel_frequencies(N_MEL + 2, fmin=0.0, fmax=8000.0)[1:-1]]
 
 
@@ -78,7 +62,7 @@ def build_profile(root: str | Path, cache: str | Path | None = None) -> dict:
     """Measure every clip and aggregate the per-emotion, per-intensity changes (``cache``: the
     classifier's feature cache, read if present and written if not)."""
     root = Path(root)
-    rows = read_manifest(root)
+    rows = read_ravdess_manifest(root)
     cues, features = measure_clips(root, rows, Path(cache) if cache else None)
     neutral_cues: dict[tuple[str, str], list[SpeechCues]] = defaultdict(list)
     neutral_features: dict[tuple[str, str], list[np.ndarray]] = defaultdict(list)
@@ -114,9 +98,9 @@ def build_profile(root: str | Path, cache: str | Path | None = None) -> dict:
 
 
 def load_profile(path: str | Path | None = None) -> dict:
-    """The shipped profile (``emogen/speech/data/ravdess_profile.json``) or another file."""
+    """The shipped profile (``emogen/speech/assets/ravdess_profile.json``) or another file."""
     if path is None:
-        text = resources.files("emogen.speech").joinpath("data/ravdess_profile.json").read_text()
+        text = resources.files("emogen.speech").joinpath("assets/ravdess_profile.json").read_text()
     else:
         text = Path(path).read_text()
     return json.loads(text)

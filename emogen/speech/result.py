@@ -49,8 +49,7 @@ class SpeechResult:
     @classmethod
     def join(cls, sentences: list[SentenceAudio], sample_rate: int) -> "SpeechResult":
         """The sentences one after another, ``SENTENCE_GAP_S`` of silence between them."""
-        gap = np.zeros(int(SENTENCE_GAP_S * sample_rate), np.float32)
-        audio = np.concatenate([x for s in sentences for x in (s.audio, gap)][:-1])
+        audio = join_sentences([s.audio for s in sentences], sample_rate)
         return cls(audio.astype(np.float32, copy=False), int(sample_rate), list(sentences))
 
     def __iter__(self) -> Iterator:
@@ -94,3 +93,10 @@ def write_audio(path: str | os.PathLike, audio: np.ndarray, sample_rate: int, ta
     with atomic_path(path) as tmp:
         sf.write(tmp, np.clip(audio, -1.0, 1.0), int(sample_rate), format=fmt.upper(), subtype=AUDIO_FORMATS[fmt])
     return Path(path)
+
+
+def join_sentences(audio: list[np.ndarray], sample_rate: int) -> np.ndarray:
+    """Sentences' float32 audio (e.g. ``SentenceAudio.audio`` of :meth:`TTSPipeline.stream`) as one
+    track, ``SENTENCE_GAP_S`` of silence between them: what ``SpeechResult.join`` holds."""
+    gap = np.zeros(int(SENTENCE_GAP_S * sample_rate), dtype=np.float32)
+    return np.concatenate([x for part in audio for x in (part, gap)][:-1])

@@ -1,8 +1,8 @@
-"""``emogen train tts``: the emotional acoustic model on the built corpus (``corpus.py``).
+"""``emogen train tts``: the emotional acoustic model on the built corpus (``data.py``).
 
 Each example is one corpus utterance rendered on the fly with a random emotion, intensity (and
-sometimes a two-emotion mixture) by ``emotion_render``; the random draws come from the trainer's
-per-step seed, so runs and resumes are reproducible.
+sometimes a two-emotion mixture) by ``emotion_prosody`` (:class:`~emogen.speech.data.TTSCorpusDataset`);
+the random draws come from the trainer's per-step seed, so runs and resumes are reproducible.
 """
 
 from __future__ import annotations
@@ -12,31 +12,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-import torch
-from torch.utils.data import Dataset
 
 from ..core.checkpoint import read_checkpoint_config, resolve_checkpoint
 from ..core.trainer import TrainConfig, TrainingTask, default_model_card
-from ..emotion import EmotionBatch, EmotionSpec
 from ..errors import EmogenError
-from .corpus import load_arrays
-from .emotion_render import changes_for, render
+from .data import TTSCorpusDataset, TTSDataConfig, collate, load_arrays
 from .model import TTSModel, TTSModelConfig, calibrate_durations
-from .phonemes import PAD_ID
-
-EMOTIONS = ("neutral", "happy", "sad", "angry", "fearful", "surprised", "disgusted", "calm")
-
-
-@dataclass
-class TTSDataConfig:
-    corpus: str = "data/tts-corpus"
-    """a folder written by ``emogen data build-tts-corpus``"""
-    val_utterances: int = 48
-    """utterances held out (the last ones) for validation"""
-    neutral_share: float = 0.15
-    mixture_share: float = 0.1
-    intensity_min: float = 0.1
-    max_frames: int = 900
 
 
 @dataclass
@@ -44,74 +25,6 @@ class TTSTrainConfig:
     model: TTSModelConfig = field(default_factory=TTSModelConfig)
     data: TTSDataConfig = field(default_factory=TTSDataConfig)
     train: TrainConfig = field(default_factory=TrainConfig)
-
-
-class TTSCorpusDataset(Dataset):
-    """Utterances ``indices`` of a built corpus, each rendered with a drawn emotion.
-
-    With ``fixed=True`` (validation) utterance k gets emotion ``EMOTIONS[k % 8]`` at intensity 1,
-    so the validation loss is comparable across runs.
-    """
-
-    def __init__(self, arrays: dict[str, np.ndarray], indices: list[int], config: TTSDataConfig, fixed: bool = False):
-        self.a, self.indices, self.config, self.fixed = arrays, indices, config, fixed
-
-    def __len__(self) -> int:
-        return len(self.indices)
-
-    def utterance(self, k: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        a, u = self.a, self.indices[k]
-        f0, f1 = a["frame_offsets"][u], a["frame_offsets"][u + 1]
-        p0, p1 = a["phone_offsets"][u], a["phone_offsets"][u + 1]
-        return a["phone_ids"][p0:p1], a["durations"][p0:p1], a["frames"][f0:f1]
-
-    def draw_emotion(self, k: int) -> EmotionSpec:
-        if self.fixed:
-            return EmotionSpec.category(EMOTIONS[k % len(EMOTIONS)], 1.0)
-        c = self.config
-        r = float(torch.rand(()))
-        if r < c.neutral_share:
-            return EmotionSpec.neutral()
-        intensity = c.intensity_min + (1 - c.intensity_min) * float(torch.rand(()))
-        names = EMOTIONS[1:]
-        first = names[int(torch.randint(len(names), ()))]
-        if r < c.neutral_share + c.mixture_share:
-            second = names[int(torch.randint(len(names), ()))]
-            if second != first:
-                share = float(torch.rand(()))
-                return EmotionSpec.mixture({first: share * intensity, second: (1 - share) * intensity})
-        return EmotionSpec.category(first, intensity)
-
-    def __getitem__(self, k: int) -> dict:
-        ids, durations, frames = self.utterance(k)
-        spec = self.draw_emotion(k)
-        frames, durations = render(frames, durations, changes_for(spec))
-        limit = self.config.max_frames
-        if len(frames) > limit:  # keep whole phones up to the limit
-            keep = int(np.searchsorted(np.cumsum(durations), limit, side="right"))
-            ids, durations = ids[:keep], durations[:keep]
-            frames = frames[: int(durations.sum())]
-        return {"phone_ids": torch.as_tensor(ids), "durations": torch.as_tensor(durations),
-                "frames": torch.as_tensor(frames), "emotion": EmotionBatch.from_specs([spec]).row(0)}
-
-
-def collate(items: list[dict]) -> dict:
-    b = len(items)
-    p = max(len(it["phone_ids"]) for it in items)
-    n = max(len(it["frames"]) for it in items)
-    f = items[0]["frames"].shape[1]
-    out = {"phone_ids": torch.full((b, p), PAD_ID, dtype=torch.long), "durations": torch.zeros(b, p, dtype=torch.long),
-           "phone_mask": torch.zeros(b, p, dtype=torch.bool), "frames": torch.zeros(b, n, f),
-           "frame_mask": torch.zeros(b, n, dtype=torch.bool)}
-    for i, it in enumerate(items):
-        k, m = len(it["phone_ids"]), len(it["frames"])
-        out["phone_ids"][i, :k] = it["phone_ids"]
-        out["durations"][i, :k] = it["durations"]
-        out["phone_mask"][i, :k] = True
-        out["frames"][i, :m] = it["frames"]
-        out["frame_mask"][i, :m] = True
-    out["emotion"] = EmotionBatch.collate([it["emotion"] for it in items])
-    return out
 
 
 class TTSTask(TrainingTask):

@@ -4,12 +4,22 @@
     from emogen.text import TextEmotionClassifier, infer_specs
     specs, predictions = infer_specs(["What a lovely day!", "Then the storm came."])
 
-Heavy modules (torch models, transformers) load only when a classifier is built.
+Imports are lazy (the classifier imports torch), so ``emogen emotions`` and the other commands
+build their parsers without it.
 """
 
-from .auto import AutoConfig, infer_specs, parse_auto, specs_from_predictions
-from .classifier import DEFAULT_MODEL, TextEmotionClassifier, TextPrediction
-from .data import TEXT_CATEGORIES
+from __future__ import annotations
 
-__all__ = ["AutoConfig", "DEFAULT_MODEL", "TEXT_CATEGORIES", "TextEmotionClassifier", "TextPrediction",
-           "infer_specs", "parse_auto", "specs_from_predictions"]
+_EXPORTS = {"AutoConfig": "auto", "infer_specs": "auto", "parse_auto": "auto", "resolve_auto": "auto",
+            "specs_from_predictions": "auto", "DEFAULT_MODEL": "pipeline", "TextEmotionClassifier": "pipeline",
+            "TextPrediction": "pipeline", "TEXT_CATEGORIES": "data"}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name):
+    if name in _EXPORTS:
+        import importlib
+
+        return getattr(importlib.import_module(f".{_EXPORTS[name]}", __name__), name)
+    raise AttributeError(f"module 'emogen.text' has no attribute {name!r}")

@@ -15,6 +15,9 @@ neutral):
    winner is neutral.
 
 ``parse_auto('auto:0.5')`` gives the scale (0.5): generators accept ``--emotion auto[:SCALE]``.
+Every front end resolves ``auto`` with the functions here: :func:`auto_scale` (is it ``auto``, and
+at what scale), then :func:`infer_specs` (one spec per sentence, as speech needs) or
+:func:`resolve_auto` (one spec or a trajectory for a whole piece, as music and scenes need).
 """
 
 from __future__ import annotations
@@ -22,9 +25,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from ..emotion.spec import EmotionSpec
+from ..emotion.spec import EmotionSpec, EmotionTrajectory, Keyframe
 from ..errors import EmogenError
-from .classifier import TextPrediction
+from .pipeline import TextPrediction
 from .data import TEXT_CATEGORIES
 
 _AUTO = re.compile(r"^\s*auto\s*(?::\s*([^\s]*)\s*)?$", re.IGNORECASE)
@@ -48,6 +51,16 @@ def parse_auto(text: str | None) -> float | None:
         scale = float("nan")
     if not 0.0 <= scale <= 1.0:
         raise EmogenError(f"'{text.strip()}': the scale after 'auto:' must be a number in [0, 1] (e.g. auto:0.5)")
+    return scale
+
+
+def auto_scale(emotion, intensity: float | None = None) -> float | None:
+    """The scale of ``emotion`` if it is ``auto`` / ``auto:SCALE`` (a string), else None; with
+    ``auto`` an ``intensity`` is refused (the scale takes its place)."""
+    scale = parse_auto(emotion) if isinstance(emotion, str) else None
+    if scale is not None and intensity is not None:
+        raise EmogenError("with emotion 'auto', scale the inferred intensity as auto:SCALE (e.g. auto:0.5), "
+                          "not with --intensity")
     return scale
 
 
@@ -128,8 +141,23 @@ def infer_specs(texts: list[str], scale: float = 1.0, model: str | None = None,
     """``--emotion auto`` in one call: classify ``texts`` (one sentence or line each) and return
     their specs and the raw predictions. ``model`` is a checkpoint name or directory (default: the
     shipped ``text-emotion-goemotions``); pass ``classifier`` to reuse a loaded one."""
-    from .classifier import DEFAULT_MODEL, TextEmotionClassifier
+    from .pipeline import DEFAULT_MODEL, TextEmotionClassifier
 
     classifier = classifier or TextEmotionClassifier.from_pretrained(model or DEFAULT_MODEL)
     predictions = classifier.predict(list(texts))
     return specs_from_predictions(predictions, AutoConfig(scale=scale)), predictions
+
+
+def resolve_auto(texts: list[str], scale: float = 1.0, classifier=None,
+                 merge_repeats: bool = False) -> EmotionSpec | EmotionTrajectory:
+    """``--emotion auto`` for a whole piece: the specs of ``texts`` (sentences or lines, smoothed
+    across neighbours; empty ones are paragraph breaks and are then dropped), as one spec when
+    there is one, else a trajectory through them in order (keyframes spread evenly over the
+    piece). ``merge_repeats`` first joins runs of the same spec into one keyframe."""
+    specs, _ = infer_specs(texts, scale, classifier=classifier)
+    specs = [spec for spec, text in zip(specs, texts) if text.strip()]
+    if merge_repeats:
+        specs = [s for i, s in enumerate(specs) if i == 0 or str(s) != str(specs[i - 1])]
+    if len(specs) == 1:
+        return specs[0]
+    return EmotionTrajectory(tuple(Keyframe(spec) for spec in specs))

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from ..errors import EmogenError
 from .auto import AutoConfig, specs_from_predictions
-from .classifier import DEFAULT_MODEL, TextEmotionClassifier
+from .pipeline import DEFAULT_MODEL, TextEmotionClassifier
 
 
 def read_lines(text: str | None = None, path: str | None = None) -> list[str]:

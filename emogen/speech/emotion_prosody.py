@@ -1,4 +1,5 @@
-"""Render a neutral utterance's WORLD frames with an emotion's prosody and voice quality.
+"""Give a neutral utterance's WORLD frames an emotion's prosody and voice quality (the
+emotional versions of the TTS training corpus, made on the fly by the dataset).
 
 Sizes come from RAVDESS (``prosody_profile.py``: median change per emotion at "normal" and
 "strong" intensity, relative to each actor's neutral): F0 level and range, loudness and rate, and
@@ -140,7 +141,7 @@ def shape_gain(sp: np.ndarray, voiced: np.ndarray, shape_db: np.ndarray) -> np.n
     return acoustic.spectral_gain_vector(gain)
 
 
-def render(frames: np.ndarray, durations: np.ndarray, changes: CueChanges) -> tuple[np.ndarray, np.ndarray]:
+def apply_changes(frames: np.ndarray, durations: np.ndarray, changes: CueChanges) -> tuple[np.ndarray, np.ndarray]:
     """Apply ``changes`` to a neutral utterance.
 
     Args:

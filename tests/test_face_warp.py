@@ -27,7 +27,7 @@ def portrait(detector):
 
 @pytest.fixture(scope="module")
 def renderer(portrait):
-    from emogen.face.render import PortraitRenderer
+    from emogen.face.warp import PortraitRenderer
 
     return PortraitRenderer(portrait)
 

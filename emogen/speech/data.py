@@ -11,8 +11,10 @@ No multi-sentence emotional speech corpus exists offline, so emogen builds one:
    (``alignment.py``).
 4. **Emotion**: each training example is the neutral rendering transformed with the prosody and
    voice-quality changes of an emotion at an intensity, sized from RAVDESS
-   (``prosody_profile.py``, ``emotion_render.py``), applied on the fly by the dataset so every
-   epoch sees fresh intensities.
+   (``prosody_profile.py``, ``emotion_prosody.py``), applied on the fly by the dataset
+   (:class:`TTSCorpusDataset`) so every epoch sees fresh intensities.
+
+The published emotional speech corpora (ESD, RAVDESS, CREMA-D, EmoV-DB) are read by ``corpora.py``.
 
     emogen data build-tts-corpus --out data/tts-corpus --sentences 1600
 """
@@ -23,14 +25,20 @@ import json
 import os
 import random
 import re
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import torch
+from torch.utils.data import Dataset
 from tqdm.auto import tqdm
 
+from ..emotion import EmotionBatch, EmotionSpec
 from ..errors import EmogenError
 from ..io import atomic_path
 from . import festival
+from .emotion_prosody import apply_changes, changes_for
+from .phonemes import PAD_ID
 
 _PLAIN = re.compile(r"^[A-Za-z][A-Za-z' ,.!?]*[.!?]?$")
 _BLOCKED = re.compile(
@@ -168,7 +176,92 @@ def build_corpus(out_dir: Path, data_root: Path, sentences: int = 1600, seed: in
     info = {"sentences_source": "GoEmotions train comments (Demszky et al. 2020, CC BY 4.0)",
             "base_voice": "Festival 2.5 + CMU SLT HTS voice (festvox-us-slt-hts)",
             "features": f"WORLD, Harvest F0 in {BASE_VOICE_F0_RANGE[0]:g}-{BASE_VOICE_F0_RANGE[1]:g} Hz",
-            "emotion": "rendered on the fly from emogen/speech/data/ravdess_profile.json (RAVDESS, CC BY-NC-SA 4.0)",
+            "emotion": "rendered on the fly from emogen/speech/assets/ravdess_profile.json (RAVDESS, CC BY-NC-SA 4.0)",
             **stats}
     write_manifest(out_dir, info)
     return info
+
+
+# -- the training examples -----------------------------------------------------------------------
+EMOTIONS = ("neutral", "happy", "sad", "angry", "fearful", "surprised", "disgusted", "calm")
+
+
+@dataclass
+class TTSDataConfig:
+    corpus: str = "data/tts-corpus"
+    """a folder written by ``emogen data build-tts-corpus``"""
+    val_utterances: int = 48
+    """utterances held out (the last ones) for validation"""
+    neutral_share: float = 0.15
+    mixture_share: float = 0.1
+    intensity_min: float = 0.1
+    max_frames: int = 900
+
+
+
+class TTSCorpusDataset(Dataset):
+    """Utterances ``indices`` of a built corpus, each rendered with a drawn emotion.
+
+    With ``fixed=True`` (validation) utterance k gets emotion ``EMOTIONS[k % 8]`` at intensity 1,
+    so the validation loss is comparable across runs.
+    """
+
+    def __init__(self, arrays: dict[str, np.ndarray], indices: list[int], config: TTSDataConfig, fixed: bool = False):
+        self.a, self.indices, self.config, self.fixed = arrays, indices, config, fixed
+
+    def __len__(self) -> int:
+        return len(self.indices)
+
+    def utterance(self, k: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        a, u = self.a, self.indices[k]
+        f0, f1 = a["frame_offsets"][u], a["frame_offsets"][u + 1]
+        p0, p1 = a["phone_offsets"][u], a["phone_offsets"][u + 1]
+        return a["phone_ids"][p0:p1], a["durations"][p0:p1], a["frames"][f0:f1]
+
+    def draw_emotion(self, k: int) -> EmotionSpec:
+        if self.fixed:
+            return EmotionSpec.category(EMOTIONS[k % len(EMOTIONS)], 1.0)
+        c = self.config
+        r = float(torch.rand(()))
+        if r < c.neutral_share:
+            return EmotionSpec.neutral()
+        intensity = c.intensity_min + (1 - c.intensity_min) * float(torch.rand(()))
+        names = EMOTIONS[1:]
+        first = names[int(torch.randint(len(names), ()))]
+        if r < c.neutral_share + c.mixture_share:
+            second = names[int(torch.randint(len(names), ()))]
+            if second != first:
+                share = float(torch.rand(()))
+                return EmotionSpec.mixture({first: share * intensity, second: (1 - share) * intensity})
+        return EmotionSpec.category(first, intensity)
+
+    def __getitem__(self, k: int) -> dict:
+        ids, durations, frames = self.utterance(k)
+        spec = self.draw_emotion(k)
+        frames, durations = apply_changes(frames, durations, changes_for(spec))
+        limit = self.config.max_frames
+        if len(frames) > limit:  # keep whole phones up to the limit
+            keep = int(np.searchsorted(np.cumsum(durations), limit, side="right"))
+            ids, durations = ids[:keep], durations[:keep]
+            frames = frames[: int(durations.sum())]
+        return {"phone_ids": torch.as_tensor(ids), "durations": torch.as_tensor(durations),
+                "frames": torch.as_tensor(frames), "emotion": EmotionBatch.from_specs([spec]).row(0)}
+
+
+def collate(items: list[dict]) -> dict:
+    b = len(items)
+    p = max(len(it["phone_ids"]) for it in items)
+    n = max(len(it["frames"]) for it in items)
+    f = items[0]["frames"].shape[1]
+    out = {"phone_ids": torch.full((b, p), PAD_ID, dtype=torch.long), "durations": torch.zeros(b, p, dtype=torch.long),
+           "phone_mask": torch.zeros(b, p, dtype=torch.bool), "frames": torch.zeros(b, n, f),
+           "frame_mask": torch.zeros(b, n, dtype=torch.bool)}
+    for i, it in enumerate(items):
+        k, m = len(it["phone_ids"]), len(it["frames"])
+        out["phone_ids"][i, :k] = it["phone_ids"]
+        out["durations"][i, :k] = it["durations"]
+        out["phone_mask"][i, :k] = True
+        out["frames"][i, :m] = it["frames"]
+        out["frame_mask"][i, :m] = True
+    out["emotion"] = EmotionBatch.collate([it["emotion"] for it in items])
+    return out

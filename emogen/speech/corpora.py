@@ -12,6 +12,7 @@ Labels are mapped onto emogen's categories (``emogen.emotion.CATEGORY_NAMES``):
 - RAVDESS: ``Actor_XX/03-01-EE-II-SS-RR-AA.wav`` (speech only; song "03-02-..." and video files
   are skipped), or the flat copy with a ``manifest.csv`` (emogen's shared data). Intensity
   normal -> 0.5, strong -> 1.0, the same scale as ``prosody_profile``.
+  :func:`read_ravdess_manifest` is the one reader of ``manifest.csv``.
 - CREMA-D: ``AudioWAV/<actor>_<SENTENCE>_<EMO>_<LEVEL>.wav``; intensity LO/MD/HI -> 0.33/0.66/1.0,
   XX (unspecified) -> 1.0.
 - EmoV-DB: ``<speaker>_<emotion>/<emotion>_<start>-<end>_<nnnn>.wav``; ``nnnn`` is the CMU Arctic
@@ -152,7 +153,7 @@ def load_ravdess(root: str | Path, use_manifest: bool = True) -> list[Utterance]
     from the file names."""
     root = _require_dir(Path(root), "RAVDESS")
     if use_manifest and (root / "manifest.csv").is_file():
-        return _ravdess_manifest(root / "manifest.csv")
+        return _ravdess_manifest(root)
     actors = sorted(p for p in root.iterdir() if p.is_dir() and p.name.startswith("Actor_"))
     if not actors:
         raise EmogenError(f"'{root}' is not a RAVDESS folder: no manifest.csv and no Actor_XX folders")
@@ -175,26 +176,41 @@ def load_ravdess(root: str | Path, use_manifest: bool = True) -> list[Utterance]
     return out
 
 
-def _ravdess_manifest(manifest: Path) -> list[Utterance]:
-    needed = {"path", "actor", "emotion", "intensity", "text"}
-    out = []
+RAVDESS_COLUMNS = ("path", "actor", "emotion", "intensity", "statement_id", "text")
+
+
+def read_ravdess_manifest(root: str | Path) -> list[dict[str, str]]:
+    """The rows of RAVDESS's ``manifest.csv`` (emogen's shared copy), as read: one dict of strings
+    per clip with at least :data:`RAVDESS_COLUMNS` (``emotion`` is RAVDESS's own word, e.g.
+    ``disgust``; ``intensity`` is ``normal`` or ``strong``; ``path`` is relative to ``root``).
+    The one reader of that file: the corpus loader, the prosody profile and the speech-emotion
+    classifier's features all go through it."""
+    manifest = Path(root) / "manifest.csv"
+    if not manifest.is_file():
+        raise EmogenError(f"'{root}' is not the RAVDESS folder emogen expects (no manifest.csv)")
     with manifest.open(newline="") as f:
         reader = csv.DictReader(f)
-        if not needed <= set(reader.fieldnames or ()):
-            raise EmogenError(f"{manifest}: needs columns {', '.join(sorted(needed))}; has {reader.fieldnames}")
-        for number, row in enumerate(reader, 2):
-            try:
-                category = canonical_category(row["emotion"])
-                intensity = RAVDESS_INTENSITY[row["intensity"]]
-                actor = int(row["actor"])
-            except (EmogenError, KeyError, ValueError):
-                raise EmogenError(f"{manifest}:{number}: bad row (emotion {row.get('emotion')!r}, intensity "
-                                  f"{row.get('intensity')!r} (normal|strong), actor {row.get('actor')!r})") from None
-            path = manifest.parent / row["path"]
-            if not path.is_file():
-                raise EmogenError(f"{manifest}:{number}: audio file '{path}' does not exist")
-            out.append(Utterance(path, row["text"], _spec(category, intensity), f"ravdess-{actor:02d}",
-                                 row["intensity"], "ravdess"))
+        if not set(RAVDESS_COLUMNS) <= set(reader.fieldnames or ()):
+            raise EmogenError(f"{manifest}: needs columns {', '.join(sorted(RAVDESS_COLUMNS))}; has {reader.fieldnames}")
+        return list(reader)
+
+
+def _ravdess_manifest(root: Path) -> list[Utterance]:
+    manifest = root / "manifest.csv"
+    out = []
+    for number, row in enumerate(read_ravdess_manifest(root), 2):
+        try:
+            category = canonical_category(row["emotion"])
+            intensity = RAVDESS_INTENSITY[row["intensity"]]
+            actor = int(row["actor"])
+        except (EmogenError, KeyError, ValueError):
+            raise EmogenError(f"{manifest}:{number}: bad row (emotion {row.get('emotion')!r}, intensity "
+                              f"{row.get('intensity')!r} (normal|strong), actor {row.get('actor')!r})") from None
+        path = root / row["path"]
+        if not path.is_file():
+            raise EmogenError(f"{manifest}:{number}: audio file '{path}' does not exist")
+        out.append(Utterance(path, row["text"], _spec(category, intensity), f"ravdess-{actor:02d}",
+                             row["intensity"], "ravdess"))
     return out
 
 

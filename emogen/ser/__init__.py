@@ -1,0 +1,13 @@
+"""The speech-emotion classifier: acoustic cues relative to the same speaker's neutral speech ->
+emotion probabilities, trained on RAVDESS; ``emogen.eval`` uses it to judge generated speech.
+
+- ``data.py``: RAVDESS clips as relative feature rows, speaker folds, the Dataset.
+- ``model.py``: :class:`~emogen.ser.model.SERModel` (features -> logits).
+- ``task.py``: ``emogen train ser`` and cross-validation over actors.
+- ``pipeline.py``: :class:`~emogen.ser.pipeline.SERPipeline` (audio + neutral reference -> emotion
+  probabilities), what ``emogen eval speech --reference-neutral`` and the benchmarks use. It has
+  no command of its own, so no ``cli.py``.
+
+The features themselves (:func:`emogen.speech.cues.clip_features`) live in ``emogen.speech``,
+which also uses them to size the emotional rendering of its training corpus.
+"""
