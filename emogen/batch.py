@@ -30,6 +30,7 @@ import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from . import checks as C
 from .errors import EmogenError
 from .io import write_text_atomic
 
@@ -94,9 +95,7 @@ def check_job(job: dict, index: int) -> tuple[str, str]:
         raise EmogenError(f"job name {name!r} must be letters, digits, '.', '_' or '-' (no folders)")
     if kind != "music" and not (kind == "talk" and job.get("audio")) and not str(job.get("text") or "").strip():
         raise EmogenError(f"a {kind} job needs \"text\"")
-    seed = job.get("seed", 0)
-    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
-        raise EmogenError(f"seed must be a whole number >= 0, got {seed!r}")
+    _check_numbers(job, kind)
     emotion = job.get("emotion", "neutral")
     if not isinstance(emotion, str):
         raise EmogenError(f"emotion must be a spec string (e.g. \"sad:0.7\"), got {emotion!r}")
@@ -106,6 +105,20 @@ def check_job(job: dict, index: int) -> tuple[str, str]:
     if parse_auto(emotion) is None:  # a bad spec fails here, before any model loads
         parse_emotion(emotion, job.get("intensity"))
     return kind, name
+
+
+def _check_numbers(job: dict, kind: str) -> None:
+    """Every numeric job key finite and in its range (``emogen.checks``), before any model loads."""
+    music = kind == "music"
+    ranges = {"intensity": (C.INTENSITY, False), "seed": (C.SEED, True),
+              "steps": (C.MUSIC_STEPS if music else C.STEPS, True),
+              "guidance_scale": (C.MUSIC_GUIDANCE if music else C.GUIDANCE, False),
+              "negative_scale": (C.NEGATIVE_SCALE, False), "speed": (C.SPEED, False),
+              "text_guidance": (C.GUIDANCE, False), "bars": (C.BARS, True), "tempo": (C.TEMPO, False),
+              "music_volume": ((0.0, 4.0), False)}
+    for key, ((low, high), integer) in ranges.items():
+        if job.get(key) is not None:
+            C.check_number(job[key], key, low, high, integer)
 
 
 class _Pipelines:
@@ -140,18 +153,14 @@ class _Pipelines:
 
 def run_job(job: dict, kind: str, output: Path, pipelines: _Pipelines) -> None:
     """Make one job's output(s); the primary ``output`` is written last, so it marks completion."""
-    from .io import atomic_path
+    from .io import all_or_nothing, write_audio
 
     common = {"emotion": job.get("emotion", "neutral"), "intensity": job.get("intensity"),
               "seed": int(job.get("seed", 0))}
     opts = {k: v for k, v in job.items() if k in OPTIONS[kind]}
     if kind == "tts":
-        import numpy as np
-        import soundfile as sf
-
         audio, sr = pipelines.get("tts")(job["text"], **common, **opts)
-        with atomic_path(output) as tmp:
-            sf.write(tmp, np.clip(audio, -1.0, 1.0), sr, subtype="PCM_16")
+        write_audio(output, audio, sr, "WAV")
     elif kind == "music":
         want_audio, want_picture = bool(opts.pop("audio", False)), bool(opts.pop("picture", False))
         if job.get("text") and str(common["emotion"]).strip().lower().startswith("auto"):
@@ -160,16 +169,17 @@ def run_job(job: dict, kind: str, output: Path, pipelines: _Pipelines) -> None:
             common["emotion"] = resolve_scene_emotion(job["text"], common.pop("emotion"), common.pop("intensity"))
             common["intensity"] = None
         piece = pipelines.get("music")(**common, **opts)
-        if want_audio:
-            piece.save_wav(output.with_suffix(".wav"))
-        if want_picture:
-            piece.save_png(output.with_suffix(".png"))
-        piece.save_midi(output)
+        with all_or_nothing():  # a piece's files appear together
+            if want_audio:
+                piece.save_wav(output.with_suffix(".wav"))
+            if want_picture:
+                piece.save_png(output.with_suffix(".png"))
+            piece.save_midi(output)
     elif kind == "talk":
         audio = opts.pop("audio", None)
         clip = pipelines.get("talk").animate(text=job.get("text") if audio is None else None, audio=audio,
                                              **common, **opts)
-        clip.write(output)
+        clip.write(output, progress=False)
     else:
         scene = pipelines.get("scene")
         scene(job["text"], common["emotion"], common["intensity"], seed=common["seed"], output=output, **opts)
@@ -268,11 +278,16 @@ def add_batch_parser(commands) -> None:
     p.add_argument("--continue-on-error", action=argparse.BooleanOptionalAction, default=True,
                    help="go on after a failing job (default); --no-continue-on-error stops at the first")
     p.add_argument("--device", help="cpu, cuda, cuda:1 ... (default: cpu, or each process's GPU under accelerate)")
+    from .cli_args import add_progress_option
+
+    add_progress_option(p)
     p.set_defaults(run=_run_batch_command)
 
 
 def _run_batch_command(args) -> int:
-    results = run_batch(args.jobs, args.out_dir, args.continue_on_error, args.device)
+    from .cli_args import show_progress
+
+    results = run_batch(args.jobs, args.out_dir, args.continue_on_error, args.device, progress=show_progress(args))
     counts = {s: sum(r.status == s for r in results) for s in ("ok", "skipped", "failed")}
     print(f"{counts['ok']} ok, {counts['skipped']} skipped, {counts['failed']} failed; "
           f"summary in {Path(args.out_dir) / 'summary.csv'}")

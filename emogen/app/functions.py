@@ -199,7 +199,7 @@ def speech(text: str, emotion="neutral", intensity=0.7, dimensional=False, valen
            second=NONE, mix=0.0, spec="", negative=NONE, negative_scale=1.0, guidance_scale=1.0, steps=4, seed=0,
            speed=1.0, progress=None) -> str:
     """Speech as a .wav file path."""
-    from ..io import atomic_path
+    from ..io import write_audio
     from ..speech.pipeline import SENTENCE_GAP_S
 
     emotion_text = build_spec(emotion, intensity, dimensional, valence, arousal, dominance, second, mix, spec)
@@ -214,7 +214,7 @@ def speech(text: str, emotion="neutral", intensity=0.7, dimensional=False, valen
         parts += [sentence.audio, np.zeros(int(SENTENCE_GAP_S * tts.sample_rate), np.float32)]
     audio = np.concatenate(parts[:-1])
     path = output_path("speech", ".wav")
-    _write_wav(path, audio, tts.sample_rate, atomic_path)
+    write_audio(path, audio, tts.sample_rate, "WAV")
     return str(path)
 
 
@@ -326,10 +326,3 @@ def _category(name, what: str) -> str:
     if name not in CATEGORY_NAMES:
         raise EmogenError(f"unknown {what} {name!r}; accepted: {', '.join(CATEGORY_NAMES)}")
     return name
-
-
-def _write_wav(path: Path, audio: np.ndarray, sample_rate: int, atomic_path) -> None:
-    import soundfile as sf
-
-    with atomic_path(path) as tmp:
-        sf.write(tmp, np.clip(audio, -1.0, 1.0), sample_rate, subtype="PCM_16")

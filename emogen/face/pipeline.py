@@ -20,8 +20,10 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
+from ..checks import check_number, check_sampling
 from ..emotion import Emotion, EmotionBatch, EmotionSpec, EmotionTrajectory, parse_emotion
 from ..errors import EmogenError
+from ..speech.text import check_speech_length
 from . import data as D
 from .model import FaceMotionModel
 from .motion import INDEX, POSE, MotionBasis
@@ -129,18 +131,22 @@ class TalkPipeline:
     def animate(self, image=None, text: str | None = None, audio=None, sample_rate: int | None = None,
                 emotion: "str | Emotion" = "neutral", intensity: float | None = None, seed: int = 0,
                 steps: int = 10, guidance_scale: float = 1.0, negative: "str | EmotionSpec | None" = None,
-                negative_scale: float = 1.0, speed: float = 1.0, max_seconds: float = MAX_SECONDS) -> TalkClip:
+                negative_scale: float = 1.0, speed: float = 1.0, max_seconds: float = MAX_SECONDS,
+                progress: bool = False) -> TalkClip:
         """Make the motion of a talking-head clip (see the module doc). ``audio`` is a path or an
-        array (with ``sample_rate``); give exactly one of ``text`` and ``audio``."""
+        array (with ``sample_rate``); give exactly one of ``text`` and ``audio``. ``progress`` shows
+        the speech synthesis on stderr."""
         if (text is None) == (audio is None):
             raise EmogenError("give the speech as text or as audio (exactly one of them)")
-        if steps < 1 or steps > 200:
-            raise EmogenError(f"steps {steps} is out of range; accepted: 1 to 200")
+        check_sampling(steps, guidance_scale, negative_scale, speed, seed)
+        check_number(max_seconds, "max seconds", 0.1, 3600.0)
+        if text is not None:  # refuse an over-long text now, not after minutes of synthesis
+            check_speech_length(text, speed, max_seconds)
         negative_spec = parse_emotion(negative) if negative else None
         if isinstance(negative_spec, EmotionTrajectory):
             raise EmogenError("a negative emotion must be a single spec, not a trajectory")
         if text is not None:
-            speech, sr, mouth, sentences = self._speak(text, emotion, intensity, seed, steps, speed)
+            speech, sr, mouth, sentences = self._speak(text, emotion, intensity, seed, steps, speed, progress)
         else:
             from ..text.auto import parse_auto
 
@@ -161,14 +167,18 @@ class TalkPipeline:
             rows, features.to(self.dtype), None if mouth is None else torch.from_numpy(mouth).to(self.dtype),
             steps=steps, guidance_scale=guidance_scale, negative=negative_rows, negative_scale=negative_scale,
             generator=generator)
-        coefficients = settle_ends(coefficients.float().cpu().numpy())
+        coefficients = coefficients.float().cpu().numpy()
+        if not np.isfinite(coefficients).all():
+            raise EmogenError("the generated face motion is not finite (NaN or infinite); lower the guidance "
+                              "or negative scale")
+        coefficients = settle_ends(coefficients)
         return TalkClip(portrait, coefficients, self.model.smile.float().cpu().numpy(),
                         np.asarray(speech, np.float32), sr, sentences[0][1])
 
-    def _speak(self, text, emotion, intensity, seed, steps, speed):
+    def _speak(self, text, emotion, intensity, seed, steps, speed, progress=False):
         from ..speech.pipeline import SENTENCE_GAP_S
 
-        parts = list(self.tts.stream(text, emotion, intensity, seed=seed, speed=speed, steps=steps))
+        parts = list(self.tts.stream(text, emotion, intensity, seed=seed, speed=speed, steps=steps, progress=progress))
         sr = self.tts.sample_rate
         gap = np.zeros(int(SENTENCE_GAP_S * sr), np.float32)
         audio = np.concatenate([x for p in parts for x in (p.audio, gap)][:-1])

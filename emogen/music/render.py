@@ -100,11 +100,7 @@ def _normalise(audio: np.ndarray, peak: float = 0.9) -> np.ndarray:
 
 
 def save_wav(audio: np.ndarray, path: str | os.PathLike, sample_rate: int) -> Path:
-    """Write mono float audio as 16-bit WAV, atomically."""
-    import soundfile as sf
+    """Write mono float audio as 16-bit WAV, atomically (``emogen.io.write_audio``)."""
+    from ..io import write_audio
 
-    from ..io import atomic_path
-
-    with atomic_path(path) as tmp:
-        sf.write(str(tmp), audio, sample_rate, subtype="PCM_16")
-    return Path(path)
+    return write_audio(path, audio, sample_rate, "WAV")

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..checks import BARS, check_number, check_sampling
 from ..emotion import EmotionSpec, EmotionTrajectory, Keyframe, parse_emotion
 from ..errors import EmogenError
 from .mix import mix_music_under_speech
@@ -76,11 +77,11 @@ class SceneResult:
     music: object = None  # MusicResult or None
     clip: object = None
 
-    def write(self, path: str | os.PathLike):
+    def write(self, path: str | os.PathLike, progress: bool = False):
         """Encode the video with the mixed soundtrack (atomically, by ``TalkClip.write``)."""
         if self.clip is None:
             raise EmogenError("this scene has no video (made without the talking head)")
-        return self.clip.write(path, audio=self.audio)
+        return self.clip.write(path, audio=self.audio, progress=progress)
 
 
 class ScenePipeline:
@@ -121,7 +122,8 @@ class ScenePipeline:
     def __call__(self, text: str, emotion="neutral", intensity: float | None = None, image=None,
                  music: bool = True, music_volume: float = 0.25, bars: int | None = None, seed: int = 0,
                  steps: int = 10, guidance_scale: float = 1.0, negative=None, negative_scale: float = 1.0,
-                 speed: float = 1.0, output: str | os.PathLike | None = None, video: bool = True) -> SceneResult:
+                 speed: float = 1.0, output: str | os.PathLike | None = None, video: bool = True,
+                 progress: bool = False) -> SceneResult:
         """Make the scene; with ``output`` also write the mp4.
 
         Args:
@@ -132,13 +134,16 @@ class ScenePipeline:
             bars: music length in bars (default: enough for the speech plus a tail).
             steps / guidance_scale / negative / negative_scale / speed: speech (and face) sampling.
             video: ``False`` makes only the soundtrack (no face model needed).
+            progress: progress bars on stderr (speech and frame rendering).
         """
         # 1. Resolve the emotion once; everything below uses this same spec or trajectory
         from ..speech.text import check_text
 
         check_text(text)
-        if bars is not None and (isinstance(bars, bool) or not isinstance(bars, int) or not 1 <= bars <= 512):
-            raise EmogenError(f"bars must be a whole number from 1 to 512, got {bars!r}")
+        check_sampling(steps, guidance_scale, negative_scale, speed, seed)
+        check_number(music_volume, "music volume (linear gain re the voice)", 0.0, 4.0)
+        if bars is not None:
+            check_number(bars, "bars", *BARS, integer=True)
         from ..text.auto import parse_auto
 
         if self._classifier is None and isinstance(emotion, str) and parse_auto(emotion) is not None:
@@ -148,9 +153,6 @@ class ScenePipeline:
         spec = resolve_scene_emotion(text, emotion, intensity, self._classifier)
         if negative is not None and isinstance(parse_emotion(negative), EmotionTrajectory):
             raise EmogenError("a negative emotion must be a single spec, not a trajectory")
-        if not 0.0 <= float(music_volume) <= 4.0:
-            raise EmogenError(f"music volume {music_volume:g} is out of range; "
-                              "accepted: 0 to 4 (linear gain re the voice)")
         options = dict(steps=steps, guidance_scale=guidance_scale, negative=negative, negative_scale=negative_scale,
                        speed=speed, seed=seed)
         clip = None
@@ -160,18 +162,18 @@ class ScenePipeline:
             talk = self.talk
             if getattr(talk, "_tts", False) is None:  # share the voice already loaded here, not a second copy
                 talk._tts = self._tts
-            clip = talk.animate(image=image, text=text, emotion=spec, **options)
+            clip = talk.animate(image=image, text=text, emotion=spec, progress=progress, **options)
             speech, sr = np.asarray(clip.audio, np.float32), int(clip.sample_rate)
         else:
             # 2. Speech only
-            speech, sr = self.tts(text, spec, **options)
+            speech, sr = self.tts(text, spec, progress=progress, **options)
         # 4-5. Music bed with the same emotion, mixed under the speech
         result = SceneResult(speech, sr, speech, spec, None, clip)
         if music and music_volume > 0:
             result.audio, result.music = self.soundtrack(speech, sr, spec, music_volume, bars, seed)
         # 6. Encode
         if output is not None:
-            result.write(output)
+            result.write(output, progress)
         return result
 
     def soundtrack(self, speech: np.ndarray, sample_rate: int, emotion, music_volume: float = 0.25,

@@ -6,8 +6,9 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+from .. import cli_args as A
 from ..errors import EmogenError
-from ..io import atomic_path, check_writable, shared_data_root, write_text_atomic
+from ..io import check_writable, shared_data_root, write_audio, write_text_atomic
 
 AUDIO_FORMATS = {"wav": "PCM_16", "flac": "PCM_16", "ogg": "VORBIS"}
 
@@ -20,26 +21,28 @@ def add_tts_parser(commands) -> None:
     p.add_argument("text", nargs="?", help="the text (or use --text-file, or pipe it on stdin)")
     p.add_argument("--text-file", help="read the text from this file; with --out-dir, one output per line")
     p.add_argument("--emotion", default="neutral", help="an emotion spec (see `emogen emotions`)")
-    p.add_argument("--intensity", type=float, help="intensity in [0, 1]")
+    p.add_argument("--intensity", type=A.INTENSITY, help="intensity in [0, 1]")
     p.add_argument("-o", "--output", help="output audio file (.wav, .flac or .ogg)")
     p.add_argument("--out-dir", help="batch mode: one file per line of --text-file, 0000.wav, 0001.wav, ...")
     p.add_argument("--checkpoint", default="tts-slt-emotion", help="a checkpoint directory or shipped name")
     add_speech_sampling_options(p)
-    p.add_argument("--text-guidance", type=float,
+    p.add_argument("--text-guidance", type=A.GUIDANCE,
                    help="classifier-free guidance on the text, 1 = none (default: the checkpoint's, 2 for the shipped voice)")
-    p.add_argument("--sample-rate", type=int, help="resample the output to this rate (Hz)")
+    p.add_argument("--sample-rate", type=A.number(8000, 96000, integer=True),
+                   help="resample the output to this rate, 8000-96000 Hz")
     p.add_argument("--format", choices=sorted(AUDIO_FORMATS), help="audio format (default: from the file name)")
+    A.add_progress_option(p)
     p.set_defaults(run=run_tts)
 
 
 def add_speech_sampling_options(p) -> None:
     """The sampling options of everything that speaks (``tts``, ``talk``)."""
-    p.add_argument("--steps", type=int, help="flow-matching ODE steps, 1-200 (default: tts 4, talk 10)")
-    p.add_argument("--guidance", type=float, default=1.0, help="emotion guidance scale (1 = none)")
+    p.add_argument("--steps", type=A.STEPS, help="flow-matching ODE steps, 1-200 (default: tts 4, talk 10)")
+    p.add_argument("--guidance", type=A.GUIDANCE, default=1.0, help="emotion guidance scale, 0-10 (1 = none)")
     p.add_argument("--negative", help="an emotion to steer away from (EmoDubber-style negative guidance)")
-    p.add_argument("--negative-scale", type=float, default=1.0)
-    p.add_argument("--speed", type=float, default=1.0, help="speaking-rate factor, > 1 faster (0.25-4)")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--negative-scale", type=A.NEGATIVE_SCALE, default=1.0, help="strength of --negative, 0-10")
+    p.add_argument("--speed", type=A.SPEED, default=1.0, help="speaking-rate factor, > 1 faster (0.25-4)")
+    p.add_argument("--seed", type=A.SEED, default=0, help="random seed, 0 to 2^32-1")
 
 
 def speech_sampling_kwargs(args) -> dict:
@@ -59,9 +62,9 @@ def add_data_parser(commands):
     corpus = sub.add_parser("build-tts-corpus", help="the emotional TTS corpus (needs Festival; see README)")
     corpus.add_argument("--out", default="data/tts-corpus")
     corpus.add_argument("--data", default=None, help="the shared data folder (default $EMOGEN_DATA or ../shared/data)")
-    corpus.add_argument("--sentences", type=int, default=1600)
-    corpus.add_argument("--seed", type=int, default=0)
-    corpus.add_argument("--workers", type=int, default=None, help="processes for the WORLD analysis (default: all cores)")
+    corpus.add_argument("--sentences", type=A.number(1, 10**6, integer=True), default=1600)
+    corpus.add_argument("--seed", type=A.SEED, default=0)
+    corpus.add_argument("--workers", type=A.number(1, 1024, integer=True), default=None, help="processes for the WORLD analysis (default: all cores)")
     corpus.set_defaults(run=run_build_corpus)
     measure = sub.add_parser("measure-ravdess", help="measure per-emotion prosody and voice-quality changes on RAVDESS")
     measure.add_argument("--ravdess", default=None, help="RAVDESS folder with manifest.csv")
@@ -102,15 +105,13 @@ def _output_format(path: Path, fmt: str | None) -> str:
 
 
 def _write_audio(path: Path, audio, sr: int, target_sr: int | None, fmt: str) -> None:
-    import librosa
-    import numpy as np
-    import soundfile as sf
-
     if target_sr and target_sr != sr:
+        import librosa
+        import numpy as np
+
         audio = librosa.resample(np.asarray(audio, dtype=np.float32), orig_sr=sr, target_sr=target_sr)
         sr = target_sr
-    with atomic_path(path) as tmp:
-        sf.write(tmp, np.clip(audio, -1.0, 1.0), sr, format=fmt.upper(), subtype=AUDIO_FORMATS[fmt])
+    write_audio(path, audio, sr, fmt, AUDIO_FORMATS[fmt])
 
 
 def run_tts(args) -> int:
@@ -127,6 +128,7 @@ def run_tts(args) -> int:
     if parse_auto(args.emotion) is not None and args.intensity is not None:
         raise EmogenError("with --emotion auto, scale the inferred intensity as auto:SCALE, not --intensity")
     options = speech_sampling_kwargs(args)
+    progress = A.show_progress(args)
     if args.text_guidance is not None:
         options["text_guidance"] = args.text_guidance
     if args.out_dir:
@@ -151,7 +153,7 @@ def run_tts(args) -> int:
                 print(f"line {i + 1}: empty, skipped", file=sys.stderr)
                 continue
             path = out_dir / f"{i:04d}.{fmt}"
-            audio, sr = tts(line, per_line.get(i, emotion), **options)
+            audio, sr = tts(line, per_line.get(i, emotion), progress=progress, **options)
             _write_audio(path, audio, sr, args.sample_rate, fmt)
             print(path)
         return 0
@@ -161,7 +163,7 @@ def run_tts(args) -> int:
     fmt = _output_format(path, args.format)
     check_text(text)
     tts = TTSPipeline.from_pretrained(args.checkpoint)
-    audio, sr = tts(text, emotion, **options)
+    audio, sr = tts(text, emotion, progress=progress, **options)
     _write_audio(path, audio, sr, args.sample_rate, fmt)
     print(f"wrote {path} ({len(audio) / sr:.2f} s)")
     return 0

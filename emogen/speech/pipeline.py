@@ -17,7 +17,10 @@ from typing import Iterator
 
 import numpy as np
 import torch
+from tqdm import tqdm
 
+from ..audio import limit_peak
+from ..checks import check_number, check_sampling
 from ..core.flow import FlowSampler, Guidance
 from ..emotion import Emotion, EmotionBatch, EmotionSpec, EmotionTrajectory, parse_emotion
 from ..errors import EmogenError
@@ -70,7 +73,8 @@ class TTSPipeline:
                  **options) -> tuple[np.ndarray, int]:
         """Synthesize ``text``; returns (float32 samples, sample rate). Options: ``steps``,
         ``guidance_scale``, ``negative`` (spec to steer away from), ``negative_scale``, ``speed``
-        (> 1 faster), ``seed``, ``temperature``, ``text_guidance`` (default: the checkpoint's)."""
+        (> 1 faster), ``seed``, ``temperature``, ``text_guidance`` (default: the checkpoint's),
+        ``progress``. The audio's peaks are limited to ``emogen.audio.CEILING`` (no clipping)."""
         parts = [s.audio for s in self.stream(text, emotion, intensity, **options)]
         gap = np.zeros(int(SENTENCE_GAP_S * self.sample_rate), dtype=np.float32)
         out = [x for part in parts for x in (part, gap)][:-1]
@@ -79,17 +83,15 @@ class TTSPipeline:
     def stream(self, text: str, emotion: "str | Emotion" = "neutral", intensity: float | None = None,
                steps: int = DEFAULT_STEPS, guidance_scale: float = 1.0, negative: "str | EmotionSpec | None" = None,
                negative_scale: float = 1.0, speed: float = 1.0, seed: int = 0,
-               temperature: float = DEFAULT_TEMPERATURE, text_guidance: float | None = None) -> Iterator[SentenceAudio]:
-        """Yield each sentence's audio as soon as it is made."""
+               temperature: float = DEFAULT_TEMPERATURE, text_guidance: float | None = None,
+               progress: bool = False) -> Iterator[SentenceAudio]:
+        """Yield each sentence's audio as soon as it is made; ``progress`` draws a bar on stderr."""
         check_text(text)
-        if not 0.25 <= speed <= 4.0:
-            raise EmogenError(f"speed {speed:g} is out of range; accepted: 0.25 to 4")
-        if steps < 1 or steps > 200:
-            raise EmogenError(f"steps {steps} is out of range; accepted: 1 to 200")
+        check_sampling(steps, guidance_scale, negative_scale, speed, seed)
+        check_number(temperature, "temperature", 0.0, 2.0)
         if text_guidance is None:
             text_guidance = self.model.config.text_guidance
-        if not 0.0 <= text_guidance <= 10.0:
-            raise EmogenError(f"text guidance {text_guidance:g} is out of range; accepted: 0 to 10")
+        check_number(text_guidance, "text guidance", 0.0, 10.0)
         from ..text.auto import parse_auto  # light; the classifier loads only if 'auto' is used
 
         auto_scale = parse_auto(emotion) if isinstance(emotion, str) else None
@@ -109,15 +111,19 @@ class TTSPipeline:
         total_chars = sum(len(s) for s, _ in sentences)
         generator = torch.Generator().manual_seed(seed)
         clock, chars = 0.0, 0
+        bar = tqdm(total=len(sentences), desc="speaking", unit="sentence", disable=not progress, leave=False)
         for (sentence, spec), ph in zip(sentences, phonemize_batch([s for s, _ in sentences])):
             fraction = (chars + len(sentence) / 2) / total_chars
             frames, durations = self._synthesize(ph.ids(boundaries=False), spec, clock, fraction, steps,
                                                  guidance_scale, negative_spec, negative_scale, speed, generator,
                                                  temperature, text_guidance)
-            audio = acoustic.synthesize(acoustic.WorldFrames.unstack(frames))
+            # the output stage: no NaN, and peaks limited below full scale (emogen.audio)
+            audio = limit_peak(acoustic.synthesize(acoustic.WorldFrames.unstack(frames)), self.sample_rate)
+            bar.update()
             yield SentenceAudio(sentence, audio, ph.phones, durations, clock, spec)
             clock += len(audio) / self.sample_rate + SENTENCE_GAP_S
             chars += len(sentence)
+        bar.close()
 
     def _infer_emotions(self, sentences, scale: float):
         from ..text.auto import infer_specs
