@@ -32,7 +32,7 @@ from pathlib import Path
 
 from . import checks as C
 from .errors import EmogenError
-from .io import write_text_atomic
+from .io import ensure_dir, write_text_atomic
 
 KINDS = ("tts", "talk", "music", "scene")
 COMMON = {"kind", "name", "text", "emotion", "intensity", "seed"}
@@ -66,7 +66,11 @@ def read_jobs(path: str | os.PathLike) -> list[tuple[int, dict | Exception]]:
     if not path.is_file():
         raise EmogenError(f"jobs file '{path}' not found")
     jobs: list[tuple[int, dict | Exception]] = []
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as e:
+        raise EmogenError(f"cannot read jobs file '{path}': {e}") from None
+    for number, line in enumerate(text.splitlines(), 1):
         if not line.strip():
             continue
         try:
@@ -192,8 +196,7 @@ def run_batch(jobs, out_dir: str | os.PathLike, continue_on_error: bool = True, 
     from tqdm.auto import tqdm
 
     entries = read_jobs(jobs) if isinstance(jobs, (str, os.PathLike)) else list(enumerate(jobs, 1))
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
+    out = ensure_dir(out_dir)
     state = _distributed_state(device)
     rank, world = (state.process_index, state.num_processes) if state else (0, 1)
     device = device or (str(state.device) if state else "cpu")

@@ -128,6 +128,21 @@ def _commit(moves: list[tuple[Path, Path, Path]]) -> None:
             raise _write_error(e, path) from None
 
 
+def ensure_dir(path: str | os.PathLike) -> Path:
+    """An output folder, made if missing (with its parents); an EmogenError when ``path`` is a
+    file, cannot be made or cannot be written."""
+    path = Path(path)
+    if path.exists() and not path.is_dir():
+        raise EmogenError(f"output folder '{path}' exists and is not a folder")
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise _write_error(e, path) from None
+    if not os.access(path, os.W_OK):
+        raise EmogenError(f"cannot write in '{path}': the folder is not writable")
+    return path
+
+
 def write_bytes_atomic(path: str | os.PathLike, data: bytes) -> Path:
     with atomic_path(path) as tmp:
         with open(tmp, "wb") as f:

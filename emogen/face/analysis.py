@@ -78,7 +78,8 @@ def load_image(path: str | os.PathLike, max_side: int = MAX_SIDE) -> np.ndarray:
                     img.thumbnail((max_side, max_side), Image.Resampling.LANCZOS)
                 img = ImageOps.exif_transpose(img)
     except Image.DecompressionBombError:
-        raise EmogenError(f"image '{path}' is too large to read safely; downscale it first") from None
+        raise EmogenError(f"image '{path}' is over the limit of {MAX_PIXELS // 1_000_000} megapixels; "
+                          "downscale it first") from None
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as e:
         if isinstance(e, EmogenError):
             raise

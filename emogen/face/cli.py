@@ -48,7 +48,7 @@ def run_talk(args) -> int:
     from ..emotion import parse_emotion
     from ..speech.text import check_speech_length
     from ..text.auto import parse_auto
-    from .pipeline import TalkPipeline
+    from .pipeline import TalkPipeline, load_speech
 
     if args.text is not None and args.text_file:
         raise EmogenError("give the text once: with --text or --text-file, not both")
@@ -66,11 +66,13 @@ def run_talk(args) -> int:
         parse_emotion(args.emotion, args.intensity)
     elif args.intensity is not None:
         raise EmogenError("with --emotion auto, scale the inferred intensity as auto:SCALE, not --intensity")
-    if args.image is not None and not Path(args.image).is_file():
-        raise EmogenError(f"image '{args.image}' not found")
-    if args.audio is not None and not Path(args.audio).is_file():
-        raise EmogenError(f"audio '{args.audio}' not found")
     check_writable(args.output)
+    if args.image is not None:  # an unreadable or huge photo fails before the models load
+        from .analysis import load_image
+
+        load_image(args.image)
+    if args.audio is not None:
+        load_speech(args.audio, None, args.max_seconds)
     if text is not None:  # an over-long text fails now, not after minutes of synthesis
         check_speech_length(text, args.speed, args.max_seconds)
     talk = TalkPipeline.from_pretrained(args.checkpoint)

@@ -81,7 +81,7 @@ class VideoWriter:
                 output_params += ["-b:a", "128k"]
             self._gen = imageio_ffmpeg.write_frames(
                 str(tmp_video), (self.width, self.height), fps=self.fps, codec="libx264", pix_fmt_out="yuv420p",
-                quality=None, macro_block_size=2, ffmpeg_log_level="error", output_params=output_params,
+                quality=None, macro_block_size=2, ffmpeg_log_level="quiet", output_params=output_params,
                 audio_path=audio_path, audio_codec="aac" if audio_path else None)
             self._gen.send(None)  # start ffmpeg
             self._tmp = tmp_video
@@ -105,7 +105,8 @@ class VideoWriter:
         self.frames_written += 1
 
     def _encoder_error(self, log: str) -> EmogenError:
-        """The user error for an ffmpeg failure, from its log (or a check of the free space)."""
+        """The user error for an ffmpeg failure, from its log (or a check of the free space).
+        ffmpeg itself runs quiet, so that its messages do not add lines to this one."""
         folder = self.path.resolve().parent
         if "No space left" in log or shutil.disk_usage(folder).free < 1 << 20:
             return EmogenError(f"no space left on device writing '{self.path}'")

@@ -8,7 +8,7 @@ from pathlib import Path
 from .. import cli_args as A
 from ..checks import BARS, MODE_GUIDANCE, MUSIC_GUIDANCE, MUSIC_STEPS, TEMPO
 from ..errors import EmogenError
-from ..io import all_or_nothing, check_writable
+from ..io import all_or_nothing, check_writable, ensure_dir
 
 SUFFIXES = {"midi": (".mid", ".midi"), "wav": (".wav",), "png": (".png",)}
 
@@ -82,10 +82,7 @@ def _plan(args) -> list[tuple[int, Path, Path | None, Path | None]]:
     for flag in ("wav", "png"):
         if getattr(args, flag) not in (None, True):
             raise EmogenError(f"with --out-dir, give --{flag} without a file name")
-    out = Path(args.out_dir)
-    if not out.is_dir():
-        check_writable(out)  # the folder holding DIR must exist and be writable
-        out.mkdir()
+    out = ensure_dir(args.out_dir)
     plan = []
     for seed in range(args.seed, args.seed + args.n):
         stem = out / f"piece_{seed:04d}"
@@ -110,7 +107,6 @@ def run_music(args) -> int:
     from ..text.auto import parse_auto
     from .pipeline import MusicPipeline, check_auto, check_inputs
 
-    plan = _plan(args)
     prompt = _prompt(args)
     auto = parse_auto(args.emotion) is not None
     if auto:
@@ -119,7 +115,9 @@ def run_music(args) -> int:
         raise EmogenError("--prompt / --prompt-file are read only with --emotion auto")
     mode = {} if args.mode_guidance is None else {"mode_guidance": args.mode_guidance}  # else the pipeline's default
     check_inputs("neutral" if auto else args.emotion, args.intensity, args.bars, args.key, args.tempo,
-                 args.time_signature, args.steps, args.guidance, args.negative, **mode)  # before the model loads
+                 args.time_signature, args.steps, args.guidance, args.negative, negative_scale=args.negative_scale,
+                 **mode)  # before the model loads
+    plan = _plan(args)  # last: with --out-dir it makes the folder
     pipe = MusicPipeline.from_pretrained(args.checkpoint)
     emotion = pipe.resolve_emotion(args.emotion, args.intensity, prompt)  # 'auto': read the prompt once
     if auto and not args.json:

@@ -37,8 +37,12 @@ def load_talk_pipeline(device: str = "cpu", dtype=None):
 
 def resolve_scene_emotion(text: str, emotion, intensity: float | None = None, classifier=None):
     """One spec or trajectory for the whole scene. ``auto`` / ``auto:SCALE`` classifies each
-    sentence of ``text``: one spec when they agree, else a trajectory through them in order
-    (spread evenly over the clip, so the music follows the script's turns)."""
+    sentence of ``text``: a trajectory through their specs in order when they differ (spread
+    evenly over the clip, so the music follows the script's turns); when they agree, the spec
+    of the whole script read at once, whose sentences give each other context (sentence by
+    sentence, "We did it!" and "After all this time, we actually did it." each read as neutral,
+    at 0.55 and 0.43 against happy's 0.33 and 0.28; the two together read as happy, 0.39 against
+    neutral's 0.33)."""
     from ..text.auto import parse_auto
 
     scale = parse_auto(emotion) if isinstance(emotion, str) else None
@@ -55,7 +59,8 @@ def resolve_scene_emotion(text: str, emotion, intensity: float | None = None, cl
     specs, _ = infer_specs(sentences, scale, classifier=classifier)
     distinct = [s for i, s in enumerate(specs) if i == 0 or str(s) != str(specs[i - 1])]
     if len(distinct) == 1:
-        return distinct[0]
+        return distinct[0] if len(sentences) == 1 else infer_specs([" ".join(sentences)], scale,
+                                                                    classifier=classifier)[0][0]
     return EmotionTrajectory(tuple(Keyframe(s) for s in distinct))
 
 

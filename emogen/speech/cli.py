@@ -8,7 +8,7 @@ from pathlib import Path
 
 from .. import cli_args as A
 from ..errors import EmogenError
-from ..io import check_writable, shared_data_root, write_audio, write_text_atomic
+from ..io import check_writable, ensure_dir, shared_data_root, write_audio, write_text_atomic
 
 AUDIO_FORMATS = {"wav": "PCM_16", "flac": "PCM_16", "ogg": "VORBIS"}
 
@@ -137,8 +137,7 @@ def run_tts(args) -> int:
         lines = [line for line in text.splitlines()]
         if not any(line.strip() for line in lines):
             raise EmogenError("the text file has no lines to speak")
-        out_dir = Path(args.out_dir)
-        out_dir.mkdir(parents=True, exist_ok=True)
+        out_dir = ensure_dir(args.out_dir)
         fmt = args.format or "wav"
         tts = TTSPipeline.from_pretrained(args.checkpoint)
         per_line = {}
