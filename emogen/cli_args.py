@@ -46,8 +46,9 @@ INTENSITY = number(*checks.INTENSITY)
 SAMPLE_RATE = number(8000, 192000, integer=True)
 
 # '-happy' (the opposite of happy) is a spec, yet argparse takes it for an option
-_DASH_SPEC = re.compile(r"^-[A-Za-z][\w:.,+=>@ -]+$")
+_DASH_SPEC = re.compile(r"^-[A-Za-z][\w:.,+=>@-]+$")
 _SPEC_OPTIONS = ("--emotion", "--negative")
+_EMOTIONS_VALUE_OPTIONS = ("--intensity", "--from-text", "--from-text-file", "--model")
 
 
 def prepare_argv(argv: list[str]) -> list[str]:
@@ -66,9 +67,10 @@ def prepare_argv(argv: list[str]) -> list[str]:
         else:
             out.append(token)
     if out[:1] == ["emotions"] and "--" not in out:
-        specs = [t for t in out[1:] if _DASH_SPEC.match(t)]
+        specs = [i for i in range(1, len(out))
+                 if _DASH_SPEC.match(out[i]) and out[i - 1] not in _EMOTIONS_VALUE_OPTIONS]
         if specs:
-            out = [t for t in out if t not in specs] + ["--", *specs]
+            out = [t for i, t in enumerate(out) if i not in specs] + ["--", *(out[i] for i in specs)]
     return out
 
 

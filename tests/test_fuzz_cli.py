@@ -183,6 +183,10 @@ CASES = [
     (["demo", "--port", "0"], "--port"),
     (["demo", "--port", "nan"], "--port"),
     (["train", "nothing"], "unknown training task"),
+    (["train", "toy2d", "--config", "configs/toy/toy2d.yaml", "train.learning_rate=nan",
+      "train.output_dir={t}/run"], "train.learning_rate must be a finite number"),
+    (["train", "toy2d", "--config", "configs/toy/toy2d.yaml", "train.max_steps=inf",
+      "train.output_dir={t}/run"], "train.max_steps"),
     (["nonsense"], "invalid choice"),
 ]
 
@@ -252,6 +256,7 @@ def test_a_spec_may_start_with_a_dash(capsys):
     assert prepare_argv(["tts", "Hi.", "--emotion", "-o", "x.wav"]) == ["tts", "Hi.", "--emotion", "-o", "x.wav"]
     assert prepare_argv(["emotions", "-happy", "--json"]) == ["emotions", "--json", "--", "-happy"]
     assert prepare_argv(["tts", "--", "--emotion", "-happy"]) == ["tts", "--", "--emotion", "-happy"]
+    assert prepare_argv(["emotions", "--from-text", "-not-bad", "auto"]) == ["emotions", "--from-text", "-not-bad", "auto"]
     import json
 
     code, out, err = run_cli(capsys, ["emotions", "-happy", "--json"])
