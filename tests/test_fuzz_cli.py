@@ -256,7 +256,8 @@ def test_a_spec_may_start_with_a_dash(capsys):
     assert prepare_argv(["tts", "Hi.", "--emotion", "-o", "x.wav"]) == ["tts", "Hi.", "--emotion", "-o", "x.wav"]
     assert prepare_argv(["emotions", "-happy", "--json"]) == ["emotions", "--json", "--", "-happy"]
     assert prepare_argv(["tts", "--", "--emotion", "-happy"]) == ["tts", "--", "--emotion", "-happy"]
-    assert prepare_argv(["emotions", "--from-text", "-not-bad", "auto"]) == ["emotions", "--from-text", "-not-bad", "auto"]
+    assert prepare_argv(["emotions", "--from-text", "-not-bad", "auto"]) == \
+        ["emotions", "--from-text", "-not-bad", "auto"]
     import json
 
     code, out, err = run_cli(capsys, ["emotions", "-happy", "--json"])
@@ -279,3 +280,21 @@ def test_batch_job_with_bad_numbers_fails_alone_with_no_output(capsys, tmp_path)
     assert len(lines) == 4 and all("error: " in line for line in lines), err
     assert "guidance_scale nan is not a finite number" in lines[0] and "speed 1e+09 is out of range" in lines[1]
     assert listing(tmp_path / "out") == {"summary.csv"}
+
+
+def test_progress_bars_only_on_a_terminal_unless_asked(monkeypatch):
+    import argparse
+    import io
+
+    from emogen import cli_args
+
+    class Terminal(io.StringIO):
+        def isatty(self):
+            return True
+
+    monkeypatch.setattr(cli_args.sys, "stderr", io.StringIO())
+    assert not cli_args.show_progress(argparse.Namespace(progress=None))
+    assert cli_args.show_progress(argparse.Namespace(progress=True))
+    monkeypatch.setattr(cli_args.sys, "stderr", Terminal())
+    assert cli_args.show_progress(argparse.Namespace(progress=None))
+    assert not cli_args.show_progress(argparse.Namespace(progress=False))

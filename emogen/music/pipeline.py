@@ -33,7 +33,6 @@ from .model import MusicFlowModel
 from .result import MusicResult
 from .tonality import mode_for_valence, mode_steering
 
-MAX_BARS = BARS[1]
 # Mode steering strength (velocity change, RMS per roll value): see benchmarks/music.py
 DEFAULT_MODE_GUIDANCE = 0.15
 KEY_NAMES = {"c": 0, "c#": 1, "db": 1, "d": 2, "d#": 3, "eb": 3, "e": 4, "fb": 4, "e#": 5, "f": 5, "f#": 6,

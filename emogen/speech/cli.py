@@ -64,7 +64,8 @@ def add_data_parser(commands):
     corpus.add_argument("--data", default=None, help="the shared data folder (default $EMOGEN_DATA or ../shared/data)")
     corpus.add_argument("--sentences", type=A.number(1, 10**6, integer=True), default=1600)
     corpus.add_argument("--seed", type=A.SEED, default=0)
-    corpus.add_argument("--workers", type=A.number(1, 1024, integer=True), default=None, help="processes for the WORLD analysis (default: all cores)")
+    corpus.add_argument("--workers", type=A.number(1, 1024, integer=True), default=None,
+                        help="processes for the WORLD analysis (default: all cores)")
     corpus.set_defaults(run=run_build_corpus)
     measure = sub.add_parser("measure-ravdess", help="measure per-emotion prosody and voice-quality changes on RAVDESS")
     measure.add_argument("--ravdess", default=None, help="RAVDESS folder with manifest.csv")
