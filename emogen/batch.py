@@ -30,8 +30,9 @@ import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from . import checks as C
 from .errors import EmogenError
-from .io import write_text_atomic
+from .io import ensure_dir, write_text_atomic
 
 KINDS = ("tts", "talk", "music", "scene")
 COMMON = {"kind", "name", "text", "emotion", "intensity", "seed"}
@@ -65,7 +66,11 @@ def read_jobs(path: str | os.PathLike) -> list[tuple[int, dict | Exception]]:
     if not path.is_file():
         raise EmogenError(f"jobs file '{path}' not found")
     jobs: list[tuple[int, dict | Exception]] = []
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as e:
+        raise EmogenError(f"cannot read jobs file '{path}': {e}") from None
+    for number, line in enumerate(text.splitlines(), 1):
         if not line.strip():
             continue
         try:
@@ -94,9 +99,7 @@ def check_job(job: dict, index: int) -> tuple[str, str]:
         raise EmogenError(f"job name {name!r} must be letters, digits, '.', '_' or '-' (no folders)")
     if kind != "music" and not (kind == "talk" and job.get("audio")) and not str(job.get("text") or "").strip():
         raise EmogenError(f"a {kind} job needs \"text\"")
-    seed = job.get("seed", 0)
-    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
-        raise EmogenError(f"seed must be a whole number >= 0, got {seed!r}")
+    _check_numbers(job, kind)
     emotion = job.get("emotion", "neutral")
     if not isinstance(emotion, str):
         raise EmogenError(f"emotion must be a spec string (e.g. \"sad:0.7\"), got {emotion!r}")
@@ -108,9 +111,24 @@ def check_job(job: dict, index: int) -> tuple[str, str]:
     return kind, name
 
 
+def _check_numbers(job: dict, kind: str) -> None:
+    """Every numeric job key finite and in its range (``emogen.checks``), before any model loads."""
+    music = kind == "music"
+    ranges = {"intensity": (C.INTENSITY, False), "seed": (C.SEED, True),
+              "steps": (C.MUSIC_STEPS if music else C.STEPS, True),
+              "guidance_scale": (C.MUSIC_GUIDANCE if music else C.GUIDANCE, False),
+              "negative_scale": (C.NEGATIVE_SCALE, False), "speed": (C.SPEED, False),
+              "text_guidance": (C.GUIDANCE, False), "bars": (C.BARS, True), "tempo": (C.TEMPO, False),
+              "music_volume": ((0.0, 4.0), False)}
+    for key, ((low, high), integer) in ranges.items():
+        if job.get(key) is not None:
+            C.check_number(job[key], key, low, high, integer)
+
+
 def run_job(job: dict, kind: str, output: Path, device: str = "cpu") -> None:
     """Make one job's output(s) with the shared pipelines (``emogen.pipelines``); the primary
     ``output`` is saved last, so it marks completion."""
+    from .io import all_or_nothing
     from .pipelines import load_pipeline
 
     common = {"emotion": job.get("emotion", "neutral"), "intensity": job.get("intensity"),
@@ -128,11 +146,12 @@ def run_job(job: dict, kind: str, output: Path, device: str = "cpu") -> None:
                                                       TextEmotionClassifier.shared())
             common["intensity"] = None
         piece = load_pipeline("music", device=device)(**common, **opts)
-        if want_audio:
-            piece.save(output.with_suffix(".wav"))
-        if want_picture:
-            piece.save(output.with_suffix(".png"))
-        piece.save(output)
+        with all_or_nothing():  # a piece's files appear together
+            if want_audio:
+                piece.save(output.with_suffix(".wav"))
+            if want_picture:
+                piece.save(output.with_suffix(".png"))
+            piece.save(output)
     elif kind == "talk":
         audio = opts.pop("audio", None)
         clip = load_pipeline("talk", device=device)(text=job.get("text") if audio is None else None, audio=audio,
@@ -152,8 +171,7 @@ def run_batch(jobs, out_dir: str | os.PathLike, continue_on_error: bool = True, 
     from tqdm.auto import tqdm
 
     entries = read_jobs(jobs) if isinstance(jobs, (str, os.PathLike)) else list(enumerate(jobs, 1))
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
+    out = ensure_dir(out_dir)
     state = _distributed_state(device)
     rank, world = (state.process_index, state.num_processes) if state else (0, 1)
     device = device or (str(state.device) if state else "cpu")
@@ -238,11 +256,16 @@ def add_batch_parser(commands) -> None:
     p.add_argument("--continue-on-error", action=argparse.BooleanOptionalAction, default=True,
                    help="go on after a failing job (default); --no-continue-on-error stops at the first")
     p.add_argument("--device", help="cpu, cuda, cuda:1 ... (default: cpu, or each process's GPU under accelerate)")
+    from .cli_args import add_progress_option
+
+    add_progress_option(p)
     p.set_defaults(run=_run_batch_command)
 
 
 def _run_batch_command(args) -> int:
-    results = run_batch(args.jobs, args.out_dir, args.continue_on_error, args.device)
+    from .cli_args import show_progress
+
+    results = run_batch(args.jobs, args.out_dir, args.continue_on_error, args.device, progress=show_progress(args))
     counts = {s: sum(r.status == s for r in results) for s in ("ok", "skipped", "failed")}
     print(f"{counts['ok']} ok, {counts['skipped']} skipped, {counts['failed']} failed; "
           f"summary in {Path(args.out_dir) / 'summary.csv'}")

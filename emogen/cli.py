@@ -1,20 +1,58 @@
 """The ``emogen`` command line. It only parses arguments and calls the library.
 
-A mistake the user can fix (:class:`EmogenError`) becomes one ``error: ...`` line on stderr and
-exit status 2; anything else is a bug and keeps its traceback.
+A mistake the user can fix (:class:`EmogenError`, or a bad option) becomes one ``error: ...`` line
+on stderr and exit status 2. Anything else is a bug in emogen: it too is one ``error:`` line and
+status 2, with the traceback shown by ``--debug`` or ``EMOGEN_DEBUG=1``. Ctrl-C exits with 130.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import shlex
 import sys
+import traceback
 
 from . import __version__
 from .errors import EmogenError
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run one command; returns the exit status. ``--debug`` (anywhere) or ``EMOGEN_DEBUG=1``
+    shows the traceback of an unexpected error instead of the one-line summary."""
+    from .cli_args import prepare_argv
+
+    argv = list(sys.argv[1:] if argv is None else argv)
+    cut = argv.index("--") if "--" in argv else len(argv)
+    debug = "--debug" in argv[:cut] or os.environ.get("EMOGEN_DEBUG", "") not in ("", "0")
+    argv = [a for a in argv[:cut] if a != "--debug"] + argv[cut:]
+    try:
+        return _run(prepare_argv(argv))
+    except SystemExit as e:  # argparse: --help, --version, or a usage error it has printed
+        return e.code if isinstance(e.code, int) else (0 if e.code is None else 2)
+    except EmogenError as e:
+        print(f"error: {_one_line(e)}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:  # every writer has removed its temporary files on the way out
+        print("interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:  # output piped into `head` and closed early
+        sys.stderr.close()
+        return 0
+    except Exception as e:  # noqa: BLE001 - a bug in emogen: one line, the traceback on request
+        if debug:
+            traceback.print_exc()
+        else:
+            print(f"error: unexpected {type(e).__name__}: {_one_line(e)} (a bug in emogen; run again with --debug "
+                  "or EMOGEN_DEBUG=1 for the traceback)", file=sys.stderr)
+        return 2
+
+
+def _one_line(e: BaseException) -> str:
+    return " ".join(str(e).split()) or type(e).__name__
+
+
+def _run(argv: list[str]) -> int:
     parser = build_parser()
     # KEY=VALUE overrides may follow options (``train toy2d --config f.yaml train.max_steps=5``),
     # which argparse alone does not gather into one positional list.
@@ -26,23 +64,17 @@ def main(argv: list[str] | None = None) -> int:
     if not getattr(args, "run", None):
         parser.print_help()
         return 0
-    try:
-        return args.run(args) or 0
-    except EmogenError as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
-        return 130
-    except BrokenPipeError:  # output piped into `head` and closed early
-        sys.stderr.close()
-        return 0
+    return args.run(args) or 0
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    from .cli_args import OneLineParser
+
+    parser = OneLineParser(
         prog="emogen", description="Speech, talking heads and music with controllable emotion.")
     parser.add_argument("--version", action="version", version=f"emogen {__version__}")
+    parser.add_argument("--debug", action="store_true",
+                        help="show the traceback of an unexpected error (also EMOGEN_DEBUG=1; accepted anywhere)")
     commands = parser.add_subparsers(title="commands", metavar="COMMAND")
 
     from .text.cli import add_emotions_parser; add_emotions_parser(commands)  # noqa: E702

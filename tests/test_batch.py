@@ -62,7 +62,7 @@ def test_check_job_messages():
                          ({"kind": "tts"}, 'a tts job needs "text"'),
                          ({"kind": "tts", "text": "Hi.", "name": "../x"}, "job name '../x'"),
                          ({"kind": "tts", "text": "Hi.", "emotion": "happy:7"}, "out of range"),
-                         ({"kind": "tts", "text": "Hi.", "seed": "one"}, "seed must be a whole number"),
+                         ({"kind": "tts", "text": "Hi.", "seed": "one"}, "seed 'one' is not a whole number"),
                          (["tts"], "must be a JSON object")]:
         with pytest.raises(EmogenError, match=message.replace("(", r"\(").replace(")", r"\)")):
             check_job(job, 1)
@@ -153,7 +153,7 @@ def test_jobs_split_across_processes(tmp_path, tiny_models):
                                                 for e in ("calm", "sad", "happy:9", "angry", "happy")])
     env = dict(os.environ, OMP_NUM_THREADS="1", MKL_NUM_THREADS="1")
     proc = subprocess.Popen([sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2",
-                             "-m", "emogen", "batch", str(jobs), "--out-dir", str(tmp_path / "out")],
+                             "-m", "emogen", "batch", str(jobs), "--out-dir", str(tmp_path / "out"), "--progress"],
                             env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
     try:
         _, stderr = proc.communicate(timeout=150)

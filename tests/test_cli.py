@@ -40,7 +40,7 @@ def test_emotions_resolves_a_spec_as_json(capsys):
 
 @pytest.mark.parametrize("args, message", [
     (["emotions", "hapy"], "error: unknown emotion 'hapy'; did you mean 'happy'"),
-    (["emotions", "sad", "--intensity", "1.5"], "error: 1.5 after 'intensity' is out of range"),
+    (["emotions", "sad", "--intensity", "1.5"], "error: argument --intensity: 1.5 is out of range; accepted: 0 to 1"),
     (["emotions", ""], "error: empty emotion spec"),
     (["train", "nothing"], "error: unknown training task 'nothing'; accepted: toy2d"),
     (["train", "toy2d", "train.max_step=1"], "error: unknown key 'train.max_step'"),

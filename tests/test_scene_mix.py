@@ -117,6 +117,9 @@ def test_auto_emotion_from_the_script():
     scaled = resolve_scene_emotion("We won the championship, this is the best day of my life!", "auto:0.5")
     # Both are rounded to 3 decimals (text/auto.py), so halving matches to within that rounding.
     assert scaled.intensity == pytest.approx(0.5 * happy.intensity, abs=1e-3)
+    # The README's example: each sentence alone reads neutral, the script as a whole happy
+    readme = resolve_scene_emotion("We did it! After all this time, we actually did it.", "auto")
+    assert readme.components[0].emotion == "happy" and readme.intensity > 0.2
 
 
 @pytest.mark.slow

@@ -296,7 +296,7 @@ def test_cli_writes_audio_atomically_and_fails_cleanly(tmp_path, tiny_pipeline, 
         (["tts", "Hi.", "--intensity", "1.5", "-o", str(tmp_path / "e.wav")], "out of range"),
         (["tts", "Hi.", "-o", str(tmp_path / "missing" / "e.wav")], "does not exist"),
         (["tts", "Hi.", "-o", str(tmp_path / "e.mp3")], "unknown audio format"),
-        (["tts", "Hi.", "--text-guidance", "11", "-o", str(tmp_path / "e.wav")], "text guidance 11 is out of range"),
+        (["tts", "Hi.", "--text-guidance", "11", "-o", str(tmp_path / "e.wav")], "--text-guidance: 11 is out of range"),
         (["tts", "Hi.", "--checkpoint", str(tmp_path / "nope"), "-o", str(tmp_path / "e.wav")], "not found"),
     ]:
         monkeypatch.setattr(TTSPipeline, "shared",

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 
+from ..cli_args import number
 from ..errors import EmogenError
 
 
@@ -14,7 +15,8 @@ def add_demo_parser(commands) -> None:
         description="Serve the Gradio app. Its generate buttons are also API endpoints (/tts, /talk, /music, "
                     "/scene) for gradio_client; see the README.")
     p.add_argument("--host", default="127.0.0.1", help="address to listen on (0.0.0.0 for all; default 127.0.0.1)")
-    p.add_argument("--port", type=int, help="port (default: Gradio's, 7860 or the next free one)")
+    p.add_argument("--port", type=number(1, 65535, integer=True),
+                   help="port, 1-65535 (default: Gradio's, 7860 or the next free one)")
     share = p.add_mutually_exclusive_group()
     share.add_argument("--share", dest="share", action="store_true",
                        help="also open a public gradio.live link (needs internet)")
@@ -25,8 +27,6 @@ def add_demo_parser(commands) -> None:
 
 
 def run_demo(args) -> int:
-    if args.port is not None and not 1 <= args.port <= 65535:
-        raise EmogenError(f"port {args.port} is out of range; accepted: 1 to 65535")
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # no calls home from an offline machine
     if not args.no_preload:  # the voice loads while gradio imports and the page is built
         from .functions import preload

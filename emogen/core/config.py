@@ -8,6 +8,7 @@ overrides (``train.learning_rate=3e-4``).
 from __future__ import annotations
 
 import dataclasses
+import math
 import types
 import typing
 from pathlib import Path
@@ -133,14 +134,17 @@ def _convert(tp: Any, value: Any, where: str) -> Any:
             return int(value)
         raise EmogenError(f"{where} must be an integer, got {value!r}")
     if tp is float:
+        number = None
         if isinstance(value, (int, float)) and not isinstance(value, bool):
-            return float(value)
-        if isinstance(value, str):  # YAML 1.1 reads '3e-4' as a string
+            number = float(value)
+        elif isinstance(value, str):  # YAML 1.1 reads '3e-4' as a string
             try:
-                return float(value)
+                number = float(value)
             except ValueError:
                 pass
-        raise EmogenError(f"{where} must be a number, got {value!r}")
+        if number is None or not math.isfinite(number):  # no setting means anything with NaN or infinity
+            raise EmogenError(f"{where} must be a finite number, got {value!r}")
+        return number
     if tp is str:
         if isinstance(value, str):
             return value

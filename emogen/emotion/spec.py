@@ -352,6 +352,6 @@ def _number(text: str, where: str, lo: float, hi: float, accepted: str) -> float
         value = float(text)
     except ValueError:
         raise EmogenError(f"malformed number '{text}' after '{where}'; expected {accepted}") from None
-    if math.isnan(value) or not lo <= value <= hi:
+    if not math.isfinite(value) or not lo <= value <= hi:
         raise EmogenError(f"{value:g} after '{where}' is out of range; expected {accepted}")
     return value

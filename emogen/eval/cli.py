@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..cli_args import number
 from ..errors import EmogenError
 
 # quadrant -> (valence, arousal) sign on emogen's scale, for a per-file estimate
@@ -155,7 +156,8 @@ def _add_face_parser(sub) -> None:
     face.add_argument("files", nargs="+", metavar="VIDEO")
     face.add_argument("--reference-neutral", metavar="VIDEO",
                       help="the same clip rendered neutral: adds frame-aligned differences of every measure")
-    face.add_argument("--max-lag", type=int, default=10, help="lip-sync lags searched, in frames (default 10)")
+    face.add_argument("--max-lag", type=number(0, 250, integer=True), default=10,
+                      help="lip-sync lags searched, 0-250 frames (default 10)")
     face.add_argument("--json", action="store_true")
     face.add_argument("--plot", metavar="DIR", help="write one PNG of the measures over time per video")
     face.set_defaults(run=run_eval_face)

@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..checks import INTENSITY, check_number
 from ..emotion import EmotionSpec, parse_emotion
 from ..emotion.space import CATEGORY_NAMES, canonical_category, category
 from ..errors import EmogenError
@@ -124,7 +125,8 @@ def check_request(modality: str, emotions, intensities, seeds: int) -> tuple[lis
                           + ", ".join(c for c in CATEGORY_NAMES if c != "neutral"))
     if len(set(names)) < 2:
         raise EmogenError("give at least two different emotions to compare, e.g. --emotions happy,sad")
-    levels = sorted({float(i) for i in (DEFAULT_INTENSITIES if intensities is None else intensities)})
+    levels = sorted({check_number(i, "intensity", *INTENSITY)
+                     for i in (DEFAULT_INTENSITIES if intensities is None else intensities)})
     if len(levels) < 2 or levels[0] < 0 or levels[-1] > 1:
         raise EmogenError("give at least two different intensities in [0, 1], e.g. --intensities 0,0.5,1")
     if not isinstance(seeds, int) or not 2 <= seeds <= 100:

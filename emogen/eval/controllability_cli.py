@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 
+from .. import cli_args as A
+from ..checks import BARS
 from ..errors import EmogenError
 
 
@@ -19,11 +21,12 @@ def add_controllability_parser(sub) -> None:
     p.add_argument("--emotions", help="comma-separated (default tts: happy,sad,angry,fearful; "
                                       "music: happy,angry,sad,calm)")
     p.add_argument("--intensities", help="comma-separated in [0, 1] (default 0,0.25,0.5,0.75,1)")
-    p.add_argument("--seeds", type=int, default=2, help="seeds per condition (default 2; at least 2)")
+    p.add_argument("--seeds", type=A.number(2, 100, integer=True), default=2,
+                   help="seeds per condition, 2-100 (default 2)")
     p.add_argument("--text", action="append", help="tts: a sentence to speak (repeatable; default two Harvard "
                                                    "sentences)")
-    p.add_argument("--bars", type=int, default=4, help="music: bars per piece (default 4)")
-    p.add_argument("--steps", type=int, help="sampling steps (default: the pipeline's, tts 10, music 12)")
+    p.add_argument("--bars", type=A.number(*BARS, integer=True), default=4, help="music: bars per piece (default 4)")
+    p.add_argument("--steps", type=A.STEPS, help="sampling steps, 1-200 (default: the pipeline's, tts 10, music 12)")
     p.add_argument("--checkpoint", help="model checkpoint name or directory (default: the shipped one)")
     p.add_argument("--json", action="store_true", help="print the whole report, every render included, as JSON")
     p.add_argument("--plot", metavar="DIR", help="write PNG figures (cue curves, confusion matrices, "
@@ -46,8 +49,6 @@ def run_eval_controllability(args) -> int:
     emotions = [e.strip() for e in args.emotions.split(",") if e.strip()] if args.emotions else None
     intensities = _numbers(args.intensities, "--intensities")
     check_request(args.modality, emotions, intensities, args.seeds)  # before any model loads
-    if args.steps is not None and not 1 <= args.steps <= 200:
-        raise EmogenError(f"--steps must be from 1 to 200, got {args.steps}")
     if args.plot:
         from .plots import plot_dir
 

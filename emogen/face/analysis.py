@@ -19,6 +19,7 @@ from ..errors import EmogenError
 from . import landmarks as L
 
 MAX_SIDE = 2048  # longer images are downscaled before detection
+MAX_PIXELS = 100_000_000  # larger images are refused (10000 x 10000 is accepted)
 MIN_FACE_PX = 64  # face-oval width in the source image
 FACE_FRACTION = 0.5  # face-oval width / crop width
 CENTRE_RAISE = 0.04  # crop centre above the oval's centre, in crop widths: more hair, less neck
@@ -51,8 +52,11 @@ def load_image(path: str | os.PathLike, max_side: int = MAX_SIDE) -> np.ndarray:
     """Read an image file as ``(h, w, 3)`` uint8 RGB.
 
     Handles EXIF orientation, grayscale, alpha (composited on white), palette, CMYK and 16-bit or
-    float images; images longer than ``max_side`` px are downscaled (aspect kept).
-    Raises EmogenError for a missing, unreadable or corrupt file.
+    float images. Images longer than ``max_side`` px are downscaled (aspect kept) as they are
+    decoded: JPEGs at a reduced scale directly (``Image.draft``), others by ``Image.thumbnail``
+    before any conversion, so memory stays near one decoded copy. Images over ``MAX_PIXELS`` are
+    refused from their header, before decoding.
+    Raises EmogenError for a missing, unreadable, corrupt or absurdly large file.
     """
     from PIL import Image, ImageOps, UnidentifiedImageError
 
@@ -63,23 +67,24 @@ def load_image(path: str | os.PathLike, max_side: int = MAX_SIDE) -> np.ndarray:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
             with Image.open(path) as img:
+                width, height = img.size
+                if width * height > MAX_PIXELS:
+                    raise EmogenError(f"image '{path}' is {width} x {height} pixels, over the limit of "
+                                      f"{MAX_PIXELS // 1_000_000} megapixels; downscale it first")
                 if img.format == "JPEG":  # decode huge JPEGs at a reduced scale directly
                     img.draft("RGB", (max_side, max_side))
                 img.load()
+                if max(img.size) > max_side:
+                    img.thumbnail((max_side, max_side), Image.Resampling.LANCZOS)
                 img = ImageOps.exif_transpose(img)
     except Image.DecompressionBombError:
-        raise EmogenError(f"image '{path}' is too large to read safely (over {Image.MAX_IMAGE_PIXELS * 2} "
-                          f"pixels); downscale it first") from None
+        raise EmogenError(f"image '{path}' is over the limit of {MAX_PIXELS // 1_000_000} megapixels; "
+                          "downscale it first") from None
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as e:
+        if isinstance(e, EmogenError):
+            raise
         raise EmogenError(f"cannot read image '{path}': {e}; give a JPEG, PNG, WebP, BMP or TIFF file") from None
-    rgb = _to_rgb8(img)
-    h, w = rgb.shape[:2]
-    if max(h, w) > max_side:
-        import cv2
-
-        scale = max_side / max(h, w)
-        rgb = cv2.resize(rgb, (max(1, round(w * scale)), max(1, round(h * scale))), interpolation=cv2.INTER_AREA)
-    return np.ascontiguousarray(rgb)
+    return np.ascontiguousarray(_to_rgb8(img))
 
 
 def _to_rgb8(img) -> np.ndarray:
@@ -163,8 +168,7 @@ def analyze_portrait(image, size: int = 512, detector: L.FaceMeshDetector | None
         source = cv2.resize(rgb, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
         m_src = m.copy()
         m_src[:, :2] /= scale
-    # a reflected border reads as more background/hair, where a constant one would be a visible frame
-    crop = cv2.warpAffine(source, m_src, (size, size), flags=cv2.INTER_CUBIC, borderMode=cv2.BORDER_REFLECT_101)
+    crop = warp_with_fill(source, m_src, size)
     found = detector.detect(crop)
     if found:
         crop_lm = found[0]
@@ -172,6 +176,51 @@ def analyze_portrait(image, size: int = 512, detector: L.FaceMeshDetector | None
         crop_lm = (lm.astype(np.float64) @ m[:, :2].T + m[:, 2]).astype(np.float32)
     return Portrait(image=crop, landmarks=crop_lm, face_box=face_box(crop_lm),
                     source_size=(int(rgb.shape[1]), int(rgb.shape[0])), source_transform=m.astype(np.float32))
+
+
+def warp_with_fill(source: np.ndarray, m: np.ndarray, size: int) -> np.ndarray:
+    """``source`` ((h, w, 3) uint8) warped by the (2, 3) affine ``m`` into a ``size`` x ``size`` crop.
+
+    Where the crop reaches past the photo (a tightly cropped portrait), the gap is filled by
+    pull-push interpolation (:func:`fill_outside`): the photo's edge colours spread outward, ever
+    smoother with distance, so the fill reads as out-of-focus background with no seam. A mirrored
+    border would repeat the face's own features (a second ear, hair or shoulder: "ghosts"), a
+    constant one would be a visible frame.
+    """
+    import cv2
+
+    crop = cv2.warpAffine(source, m, (size, size), flags=cv2.INTER_CUBIC, borderMode=cv2.BORDER_REPLICATE)
+    inside = cv2.warpAffine(np.ones(source.shape[:2], np.float32), m, (size, size), flags=cv2.INTER_LINEAR,
+                            borderMode=cv2.BORDER_CONSTANT, borderValue=0)
+    if inside.min() >= 1.0:
+        return crop
+    fill = fill_outside(crop, inside)
+    # fade the photo into the fill over its outer size/40 pixels, so its edge is no hard line
+    distance = cv2.distanceTransform((inside > 0.5).astype(np.uint8), cv2.DIST_L2, 3)
+    alpha = np.clip(distance / (size / 40), 0.0, 1.0)[..., None]
+    return np.clip(alpha * crop + (1 - alpha) * fill + 0.5, 0, 255).astype(np.uint8)
+
+
+def fill_outside(image: np.ndarray, weight: np.ndarray) -> np.ndarray:
+    """Pull-push hole filling (Gortler et al. 1996): ``image`` ((h, w, 3) uint8) where ``weight``
+    ((h, w), 1 = photo, 0 = empty) is 1, and elsewhere colours interpolated from an image pyramid
+    of the known pixels (premultiplied by ``weight``), each level composited over the next coarser."""
+    import cv2
+
+    premultiplied = [image.astype(np.float32) * weight[..., None]]
+    weights = [weight.astype(np.float32)]
+    while min(weights[-1].shape) > 4:
+        premultiplied.append(cv2.pyrDown(premultiplied[-1]))
+        weights.append(cv2.pyrDown(weights[-1]))
+    colour = premultiplied[-1] / np.maximum(weights[-1], 1e-6)[..., None]
+    for level in range(len(weights) - 2, -1, -1):
+        pm, w = premultiplied[level], weights[level]
+        up = cv2.pyrUp(colour, dstsize=(w.shape[1], w.shape[0]))
+        # a coarse pixel a quarter covered by the photo already takes the photo's colour there, so
+        # the fill continues the nearest edge colours instead of fading to the image's mean
+        alpha = np.clip(w if level == 0 else 4.0 * w, 0.0, 1.0)[..., None]
+        colour = alpha * (pm / np.maximum(w, 1e-6)[..., None]) + (1.0 - alpha) * up
+    return np.clip(colour + 0.5, 0, 255).astype(np.uint8)
 
 
 def default_portrait_path() -> Path:

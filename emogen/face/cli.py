@@ -3,9 +3,9 @@ emogen.face. Heavy imports happen inside the ``run_*`` functions so ``emogen --h
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
+from .. import cli_args as A
 from ..errors import EmogenError
 from ..io import check_writable
 from ..speech.cli import add_speech_sampling_options, data_root, speech_sampling_kwargs
@@ -23,11 +23,13 @@ def add_talk_parser(commands) -> None:
     p.add_argument("--audio", help="speech to lip-sync (WAV, FLAC, OGG, MP3)")
     p.add_argument("--emotion", default="neutral",
                    help="an emotion spec (see `emogen emotions`), e.g. sad, 'neutral>happy', auto (with --text)")
-    p.add_argument("--intensity", type=float, help="intensity in [0, 1]")
+    p.add_argument("--intensity", type=A.INTENSITY, help="intensity in [0, 1]")
     p.add_argument("-o", "--output", required=True, help="output video (.mp4)")
     p.add_argument("--checkpoint", default="face-motion", help="a face-motion checkpoint directory or shipped name")
     add_speech_sampling_options(p)
-    p.add_argument("--max-seconds", type=float, default=120.0, help="longest speech accepted (default 120 s)")
+    p.add_argument("--max-seconds", type=A.number(1, 3600), default=120.0,
+                   help="longest speech accepted, 1-3600 s (default 120 s)")
+    A.add_progress_option(p)
     p.set_defaults(run=run_talk)
 
 
@@ -35,16 +37,18 @@ def add_face_data_parser(data_commands) -> None:
     corpus = data_commands.add_parser("build-face-corpus", help="the talking-head motion corpus (TTS + RAVDESS)")
     corpus.add_argument("--out", default="data/face-corpus")
     corpus.add_argument("--data", default=None, help="the shared data folder (default $EMOGEN_DATA or ../shared/data)")
-    corpus.add_argument("--sentences", type=int, default=2400, help="sentences spoken by the TTS voice")
+    corpus.add_argument("--sentences", type=A.number(1, 10**6, integer=True), default=2400,
+                        help="sentences spoken by the TTS voice")
     corpus.add_argument("--no-ravdess", action="store_true", help="leave out the RAVDESS recordings")
-    corpus.add_argument("--seed", type=int, default=0)
+    corpus.add_argument("--seed", type=A.SEED, default=0)
     corpus.set_defaults(run=run_build_face_corpus)
 
 
 def run_talk(args) -> int:
     from ..emotion import parse_emotion
+    from ..speech.text import check_speech_length
     from ..text.auto import parse_auto
-    from .pipeline import TalkPipeline
+    from .pipeline import TalkPipeline, load_speech
 
     if args.text is not None and args.text_file:
         raise EmogenError("give the text once: with --text or --text-file, not both")
@@ -62,15 +66,20 @@ def run_talk(args) -> int:
         parse_emotion(args.emotion, args.intensity)
     elif args.intensity is not None:
         raise EmogenError("with --emotion auto, scale the inferred intensity as auto:SCALE, not --intensity")
-    if args.image is not None and not Path(args.image).is_file():
-        raise EmogenError(f"image '{args.image}' not found")
-    if args.audio is not None and not Path(args.audio).is_file():
-        raise EmogenError(f"audio '{args.audio}' not found")
     check_writable(args.output)
+    if args.image is not None:  # an unreadable or huge photo fails before the models load
+        from .analysis import load_image
+
+        load_image(args.image)
+    if args.audio is not None:
+        load_speech(args.audio, None, args.max_seconds)
+    if text is not None:  # an over-long text fails now, not after minutes of synthesis
+        check_speech_length(text, args.speed, args.max_seconds)
     talk = TalkPipeline.shared(args.checkpoint)
+    progress = A.show_progress(args)
     clip = talk(image=args.image, text=text, audio=args.audio, emotion=args.emotion, intensity=args.intensity,
-                max_seconds=args.max_seconds, **speech_sampling_kwargs(args))
-    clip.save(args.output, progress=sys.stderr.isatty())
+                max_seconds=args.max_seconds, progress=progress, **speech_sampling_kwargs(args))
+    clip.save(args.output, progress=progress)
     print(args.output)
     return 0
 

@@ -128,11 +128,12 @@ def lip_sync(mouth_open: np.ndarray, audio: np.ndarray, sample_rate: int, fps: f
     at every lag in ``[-max_lag, max_lag]`` frames; returns the best ``(correlation, lag)``.
     A POSITIVE lag means the mouth FOLLOWS the audio (mouth at frame ``t`` matches audio at
     ``t - lag``); negative means the mouth leads. Frames without a face (NaN) are skipped.
-    Returns ``(nan, 0)`` when either signal is constant.
+    Returns ``(nan, 0)`` when either signal is constant or the clip is too short (under 3 frames).
     """
     mouth = np.asarray(mouth_open, dtype=np.float64).reshape(-1)
     env = energy_envelope(audio, sample_rate, fps, n_frames=len(mouth))
     best = (float("nan"), 0)
+    max_lag = min(max_lag, len(mouth) - 3)  # a correlation needs 3 frames of overlap
     for lag in range(-max_lag, max_lag + 1):
         if lag >= 0:
             a, b = mouth[lag:], env[:len(env) - lag]

@@ -22,10 +22,12 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
+from ..checks import check_number, check_sampling
 from ..core.pipeline import Pipeline, refuse_output
 from ..core.flow import FlowSampler, Guidance
 from ..emotion import Emotion, EmotionBatch, EmotionSpec, EmotionTrajectory, parse_emotion
 from ..errors import EmogenError
+from ..speech.text import check_speech_length
 from .features import FPS, audio_features, energy_envelope
 from .model import MOUTH_CHANNELS, FaceMotionModel
 from .motion import CHANNELS, INDEX, POSE, MotionBasis
@@ -99,14 +101,17 @@ class TalkClip:
         return self.save(path, audio, progress)
 
 
-def check_inputs(text: str | None, audio, emotion, steps: int, negative) -> EmotionSpec | None:
+def check_inputs(text: str | None, audio, emotion, steps: int, guidance_scale: float, negative_scale: float,
+                 speed: float, seed: int, max_seconds: float, negative) -> EmotionSpec | None:
     """Fail early with one readable line; returns the negative spec (or None)."""
     from ..text.auto import parse_auto
 
     if (text is None) == (audio is None):
         raise EmogenError("give the speech as text or as audio (exactly one of them)")
-    if steps < 1 or steps > 200:
-        raise EmogenError(f"steps {steps} is out of range; accepted: 1 to 200")
+    check_sampling(steps, guidance_scale, negative_scale, speed, seed)
+    check_number(max_seconds, "max seconds", 0.1, 3600.0)
+    if text is not None:  # refuse an over-long text now, not after minutes of synthesis
+        check_speech_length(text, speed, max_seconds)
     if audio is not None and isinstance(emotion, str) and parse_auto(emotion) is not None:
         raise EmogenError("--emotion auto infers the emotion from text; with --audio give an emotion")
     negative_spec = parse_emotion(negative) if negative else None
@@ -167,7 +172,7 @@ class TalkPipeline(Pipeline):
                  emotion: "str | Emotion" = "neutral", intensity: float | None = None, seed: int = 0,
                  steps: int = 10, guidance_scale: float = 1.0, negative: "str | EmotionSpec | None" = None,
                  negative_scale: float = 1.0, speed: float = 1.0, max_seconds: float = MAX_SECONDS,
-                 output=None) -> TalkClip:
+                 progress: bool = False, output=None) -> TalkClip:
         """Make a talking-head clip; writes no file (``clip.save("out.mp4")`` does).
 
         Args:
@@ -177,6 +182,7 @@ class TalkPipeline(Pipeline):
             emotion: a spec or trajectory (``auto`` with text); intensity: 0..1.
             seed, steps, guidance_scale, negative, negative_scale: motion (and speech) sampling.
             speed: speaking-rate factor for text. max_seconds: longest speech accepted.
+            progress: show the speech synthesis on stderr.
             output: removed (calling writes no file); a clear error says to use ``.save``.
 
         Returns:
@@ -184,10 +190,11 @@ class TalkPipeline(Pipeline):
         """
         # 1. Check inputs
         refuse_output(self, output)
-        negative_spec = check_inputs(text, audio, emotion, steps, negative)
+        negative_spec = check_inputs(text, audio, emotion, steps, guidance_scale, negative_scale, speed, seed,
+                                     max_seconds, negative)
         # 2. Speech: synthesised from text (its phone timings drive the mouth), or given as audio
         if text is not None:
-            speech, sr, mouth, sentences = self._speak(text, emotion, intensity, seed, steps, speed)
+            speech, sr, mouth, sentences = self._speak(text, emotion, intensity, seed, steps, speed, progress)
         else:
             speech, sr = load_speech(audio, sample_rate, max_seconds)
             mouth, sentences = None, [(0.0, parse_emotion(emotion, intensity))]
@@ -206,7 +213,11 @@ class TalkPipeline(Pipeline):
             self.model, rows, features.to(self.dtype), None if mouth is None else torch.from_numpy(mouth).to(self.dtype),
             steps=steps, guidance_scale=guidance_scale, negative=negative_rows, negative_scale=negative_scale,
             generator=generator)
-        coefficients = settle_ends(coefficients.float().cpu().numpy())
+        coefficients = coefficients.float().cpu().numpy()
+        if not np.isfinite(coefficients).all():
+            raise EmogenError("the generated face motion is not finite (NaN or infinite); lower the guidance "
+                              "or negative scale")
+        coefficients = settle_ends(coefficients)
         return TalkClip(portrait, coefficients, self.model.smile.float().cpu().numpy(),
                         np.asarray(speech, np.float32), sr, sentences[0][1])
 
@@ -216,8 +227,8 @@ class TalkPipeline(Pipeline):
                       "clip", FutureWarning, stacklevel=2)
         return self(*args, **kwargs)
 
-    def _speak(self, text, emotion, intensity, seed, steps, speed):
-        speech = self.tts(text, emotion, intensity, seed=seed, speed=speed, steps=steps)
+    def _speak(self, text, emotion, intensity, seed, steps, speed, progress=False):
+        speech = self.tts(text, emotion, intensity, seed=seed, speed=speed, steps=steps, progress=progress)
         n = int(np.ceil(len(speech.audio) / speech.sample_rate * FPS))
         mouth = sum(mouth_track(s.phones, s.phone_frames, FPS, n, start_s=s.start_s) for s in speech.sentences)
         mouth = follow_loudness(mouth, energy_envelope(speech.audio, speech.sample_rate, n))

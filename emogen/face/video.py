@@ -9,6 +9,7 @@ appears under its final name only when the writer closes cleanly; an exception i
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import tempfile
 from contextlib import ExitStack
@@ -63,7 +64,7 @@ class VideoWriter:
         self._tmp: Path | None = None
 
     def __enter__(self) -> "VideoWriter":
-        import soundfile as sf
+        from ..io import write_audio
 
         imageio_ffmpeg = _imageio_ffmpeg()
         stack = ExitStack()
@@ -73,14 +74,14 @@ class VideoWriter:
             if self.audio is not None and len(self.audio):
                 tmp_dir = stack.enter_context(tempfile.TemporaryDirectory(prefix="emogen-audio-"))
                 audio_path = os.path.join(tmp_dir, "audio.wav")
-                sf.write(audio_path, np.clip(self.audio, -1, 1), int(self.sample_rate), subtype="PCM_16")
+                write_audio(audio_path, self.audio, int(self.sample_rate), "WAV")
             output_params = ["-preset", self.preset, "-crf", str(self.crf), "-movflags", "+faststart",
                              "-threads", str(self.threads)]
             if audio_path:
                 output_params += ["-b:a", "128k"]
             self._gen = imageio_ffmpeg.write_frames(
                 str(tmp_video), (self.width, self.height), fps=self.fps, codec="libx264", pix_fmt_out="yuv420p",
-                quality=None, macro_block_size=2, ffmpeg_log_level="error", output_params=output_params,
+                quality=None, macro_block_size=2, ffmpeg_log_level="quiet", output_params=output_params,
                 audio_path=audio_path, audio_codec="aac" if audio_path else None)
             self._gen.send(None)  # start ffmpeg
             self._tmp = tmp_video
@@ -97,8 +98,31 @@ class VideoWriter:
         frame = np.asarray(frame)
         if frame.shape != (self.height, self.width, 3) or frame.dtype != np.uint8:
             raise ValueError(f"frame must be ({self.height}, {self.width}, 3) uint8, got {frame.shape} {frame.dtype}")
-        self._gen.send(np.ascontiguousarray(frame))
+        try:
+            self._gen.send(np.ascontiguousarray(frame))
+        except OSError as e:  # ffmpeg stopped: a full disk, most likely
+            raise self._encoder_error(str(e)) from None
         self.frames_written += 1
+
+    def _encoder_error(self, log: str) -> EmogenError:
+        """The user error for an ffmpeg failure, from its log (or a check of the free space).
+        ffmpeg itself runs quiet, so that its messages do not add lines to this one."""
+        folder = self.path.resolve().parent
+        if "No space left" in log or shutil.disk_usage(folder).free < 1 << 20:
+            return EmogenError(f"no space left on device writing '{self.path}'")
+        reason = next((line.strip() for line in reversed(log.splitlines()) if line.strip()), "unknown error")
+        return EmogenError(f"ffmpeg could not write '{self.path}': {reason}")
+
+    def _verify(self) -> None:
+        """ffmpeg's exit status is not reported by write_frames: read the finished file back
+        (demux only, no decoding) and refuse it when it is unreadable (e.g. a full disk cut it short)."""
+        if not self._tmp.exists() or self._tmp.stat().st_size == 0:
+            raise self._encoder_error("")
+        ffmpeg = _imageio_ffmpeg().get_ffmpeg_exe()
+        check = subprocess.run([ffmpeg, "-v", "error", "-i", str(self._tmp), "-map", "0", "-c", "copy", "-f", "null",
+                                "-"], capture_output=True, text=True)
+        if check.returncode != 0 or check.stderr.strip():
+            raise self._encoder_error(check.stderr)
 
     def __exit__(self, exc_type, exc, tb) -> None:
         gen, stack = self._gen, self._stack
@@ -113,9 +137,7 @@ class VideoWriter:
             if self.frames_written == 0:
                 raise EmogenError(f"no frames were written to '{self.path}'")
             gen.close()  # closes ffmpeg's stdin and waits for it to finish the file
-            # write_frames does not report ffmpeg's exit status: at least insist on a file
-            if not self._tmp.exists() or self._tmp.stat().st_size == 0:
-                raise EmogenError(f"ffmpeg could not write '{self.path}'")
+            self._verify()
         except BaseException as e:
             gen.close()
             stack.__exit__(type(e), e, e.__traceback__)

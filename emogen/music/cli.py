@@ -5,8 +5,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from .. import cli_args as A
+from ..checks import BARS, MODE_GUIDANCE, MUSIC_GUIDANCE, MUSIC_STEPS, TEMPO
 from ..errors import EmogenError
-from ..io import check_writable
+from ..io import all_or_nothing, check_writable, ensure_dir
 
 SUFFIXES = {"midi": (".mid", ".midi"), "wav": (".wav",), "png": (".png",)}
 
@@ -20,32 +22,38 @@ def add_music_parser(commands) -> None:
                     "comes from the trained model, its mode (major for positive valence, minor for "
                     "negative) steered while sampling. Trained on EMOPIA (CC BY-NC-SA 4.0): non-commercial use.")
     p.add_argument("--emotion", required=True, help="emotion spec (see `emogen emotions`)")
-    p.add_argument("--intensity", type=float, help="0..1 (0 = neutral)")
+    p.add_argument("--intensity", type=A.INTENSITY, help="0..1 (0 = neutral)")
     p.add_argument("--prompt", help="with --emotion auto: text whose emotion the piece takes "
                                     "(e.g. 'a rainy funeral in the hills')")
     p.add_argument("--prompt-file", help="with --emotion auto: a text file (a script); one line = one "
                                          "emotion, several lines make the piece move through them")
-    p.add_argument("--bars", type=int, default=16, help="length in bars (default 16)")
-    p.add_argument("--seed", type=int, default=0, help="random seed (batch: first seed)")
+    p.add_argument("--bars", type=A.number(*BARS, integer=True), default=16,
+                   help=f"length in bars, {BARS[0]}-{BARS[1]} (default 16)")
+    p.add_argument("--seed", type=A.SEED, default=0, help="random seed (batch: first seed)")
     p.add_argument("-o", "--output", help="MIDI file to write (.mid)")
     p.add_argument("--wav", nargs="?", const=True, help="also render audio (a .wav path; with --out-dir no value)")
     p.add_argument("--png", nargs="?", const=True, help="also draw the piano roll (a .png path; with --out-dir no value)")
     p.add_argument("--key", help="key of the piece, e.g. 'C', 'F# minor', 'Bb major' (a mode given here "
                                  "replaces the one the emotion's valence asks for)")
-    p.add_argument("--tempo", type=float, help="BPM, 30-300 (default 120)")
+    p.add_argument("--tempo", type=A.number(*TEMPO), help=f"BPM, {TEMPO[0]:g}-{TEMPO[1]:g} (default 120)")
     p.add_argument("--time-signature", help="4/4 (default), 3/4, 2/4 or 6/8")
-    p.add_argument("--n", type=int, default=1, help="batch: number of pieces (seeds seed, seed+1, ...)")
+    p.add_argument("--n", type=A.number(1, 1000, integer=True), default=1,
+                   help="batch: number of pieces, 1-1000 (seeds seed, seed+1, ...)")
     p.add_argument("--out-dir", help="batch: folder for piece_SEED.mid (and .wav/.png)")
-    p.add_argument("--steps", type=int, default=12, help="sampling steps per window (default 12)")
-    p.add_argument("--guidance", type=float, default=3.0, help="emotion guidance scale (default 3; 1 = none)")
+    p.add_argument("--steps", type=A.number(*MUSIC_STEPS, integer=True), default=12,
+                   help=f"sampling steps per window, {MUSIC_STEPS[0]}-{MUSIC_STEPS[1]} (default 12)")
+    p.add_argument("--guidance", type=A.number(*MUSIC_GUIDANCE), default=3.0,
+                   help=f"emotion guidance scale, {MUSIC_GUIDANCE[0]:g}-{MUSIC_GUIDANCE[1]:g} (default 3; 1 = none)")
     p.add_argument("--negative", help="an emotion to steer away from, e.g. 'happy'")
-    p.add_argument("--negative-scale", type=float, default=0.5, help="strength of --negative (default 0.5)")
-    p.add_argument("--mode-guidance", type=float,
+    p.add_argument("--negative-scale", type=A.NEGATIVE_SCALE, default=0.5,
+                   help="strength of --negative, 0-10 (default 0.5)")
+    p.add_argument("--mode-guidance", type=A.number(*MODE_GUIDANCE),
                    help="strength of the steering toward the mode (major / minor) the valence or --key "
                         "asks for (default 0.15, the pipeline's DEFAULT_MODE_GUIDANCE; 0 leaves the mode "
                         "to the model)")
     p.add_argument("--checkpoint", default="music-emopia", help="checkpoint name or directory (default music-emopia)")
-    p.add_argument("--sample-rate", type=int, default=44100, help="audio sample rate in Hz (default 44100)")
+    p.add_argument("--sample-rate", type=A.SAMPLE_RATE, default=44100,
+                   help="audio sample rate, 8000-192000 Hz (default 44100)")
     p.add_argument("--json", action="store_true", help="print a JSON description of each piece")
     p.set_defaults(run=run_music)
 
@@ -58,10 +66,6 @@ def _check_suffix(path: str, kind: str) -> Path:
 
 def _plan(args) -> list[tuple[int, Path, Path | None, Path | None]]:
     """(seed, midi path, wav path, png path) of every piece, checked before any work."""
-    if args.n < 1 or args.n > 1000:
-        raise EmogenError(f"--n must be from 1 to 1000, got {args.n}")
-    if not 8000 <= args.sample_rate <= 192000:
-        raise EmogenError(f"--sample-rate must be from 8000 to 192000 Hz, got {args.sample_rate}")
     if args.out_dir is None:
         if args.n != 1:
             raise EmogenError("--n needs --out-dir DIR")
@@ -78,10 +82,7 @@ def _plan(args) -> list[tuple[int, Path, Path | None, Path | None]]:
     for flag in ("wav", "png"):
         if getattr(args, flag) not in (None, True):
             raise EmogenError(f"with --out-dir, give --{flag} without a file name")
-    out = Path(args.out_dir)
-    if not out.is_dir():
-        check_writable(out)  # the folder holding DIR must exist and be writable
-        out.mkdir()
+    out = ensure_dir(args.out_dir)
     plan = []
     for seed in range(args.seed, args.seed + args.n):
         stem = out / f"piece_{seed:04d}"
@@ -106,7 +107,6 @@ def run_music(args) -> int:
     from ..text.auto import auto_scale
     from .pipeline import MusicPipeline, check_inputs, check_prompt
 
-    plan = _plan(args)
     prompt = _prompt(args)
     auto = auto_scale(args.emotion, args.intensity) is not None
     if auto:
@@ -115,7 +115,9 @@ def run_music(args) -> int:
         raise EmogenError("--prompt / --prompt-file are read only with --emotion auto")
     mode = {} if args.mode_guidance is None else {"mode_guidance": args.mode_guidance}  # else the pipeline's default
     check_inputs("neutral" if auto else args.emotion, args.intensity, args.bars, args.key, args.tempo,
-                 args.time_signature, args.steps, args.guidance, args.negative, **mode)  # before the model loads
+                 args.time_signature, args.steps, args.guidance, args.negative, negative_scale=args.negative_scale,
+                 **mode)  # before the model loads
+    plan = _plan(args)  # last: with --out-dir it makes the folder
     pipe = MusicPipeline.shared(args.checkpoint)
     emotion = pipe.resolve_emotion(args.emotion, args.intensity, prompt)  # 'auto': read the prompt once
     if auto and not args.json:
@@ -125,16 +127,15 @@ def run_music(args) -> int:
                       tempo=args.tempo, time_signature=args.time_signature, steps=args.steps,
                       guidance_scale=args.guidance, negative=args.negative, negative_scale=args.negative_scale, **mode)
         audio = result.render_audio(args.sample_rate) if wav_path else None  # before any file is written
-        result.save(midi_path)
-        written = [str(midi_path)]
-        if wav_path:
-            from .synth import save_wav
+        with all_or_nothing():  # the .mid, .wav and .png of a piece appear together or not at all
+            result.save_midi(midi_path)
+            if wav_path:
+                from .synth import save_wav
 
-            save_wav(audio, wav_path, args.sample_rate)
-            written.append(str(wav_path))
-        if png_path:
-            result.save(png_path)
-            written.append(str(png_path))
+                save_wav(audio, wav_path, args.sample_rate)
+            if png_path:
+                result.save_png(png_path)
+        written = [str(p) for p in (midi_path, wav_path, png_path) if p]
         if args.json:
             print(json.dumps({"files": written, **result.describe()}))
         else:

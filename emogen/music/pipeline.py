@@ -24,6 +24,7 @@ import re
 
 import torch
 
+from ..checks import BARS, MODE_GUIDANCE, MUSIC_GUIDANCE, MUSIC_STEPS, NEGATIVE_SCALE, SEED, TEMPO, check_number
 from ..core.flow import FlowSampler, Guidance
 from ..core.pipeline import Pipeline
 from ..emotion import EmotionBatch, EmotionSpec, EmotionTrajectory, parse_emotion
@@ -34,7 +35,6 @@ from .result import MusicResult
 from .tonality import mode_for_valence, mode_steering
 
 DEFAULT_CHECKPOINT = "music-emopia"
-MAX_BARS = 512
 # Mode steering strength (velocity change, RMS per roll value): see benchmarks/music.py
 DEFAULT_MODE_GUIDANCE = 0.15
 KEY_NAMES = {"c": 0, "c#": 1, "db": 1, "d": 2, "d#": 3, "eb": 3, "e": 4, "fb": 4, "e#": 5, "f": 5, "f#": 6,
@@ -55,7 +55,7 @@ def parse_key(text: str | None) -> tuple[int, str | None] | None:
 
 
 def check_inputs(emotion, intensity, bars, key, tempo, time_signature, steps, guidance_scale, negative,
-                 mode_guidance: float = DEFAULT_MODE_GUIDANCE):
+                 mode_guidance: float = DEFAULT_MODE_GUIDANCE, negative_scale: float = 0.5):
     """Fail early with one readable line; returns (emotion, negative, key, tempo, time signature) resolved."""
     if isinstance(emotion, str):
         emotion = parse_emotion(emotion, intensity)
@@ -67,14 +67,13 @@ def check_inputs(emotion, intensity, bars, key, tempo, time_signature, steps, gu
         negative = parse_emotion(negative)
     if isinstance(negative, EmotionTrajectory):
         raise EmogenError("the negative emotion must be one spec, not a trajectory")
-    if isinstance(bars, bool) or not isinstance(bars, int) or not 1 <= bars <= MAX_BARS:
-        raise EmogenError(f"bars must be a whole number from 1 to {MAX_BARS}, got {bars!r}")
-    if not isinstance(steps, int) or not 1 <= steps <= 1000:
-        raise EmogenError(f"steps must be a whole number from 1 to 1000, got {steps!r}")
-    if not 0.0 <= float(guidance_scale) <= 20.0:
-        raise EmogenError(f"guidance_scale must be in [0, 20], got {guidance_scale}")
-    if not 0.0 <= float(mode_guidance) <= 5.0:
-        raise EmogenError(f"mode_guidance must be in [0, 5] (0 leaves the mode to the model), got {mode_guidance}")
+    check_number(bars, "bars", *BARS, integer=True)
+    check_number(steps, "steps", *MUSIC_STEPS, integer=True)
+    check_number(guidance_scale, "guidance scale", *MUSIC_GUIDANCE)
+    check_number(negative_scale, "negative scale", *NEGATIVE_SCALE)
+    check_number(mode_guidance, "mode guidance (0 leaves the mode to the model)", *MODE_GUIDANCE)
+    if tempo is not None:
+        check_number(tempo, "tempo (BPM)", *TEMPO)
     return (emotion, negative, parse_key(key), rep.check_tempo(120.0 if tempo is None else tempo),
             rep.parse_time_signature(time_signature))
 
@@ -117,10 +116,11 @@ class MusicPipeline(Pipeline):
         if resolved is not emotion:
             emotion, intensity = resolved, None  # the inferred intensity is inside the spec
         emotion, negative, key_req, tempo, ts = check_inputs(
-            emotion, intensity, bars, key, tempo, time_signature, steps, guidance_scale, negative, mode_guidance)
+            emotion, intensity, bars, key, tempo, time_signature, steps, guidance_scale, negative, mode_guidance,
+            negative_scale)
         bar_steps = int(round(rep.beats_per_bar(ts) * rep.STEPS_PER_BEAT))
         total = bars * bar_steps
-        generator = torch.Generator().manual_seed(int(seed))
+        generator = torch.Generator().manual_seed(check_number(seed, "seed", *SEED, integer=True))
         best = None
         for attempt in range(max_retries + 1):
             # 2. Sample the roll (a new noise draw for each attempt)

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
+from ..checks import TEMPO
 from ..errors import EmogenError
 
 STEPS_PER_BEAT = 4
@@ -31,7 +32,7 @@ LOW_PITCH = 28  # E1: with HIGH_PITCH, 98% of EMOPIA's notes; others fold in by 
 HIGH_PITCH = 91  # G6
 NUM_PITCHES = HIGH_PITCH - LOW_PITCH + 1  # 64
 CHANNELS = ("onset", "sustain", "velocity")
-MIN_TEMPO, MAX_TEMPO = 30.0, 300.0
+MIN_TEMPO, MAX_TEMPO = TEMPO
 TIME_SIGNATURES = {"2/4": (2, 4), "3/4": (3, 4), "4/4": (4, 4), "6/8": (6, 8)}
 
 

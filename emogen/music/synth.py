@@ -94,17 +94,17 @@ def _render_tinysoundfont(midi, sample_rate: int, soundfont: Path, tail: float) 
 
 
 def _normalise(audio: np.ndarray, peak: float = 0.9) -> np.ndarray:
-    audio = audio.astype(np.float32)
+    """Scale the whole piece down so its peak is at most ``peak`` (a synthesiser's level has no
+    emotional meaning to keep, unlike speech's: see ``emogen.audio``); NaN is an error."""
+    from ..audio import check_finite
+
+    audio = check_finite(audio.astype(np.float32), "the rendered music")
     top = float(np.abs(audio).max()) if audio.size else 0.0
     return audio * (peak / top) if top > peak else audio
 
 
 def save_wav(audio: np.ndarray, path: str | os.PathLike, sample_rate: int) -> Path:
-    """Write mono float audio as 16-bit WAV, atomically."""
-    import soundfile as sf
+    """Write mono float audio as 16-bit WAV, atomically (``emogen.io.write_audio``)."""
+    from ..io import write_audio
 
-    from ..io import atomic_path
-
-    with atomic_path(path) as tmp:
-        sf.write(str(tmp), audio, sample_rate, subtype="PCM_16")
-    return Path(path)
+    return write_audio(path, audio, sample_rate, "WAV")

@@ -6,8 +6,9 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+from .. import cli_args as A
 from ..errors import EmogenError
-from ..io import check_writable, shared_data_root, write_text_atomic
+from ..io import check_writable, ensure_dir, shared_data_root, write_text_atomic
 from .result import AUDIO_FORMATS, audio_format
 
 
@@ -19,26 +20,28 @@ def add_tts_parser(commands) -> None:
     p.add_argument("text", nargs="?", help="the text (or use --text-file, or pipe it on stdin)")
     p.add_argument("--text-file", help="read the text from this file; with --out-dir, one output per line")
     p.add_argument("--emotion", default="neutral", help="an emotion spec (see `emogen emotions`)")
-    p.add_argument("--intensity", type=float, help="intensity in [0, 1]")
+    p.add_argument("--intensity", type=A.INTENSITY, help="intensity in [0, 1]")
     p.add_argument("-o", "--output", help="output audio file (.wav, .flac or .ogg)")
     p.add_argument("--out-dir", help="batch mode: one file per line of --text-file, 0000.wav, 0001.wav, ...")
     p.add_argument("--checkpoint", default="tts-slt-emotion", help="a checkpoint directory or shipped name")
     add_speech_sampling_options(p)
-    p.add_argument("--text-guidance", type=float,
+    p.add_argument("--text-guidance", type=A.GUIDANCE,
                    help="classifier-free guidance on the text, 1 = none (default: the checkpoint's, 2 for the shipped voice)")
-    p.add_argument("--sample-rate", type=int, help="resample the output to this rate (Hz)")
+    p.add_argument("--sample-rate", type=A.number(8000, 96000, integer=True),
+                   help="resample the output to this rate, 8000-96000 Hz")
     p.add_argument("--format", choices=sorted(AUDIO_FORMATS), help="audio format (default: from the file name)")
+    A.add_progress_option(p)
     p.set_defaults(run=run_tts)
 
 
 def add_speech_sampling_options(p) -> None:
     """The sampling options of everything that speaks (``tts``, ``talk``)."""
-    p.add_argument("--steps", type=int, help="flow-matching ODE steps, 1-200 (default: tts 4, talk 10)")
-    p.add_argument("--guidance", type=float, default=1.0, help="emotion guidance scale (1 = none)")
+    p.add_argument("--steps", type=A.STEPS, help="flow-matching ODE steps, 1-200 (default: tts 4, talk 10)")
+    p.add_argument("--guidance", type=A.GUIDANCE, default=1.0, help="emotion guidance scale, 0-10 (1 = none)")
     p.add_argument("--negative", help="an emotion to steer away from (EmoDubber-style negative guidance)")
-    p.add_argument("--negative-scale", type=float, default=1.0)
-    p.add_argument("--speed", type=float, default=1.0, help="speaking-rate factor, > 1 faster (0.25-4)")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--negative-scale", type=A.NEGATIVE_SCALE, default=1.0, help="strength of --negative, 0-10")
+    p.add_argument("--speed", type=A.SPEED, default=1.0, help="speaking-rate factor, > 1 faster (0.25-4)")
+    p.add_argument("--seed", type=A.SEED, default=0, help="random seed, 0 to 2^32-1")
 
 
 def speech_sampling_kwargs(args) -> dict:
@@ -58,9 +61,10 @@ def add_data_parser(commands):
     corpus = sub.add_parser("build-tts-corpus", help="the emotional TTS corpus (needs Festival; see docs/speech.md)")
     corpus.add_argument("--out", default="data/tts-corpus")
     corpus.add_argument("--data", default=None, help="the shared data folder (default $EMOGEN_DATA or ../shared/data)")
-    corpus.add_argument("--sentences", type=int, default=1600)
-    corpus.add_argument("--seed", type=int, default=0)
-    corpus.add_argument("--workers", type=int, default=None, help="processes for the WORLD analysis (default: all cores)")
+    corpus.add_argument("--sentences", type=A.number(1, 10**6, integer=True), default=1600)
+    corpus.add_argument("--seed", type=A.SEED, default=0)
+    corpus.add_argument("--workers", type=A.number(1, 1024, integer=True), default=None,
+                        help="processes for the WORLD analysis (default: all cores)")
     corpus.set_defaults(run=run_build_corpus)
     measure = sub.add_parser("measure-ravdess", help="measure per-emotion prosody and voice-quality changes on RAVDESS")
     measure.add_argument("--ravdess", default=None, help="RAVDESS folder with manifest.csv")
@@ -107,6 +111,7 @@ def run_tts(args) -> int:
     if parse_auto(args.emotion) is not None and args.intensity is not None:
         raise EmogenError("with --emotion auto, scale the inferred intensity as auto:SCALE, not --intensity")
     options = speech_sampling_kwargs(args)
+    progress = A.show_progress(args)
     if args.text_guidance is not None:
         options["text_guidance"] = args.text_guidance
     if args.out_dir:
@@ -115,8 +120,7 @@ def run_tts(args) -> int:
         lines = [line for line in text.splitlines()]
         if not any(line.strip() for line in lines):
             raise EmogenError("the text file has no lines to speak")
-        out_dir = Path(args.out_dir)
-        out_dir.mkdir(parents=True, exist_ok=True)
+        out_dir = ensure_dir(args.out_dir)
         fmt = args.format or "wav"
         tts = TTSPipeline.shared(args.checkpoint)
         per_line = {}
@@ -131,7 +135,7 @@ def run_tts(args) -> int:
                 print(f"line {i + 1}: empty, skipped", file=sys.stderr)
                 continue
             path = out_dir / f"{i:04d}.{fmt}"
-            tts(line, per_line.get(i, emotion), **options).save(path, args.sample_rate, fmt)
+            tts(line, per_line.get(i, emotion), progress=progress, **options).save(path, args.sample_rate, fmt)
             print(path)
         return 0
     if not args.output:
@@ -139,7 +143,7 @@ def run_tts(args) -> int:
     path = check_writable(args.output)
     fmt = audio_format(path, args.format)
     check_text(text)
-    speech = TTSPipeline.shared(args.checkpoint)(text, emotion, **options)
+    speech = TTSPipeline.shared(args.checkpoint)(text, emotion, progress=progress, **options)
     speech.save(path, args.sample_rate, fmt)
     print(f"wrote {path} ({speech.duration:.2f} s)")
     return 0

@@ -17,7 +17,10 @@ from typing import Iterator
 
 import numpy as np
 import torch
+from tqdm import tqdm
 
+from ..audio import limit_peak
+from ..checks import check_number, check_sampling
 from ..core.flow import FlowSampler, Guidance
 from ..core.pipeline import Pipeline
 from ..emotion import Emotion, EmotionBatch, EmotionSpec, EmotionTrajectory, parse_emotion
@@ -34,19 +37,17 @@ DEFAULT_TEMPERATURE = 0.667
 # neutral 0.394 vs 0.413, angry 0.405 vs 0.405) in 40% of the decoder time.
 DEFAULT_STEPS = 4
 
-def check_inputs(text: str, emotion, intensity: float | None, steps: int, speed: float, text_guidance: float,
+def check_inputs(text: str, emotion, intensity: float | None, steps: int, guidance_scale: float,
+                 negative_scale: float, speed: float, seed: int, temperature: float, text_guidance: float,
                  negative) -> tuple[float | None, Emotion | None, EmotionSpec | None]:
     """Fail early with one readable line. Returns (the ``auto`` scale or None, the default emotion
     (None with ``auto``), the negative spec or None)."""
     from ..text.auto import auto_scale  # light; the classifier loads only if 'auto' is used
 
     check_text(text)
-    if not 0.25 <= speed <= 4.0:
-        raise EmogenError(f"speed {speed:g} is out of range; accepted: 0.25 to 4")
-    if steps < 1 or steps > 200:
-        raise EmogenError(f"steps {steps} is out of range; accepted: 1 to 200")
-    if not 0.0 <= text_guidance <= 10.0:
-        raise EmogenError(f"text guidance {text_guidance:g} is out of range; accepted: 0 to 10")
+    check_sampling(steps, guidance_scale, negative_scale, speed, seed)
+    check_number(temperature, "temperature", 0.0, 2.0)
+    check_number(text_guidance, "text guidance", 0.0, 10.0)
     scale = auto_scale(emotion, intensity)
     default = None if scale is not None else parse_emotion(emotion, intensity)
     negative_spec = parse_emotion(negative) if negative else None
@@ -72,25 +73,26 @@ class TTSPipeline(Pipeline):
             text: English text; inline tags (``[sad:0.8]``) set the emotion from there on.
             emotion: a spec, a trajectory, or ``auto`` / ``auto:SCALE`` (from the words); intensity: 0..1.
             options: those of :meth:`stream` (``steps``, ``guidance_scale``, ``negative``,
-                ``negative_scale``, ``speed`` (> 1 faster), ``seed``, ``temperature``, ``text_guidance``).
+                ``negative_scale``, ``speed`` (> 1 faster), ``seed``, ``temperature``, ``text_guidance``, ``progress``).
 
         Returns:
             a :class:`SpeechResult`: ``.audio`` (samples,) float32, ``.sample_rate`` Hz,
             ``.sentences`` (phones and timings), ``.save(path)``; it also unpacks as
-            ``audio, sample_rate = tts(...)``.
+            ``audio, sample_rate = tts(...)``. Peaks are limited to ``emogen.audio.CEILING`` (no clipping).
         """
         return SpeechResult.join(list(self.stream(text, emotion, intensity, **options)), self.sample_rate)
 
     def stream(self, text: str, emotion: "str | Emotion" = "neutral", intensity: float | None = None,
                steps: int = DEFAULT_STEPS, guidance_scale: float = 1.0, negative: "str | EmotionSpec | None" = None,
                negative_scale: float = 1.0, speed: float = 1.0, seed: int = 0,
-               temperature: float = DEFAULT_TEMPERATURE, text_guidance: float | None = None) -> Iterator[SentenceAudio]:
-        """Yield each sentence's :class:`SentenceAudio` as soon as it is made."""
+               temperature: float = DEFAULT_TEMPERATURE, text_guidance: float | None = None,
+               progress: bool = False) -> Iterator[SentenceAudio]:
+        """Yield each sentence's :class:`SentenceAudio` as soon as it is made; ``progress`` draws a bar on stderr."""
         # 1. Check inputs
         if text_guidance is None:
             text_guidance = self.model.config.text_guidance
-        scale, default, negative_spec = check_inputs(text, emotion, intensity, steps, speed, text_guidance,
-                                                          negative)
+        scale, default, negative_spec = check_inputs(text, emotion, intensity, steps, guidance_scale, negative_scale,
+                                                     speed, seed, temperature, text_guidance, negative)
         # 2. Split into sentences, each with its emotion (inline tags; 'auto': from its words)
         sentences = [(s, seg.emotion) for seg in parse_tagged(text, default) for s in split_sentences(seg.text)]
         sentences = [(s, e) for s, e in sentences if has_pronounceable(s)]  # drop stray "!!!" and the like
@@ -103,15 +105,19 @@ class TTSPipeline(Pipeline):
         total_chars = sum(len(s) for s, _ in sentences)
         generator = torch.Generator().manual_seed(seed)
         clock, chars = 0.0, 0
+        bar = tqdm(total=len(sentences), desc="speaking", unit="sentence", disable=not progress, leave=False)
         for (sentence, spec), ph in zip(sentences, phonemize_batch([s for s, _ in sentences])):
             fraction = (chars + len(sentence) / 2) / total_chars
             frames, durations = self._synthesize(ph.ids(boundaries=False), spec, clock, fraction, steps,
                                                  guidance_scale, negative_spec, negative_scale, speed, generator,
                                                  temperature, text_guidance)
-            audio = acoustic.synthesize(acoustic.WorldFrames.unstack(frames))
+            # the output stage: no NaN, and peaks limited below full scale (emogen.audio)
+            audio = limit_peak(acoustic.synthesize(acoustic.WorldFrames.unstack(frames)), self.sample_rate)
+            bar.update()
             yield SentenceAudio(sentence, audio, ph.phones, durations, clock, spec)
             clock += len(audio) / self.sample_rate + SENTENCE_GAP_S
             chars += len(sentence)
+        bar.close()
 
     def _infer_emotions(self, sentences, scale: float):
         from ..text.auto import infer_specs

@@ -11,7 +11,8 @@ import numpy as np
 
 from ..emotion import Emotion
 from ..errors import EmogenError
-from ..io import atomic_path, check_writable
+from .. import io
+from ..io import check_writable
 
 SENTENCE_GAP_S = 0.25  # silence between sentences, seconds
 AUDIO_FORMATS = {"wav": "PCM_16", "flac": "PCM_16", "ogg": "VORBIS"}  # format -> soundfile subtype
@@ -79,8 +80,6 @@ def write_audio(path: str | os.PathLike, audio: np.ndarray, sample_rate: int, ta
                 format: str | None = None) -> Path:
     """Write (samples,) float audio at ``sample_rate`` Hz to ``path`` atomically, clipped to [-1, 1];
     ``target_rate`` resamples it (librosa) first."""
-    import soundfile as sf
-
     fmt = audio_format(path, format)
     check_writable(path)
     audio = np.asarray(audio, np.float32)
@@ -90,9 +89,8 @@ def write_audio(path: str | os.PathLike, audio: np.ndarray, sample_rate: int, ta
         import librosa
 
         audio, sample_rate = librosa.resample(audio, orig_sr=sample_rate, target_sr=target_rate), target_rate
-    with atomic_path(path) as tmp:
-        sf.write(tmp, np.clip(audio, -1.0, 1.0), int(sample_rate), format=fmt.upper(), subtype=AUDIO_FORMATS[fmt])
-    return Path(path)
+    # emogen.io's writer refuses NaN audio, devices and FIFOs, and cleans up on a full disk
+    return io.write_audio(path, np.clip(audio, -1.0, 1.0), int(sample_rate), fmt.upper(), AUDIO_FORMATS[fmt])
 
 
 def join_sentences(audio: list[np.ndarray], sample_rate: int) -> np.ndarray:

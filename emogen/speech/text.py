@@ -241,6 +241,23 @@ def check_text(text: str) -> str:
     return normalize(_ANY_TAG.sub(" ", text))
 
 
+# The shipped voice speaks 12-20 characters of normalised text a second at speed 1 (sentence
+# pauses included); no voice says more than this many, so a text longer than
+# FASTEST_CHARS_PER_S * speed * limit characters is certainly over a length limit.
+FASTEST_CHARS_PER_S = 30.0
+
+
+def check_speech_length(text: str, speed: float, max_seconds: float) -> None:
+    """Refuse, before any synthesis, a text whose speech would certainly last over ``max_seconds``
+    at ``speed``: its normalised characters at :data:`FASTEST_CHARS_PER_S`. (A text under this
+    bound can still be over the limit; the exact check follows synthesis.)"""
+    chars = len(normalize(_ANY_TAG.sub(" ", text)))
+    shortest = chars / (FASTEST_CHARS_PER_S * speed)
+    if shortest > max_seconds:
+        raise EmogenError(f"the text ({chars} characters) would last at least {shortest:.0f} s of speech, over the "
+                          f"limit of {max_seconds:g} s; shorten it or raise --max-seconds")
+
+
 # ---------------------------------------------------------------- sentences
 _NO_SPLIT = {"mr", "mrs", "ms", "dr", "st", "jr", "sr", "prof", "capt", "gen", "lt", "col", "sgt", "mt",
              "ave", "rd", "blvd", "no", "vs", "etc", "approx", "inc", "ltd", "co", "dept", "fig", "jan",

@@ -148,16 +148,13 @@ def infer_specs(texts: list[str], scale: float = 1.0, model: str | None = None,
     return specs_from_predictions(predictions, AutoConfig(scale=scale)), predictions
 
 
-def resolve_auto(texts: list[str], scale: float = 1.0, classifier=None,
-                 merge_repeats: bool = False) -> EmotionSpec | EmotionTrajectory:
+def resolve_auto(texts: list[str], scale: float = 1.0, classifier=None) -> EmotionSpec | EmotionTrajectory:
     """``--emotion auto`` for a whole piece: the specs of ``texts`` (sentences or lines, smoothed
     across neighbours; empty ones are paragraph breaks and are then dropped), as one spec when
     there is one, else a trajectory through them in order (keyframes spread evenly over the
-    piece). ``merge_repeats`` first joins runs of the same spec into one keyframe."""
+    piece)."""
     specs, _ = infer_specs(texts, scale, classifier=classifier)
     specs = [spec for spec, text in zip(specs, texts) if text.strip()]
-    if merge_repeats:
-        specs = [s for i, s in enumerate(specs) if i == 0 or str(s) != str(specs[i - 1])]
     if len(specs) == 1:
         return specs[0]
     return EmotionTrajectory(tuple(Keyframe(spec) for spec in specs))

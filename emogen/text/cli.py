@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import sys
 
+from ..cli_args import INTENSITY
 from ..errors import EmogenError
 
 
@@ -16,7 +17,7 @@ def add_emotions_parser(commands) -> None:
                     "With SPEC: how it resolves (e.g. 'sad:0.7', 'happy:0.6+surprised:0.4', "
                     "'v=0.6,a=-0.2,d=0.1', '-happy', 'wistful', 'neutral>sad', 'happy@0,sad@3.5').")
     emotions.add_argument("spec", nargs="?", help="an emotion spec")
-    emotions.add_argument("--intensity", type=float, help="intensity in [0, 1] (0 = neutral)")
+    emotions.add_argument("--intensity", type=INTENSITY, help="intensity in [0, 1] (0 = neutral)")
     emotions.add_argument("--json", action="store_true", help="print JSON instead of a table")
     emotions.add_argument("--from-text", metavar="TEXT",
                           help="infer the emotion of TEXT (one result per line); SPEC may then be auto:SCALE")
