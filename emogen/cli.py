@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from pathlib import Path
 
 from . import __version__
 from .errors import EmogenError
@@ -68,7 +69,7 @@ def build_parser() -> argparse.ArgumentParser:
                     "(e.g. train.max_steps=2000 train.mixed_precision=no). Several GPUs: "
                     "accelerate launch -m emogen train TASK --config FILE.")
     train.add_argument("task", nargs="?", help="what to train (--list shows the choices)")
-    train.add_argument("--config", help="YAML file under configs/")
+    train.add_argument("--config", help="YAML file (a path, or a recipe shipped under configs/)")
     train.add_argument("overrides", nargs="*", metavar="KEY=VALUE")
     train.add_argument("--list", action="store_true", help="list the training tasks")
     train.set_defaults(run=run_train)
@@ -133,11 +134,22 @@ def run_train(args) -> int:
             print(f"{name:14s} {text}")
         return 0
     task = get_task(args.task)
-    config = load_config(task.config_class, args.config, args.overrides)
+    config = load_config(task.config_class, find_config(args.config), args.overrides)
     result = Trainer(task, config).run()
     if result.model_dir is not None:
         print(f"model written to {result.model_dir}")
     return 0
+
+
+def find_config(path: str | None) -> Path | None:
+    """``--config`` as given (relative to the working directory) where that file exists, else the
+    recipe shipped inside the package: ``configs/tts/slt-emotion.yaml`` (or ``tts/slt-emotion.yaml``)
+    -> ``emogen/configs/tts/slt-emotion.yaml``, so an installed package trains from any folder."""
+    if path is None or Path(path).is_file():
+        return None if path is None else Path(path)
+    parts = Path(path).parts
+    shipped = Path(__file__).resolve().parent / "configs" / Path(*parts[parts[0] == "configs":] or ".")
+    return shipped if shipped.is_file() else Path(path)
 
 
 if __name__ == "__main__":
