@@ -2,6 +2,10 @@
 
 A mistake the user can fix (:class:`EmogenError`) becomes one ``error: ...`` line on stderr and
 exit status 2; anything else is a bug and keeps its traceback.
+
+Start-up matters here (a bad value should be reported in well under a second): this module and the
+parsers import no torch, and each command imports its library only when it runs. The CPU threads
+are chosen before that (:mod:`emogen.cpu`).
 """
 
 from __future__ import annotations
@@ -12,10 +16,12 @@ import sys
 from pathlib import Path
 
 from . import __version__
+from .cpu import configure_threads
 from .errors import EmogenError
 
 
 def main(argv: list[str] | None = None) -> int:
+    configure_threads()  # before anything imports torch
     parser = build_parser()
     # KEY=VALUE overrides may follow options (``train toy2d --config f.yaml train.max_steps=5``),
     # which argparse alone does not gather into one positional list.
