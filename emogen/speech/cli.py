@@ -116,7 +116,6 @@ def _write_audio(path: Path, audio, sr: int, target_sr: int | None, fmt: str) ->
 def run_tts(args) -> int:
     from ..emotion import parse_emotion
     from ..text.auto import parse_auto
-    from .pipeline import TTSPipeline
     from .text import check_text
 
     if args.sample_rate is not None and not 8000 <= args.sample_rate <= 96000:
@@ -138,6 +137,8 @@ def run_tts(args) -> int:
         out_dir = Path(args.out_dir)
         out_dir.mkdir(parents=True, exist_ok=True)
         fmt = args.format or "wav"
+        from .pipeline import TTSPipeline  # torch: only once the arguments are known to be good
+
         tts = TTSPipeline.from_pretrained(args.checkpoint)
         per_line = {}
         if parse_auto(args.emotion) is not None:  # one classification pass, smoothed across lines
@@ -160,6 +161,8 @@ def run_tts(args) -> int:
     path = check_writable(args.output)
     fmt = _output_format(path, args.format)
     check_text(text)
+    from .pipeline import TTSPipeline  # torch: only once the arguments are known to be good
+
     tts = TTSPipeline.from_pretrained(args.checkpoint)
     audio, sr = tts(text, emotion, **options)
     _write_audio(path, audio, sr, args.sample_rate, fmt)

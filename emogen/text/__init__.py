@@ -8,8 +8,17 @@ Heavy modules (torch models, transformers) load only when a classifier is built.
 """
 
 from .auto import AutoConfig, infer_specs, parse_auto, specs_from_predictions
-from .classifier import DEFAULT_MODEL, TextEmotionClassifier, TextPrediction
 from .data import TEXT_CATEGORIES
+
+_CLASSIFIER = ("DEFAULT_MODEL", "TextEmotionClassifier", "TextPrediction")  # torch: loaded on first use
+
+
+def __getattr__(name):
+    if name in _CLASSIFIER:
+        from . import classifier
+
+        return getattr(classifier, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 __all__ = ["AutoConfig", "DEFAULT_MODEL", "TEXT_CATEGORIES", "TextEmotionClassifier", "TextPrediction",
            "infer_specs", "parse_auto", "specs_from_predictions"]
