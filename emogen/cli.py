@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import warnings
 from pathlib import Path
 
 from . import __version__
@@ -22,6 +23,8 @@ from .errors import EmogenError
 
 def main(argv: list[str] | None = None) -> int:
     configure_threads()  # before anything imports torch
+    # A library warning (e.g. music audio without a SoundFont synthesizer) is one line, not a source excerpt.
+    warnings.formatwarning = lambda message, *_, **__: f"warning: {message}\n"
     parser = build_parser()
     # KEY=VALUE overrides may follow options (``train toy2d --config f.yaml train.max_steps=5``),
     # which argparse alone does not gather into one positional list.
