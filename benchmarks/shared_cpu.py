@@ -23,8 +23,7 @@ import sys
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import ROOT, markdown_table, write_results  # noqa: E402
+ROOT = Path(__file__).resolve().parents[1]
 
 SENTENCES = [
     "The birch canoe slid on the smooth planks.", "Glue the sheet to the dark blue background.",
@@ -83,6 +82,9 @@ def main() -> None:
     args = parser.parse_args()
     if args.worker:
         return worker(args.worker, args.sentences)
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from common import markdown_table, write_results  # imports torch: never in the worker, before its thread choice
+
     rows, data = [], {}
     for setting in SETTINGS:
         quiet, busy = run(setting, 0, args.sentences), run(setting, 2, args.sentences)

@@ -54,7 +54,7 @@ def timed(args: list[str], cwd: Path, expect: int) -> tuple[float, float]:
     wall = time.perf_counter() - start
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if done.returncode != expect:
-        raise SystemExit(f"emogen {' '.join(args[:3])} ... exited {done.returncode}, expected {expect}:\n{done.stderr}")
+        raise SystemExit(f"exit status {done.returncode}, expected {expect}: {done.stderr.strip()[-200:]}")
     return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
 
 
