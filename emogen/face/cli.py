@@ -44,7 +44,6 @@ def add_face_data_parser(data_commands) -> None:
 def run_talk(args) -> int:
     from ..emotion import parse_emotion
     from ..text.auto import parse_auto
-    from .pipeline import TalkPipeline
 
     if args.text is not None and args.text_file:
         raise EmogenError("give the text once: with --text or --text-file, not both")
@@ -67,6 +66,8 @@ def run_talk(args) -> int:
     if args.audio is not None and not Path(args.audio).is_file():
         raise EmogenError(f"audio '{args.audio}' not found")
     check_writable(args.output)
+    from .pipeline import TalkPipeline  # torch: only once the arguments are known to be good
+
     talk = TalkPipeline.from_pretrained(args.checkpoint)
     clip = talk.animate(image=args.image, text=text, audio=args.audio, emotion=args.emotion,
                         intensity=args.intensity, max_seconds=args.max_seconds, **speech_sampling_kwargs(args))
