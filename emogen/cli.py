@@ -3,6 +3,10 @@
 A mistake the user can fix (:class:`EmogenError`, or a bad option) becomes one ``error: ...`` line
 on stderr and exit status 2. Anything else is a bug in emogen: it too is one ``error:`` line and
 status 2, with the traceback shown by ``--debug`` or ``EMOGEN_DEBUG=1``. Ctrl-C exits with 130.
+
+Start-up matters here (a bad value should be reported in well under a second): this module and the
+parsers import no torch, and each command imports its library only when it runs. The CPU threads
+are chosen before that (:mod:`emogen.cpu`).
 """
 
 from __future__ import annotations
@@ -12,8 +16,11 @@ import os
 import shlex
 import sys
 import traceback
+import warnings
+from pathlib import Path
 
 from . import __version__
+from .cpu import configure_threads
 from .errors import EmogenError
 
 
@@ -22,6 +29,9 @@ def main(argv: list[str] | None = None) -> int:
     shows the traceback of an unexpected error instead of the one-line summary."""
     from .cli_args import prepare_argv
 
+    configure_threads()  # before anything imports torch
+    # A library warning (e.g. music audio without a SoundFont synthesizer) is one line, not a source excerpt.
+    warnings.formatwarning = lambda message, *_, **__: f"warning: {message}\n"
     argv = list(sys.argv[1:] if argv is None else argv)
     cut = argv.index("--") if "--" in argv else len(argv)
     debug = "--debug" in argv[:cut] or os.environ.get("EMOGEN_DEBUG", "") not in ("", "0")
@@ -85,7 +95,7 @@ def build_parser() -> argparse.ArgumentParser:
                     "(e.g. train.max_steps=2000 train.mixed_precision=no). Several GPUs: "
                     "accelerate launch -m emogen train TASK --config FILE.")
     train.add_argument("task", nargs="?", help="what to train (--list shows the choices)")
-    train.add_argument("--config", help="YAML file under configs/")
+    train.add_argument("--config", help="YAML file (a path, or a recipe shipped under configs/)")
     train.add_argument("overrides", nargs="*", metavar="KEY=VALUE")
     train.add_argument("--list", action="store_true", help="list the training tasks")
     train.set_defaults(run=run_train)
@@ -135,13 +145,24 @@ def run_train(args) -> int:
             print(f"{name:14s} {text}")
         return 0
     task = get_task(args.task)
-    config = load_config(task.config_class, args.config, args.overrides)
+    config = load_config(task.config_class, find_config(args.config), args.overrides)
     command = shlex.join(["emogen", "train", args.task, *(["--config", args.config] if args.config else []),
                           *args.overrides])
     result = Trainer(task, config, command=command).run()
     if result.model_dir is not None:
         print(f"model written to {result.model_dir}")
     return 0
+
+
+def find_config(path: str | None) -> Path | None:
+    """``--config`` as given (relative to the working directory) where that file exists, else the
+    recipe shipped inside the package: ``configs/tts/slt-emotion.yaml`` (or ``tts/slt-emotion.yaml``)
+    -> ``emogen/configs/tts/slt-emotion.yaml``, so an installed package trains from any folder."""
+    if path is None or Path(path).is_file():
+        return None if path is None else Path(path)
+    parts = Path(path).parts
+    shipped = Path(__file__).resolve().parent / "configs" / Path(*parts[parts[0] == "configs":] or ".")
+    return shipped if shipped.is_file() else Path(path)
 
 
 if __name__ == "__main__":

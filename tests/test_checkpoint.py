@@ -1,4 +1,5 @@
 import json
+from pathlib import Path
 
 import pytest
 import torch
@@ -72,3 +73,22 @@ def test_shipped_names_resolve_from_the_checkpoints_folder(tmp_path, monkeypatch
     assert isinstance(load_pretrained("toy-demo"), EmotionFlowModel)
     with pytest.raises(EmogenError, match="shipped name: toy-demo"):
         load_pretrained("toy-missing")
+
+
+def test_shipped_checkpoints_and_configs_live_inside_the_package(tmp_path, monkeypatch):
+    """The package's own folders (what a wheel installs), so any working directory finds them."""
+    import emogen
+    from emogen.cli import find_config
+    from emogen.core.checkpoint import shipped_checkpoints_dir
+
+    monkeypatch.delenv("EMOGEN_CHECKPOINTS", raising=False)
+    monkeypatch.chdir(tmp_path)
+    package = Path(emogen.__file__).resolve().parent
+    assert shipped_checkpoints_dir().resolve() == (package / "checkpoints").resolve()
+    recipe = find_config("configs/toy/toy2d.yaml")
+    assert recipe == package / "configs" / "toy" / "toy2d.yaml" and recipe.is_file()
+    assert find_config("toy/toy2d.yaml") == recipe
+    (tmp_path / "configs" / "toy").mkdir(parents=True)
+    (tmp_path / "configs" / "toy" / "toy2d.yaml").write_text("train: {}\n")
+    assert find_config("configs/toy/toy2d.yaml") == Path("configs/toy/toy2d.yaml")  # the working directory's first
+    assert find_config("missing.yaml") == Path("missing.yaml")  # load_config names it in its error

@@ -1,7 +1,9 @@
 import json
+import os
 import shlex
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 import yaml
@@ -70,3 +72,18 @@ def test_console_script_and_module_entry_points():
     done = subprocess.run([sys.executable, "-m", "emogen", "emotions", "wistful", "--json"],
                           capture_output=True, text=True, check=True)
     assert json.loads(done.stdout)["word"] == "wistful"
+
+
+@pytest.mark.parametrize("args", [
+    ["tts", "Hi", "--intensity", "2", "-o", "x.wav"],
+    ["talk", "--text", "Hi", "--emotion", "sad", "--intensity", "2", "-o", "x.mp4"],
+    ["emotions", "--from-text", "Hi", "--intensity", "0.5"],
+])
+def test_bad_values_are_reported_before_torch_loads(tmp_path, args):
+    """Start-up: validation comes before the heavy imports, so a mistake is reported at once."""
+    code = ("import sys; from emogen.cli import main; code = main(sys.argv[1:]); "
+            "sys.exit(code if 'torch' not in sys.modules else 99)")
+    done = subprocess.run([sys.executable, "-c", code, *args], cwd=tmp_path, capture_output=True, text=True,
+                          env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])})
+    assert done.returncode == 2 and done.stderr.startswith("error:"), done.stderr
+    assert not list(tmp_path.iterdir())

@@ -104,3 +104,23 @@ def test_tiny_model_learns_emotion_conditioned_modes(tmp_path, tiny_toy_config):
                     generator=torch.Generator().manual_seed(0))
     sad_mode = mode_of(EmotionSpec.category("sad"), cfg.data.scale)
     assert (pushed - sad_mode).norm(dim=1).mean() > (plain - sad_mode).norm(dim=1).mean() + 0.2
+
+
+@pytest.mark.parametrize("shift", [1.0, 3.0])
+@pytest.mark.parametrize("steps", [1, 4, 16])
+def test_euler_scheduler_matches_diffusers(shift, steps):
+    """EulerFlowScheduler gives diffusers' FlowMatchEulerDiscreteScheduler's numbers exactly."""
+    from diffusers import FlowMatchEulerDiscreteScheduler
+
+    from emogen.core.flow import EulerFlowScheduler
+
+    ours, theirs = EulerFlowScheduler(shift), FlowMatchEulerDiscreteScheduler(num_train_timesteps=1000, shift=shift)
+    ours.set_timesteps(steps)
+    theirs.set_timesteps(steps)
+    assert torch.equal(ours.timesteps, theirs.timesteps) and torch.equal(ours.sigmas, theirs.sigmas)
+    x = y = torch.randn(2, 3, generator=torch.Generator().manual_seed(0))
+    for i, timestep in enumerate(theirs.timesteps):
+        v = torch.sin(x * (i + 1))
+        x = ours.step(v, timestep, x, return_dict=False)[0]
+        y = theirs.step(v, timestep, y, return_dict=False)[0]
+        assert torch.equal(x, y)

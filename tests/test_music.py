@@ -14,6 +14,7 @@ pretty_midi = pytest.importorskip("pretty_midi")
 from emogen.cli import main  # noqa: E402
 from emogen.core.checkpoint import shipped_checkpoints_dir  # noqa: E402
 from emogen.errors import EmogenError  # noqa: E402
+from emogen.music.synth import render_audio  # noqa: E402
 from emogen.eval.music import FEATURE_NAMES, QuadrantClassifier, symbolic_features  # noqa: E402
 from emogen.music.tonality import estimate_key  # noqa: E402
 from emogen.music import representation as rep  # noqa: E402
@@ -260,6 +261,21 @@ def test_result_writes_midi_png_and_audio(tmp_path):
     assert pretty_midi.PrettyMIDI(str(tmp_path / "a.mid")).get_end_time() == pytest.approx(4.0)
     assert (tmp_path / "a.png").read_bytes()[:4] == b"\x89PNG"
     assert abs(len(audio) / 16000 - 5.0) < 0.2 and np.abs(audio).max() > 0.01
+
+
+def test_sine_audio_needs_no_synthesizer():
+    """Without a SoundFont synthesizer the piece still sounds: its notes' pitches, its length plus
+    the release tail, no clipping."""
+    midi = pretty_midi.PrettyMIDI()
+    piano = pretty_midi.Instrument(0)
+    piano.notes += [pretty_midi.Note(90, 69, 0.0, 1.0), pretty_midi.Note(90, 81, 1.0, 2.0)]
+    midi.instruments.append(piano)
+    audio = render_audio(midi, 16000, backend="sine")
+    assert len(audio) == 3 * 16000 and 0.1 < np.abs(audio).max() <= 1.0
+    for start, hz in ((0, 440.0), (16000, 880.0)):
+        spectrum = np.abs(np.fft.rfft(audio[start + 2000:start + 14000]))
+        assert np.fft.rfftfreq(12000, 1 / 16000)[spectrum.argmax()] == pytest.approx(hz, abs=3)
+    assert np.abs(audio[2 * 16000 + 4000:]).max() < 1e-3  # silent tail
 
 
 # -- training and CLI -----------------------------------------------------------------------

@@ -15,7 +15,7 @@ from emogen.errors import EmogenError
 from emogen.text.auto import AutoConfig, parse_auto, smooth, spec_from_probabilities, specs_from_predictions
 from emogen.text.pipeline import TextEmotionClassifier, label_to_category, make_prediction
 from emogen.text.data import TEXT_CATEGORIES, read_split, single_label
-from emogen.text.model import TextEmotionConfig, TextEmotionModel, pad_batch
+from emogen.text.model import BertEncoder, TextEmotionConfig, TextEmotionModel, pad_batch
 from emogen.text.tokenizer import encode, known_word_share, train_tokenizer
 
 LABELS = ("admiration amusement anger annoyance approval caring confusion curiosity desire disappointment "
@@ -105,6 +105,35 @@ def test_model_shapes_padding_invariance_and_lexicon():
     assert logits.shape == (2, 7) and fine.shape == (2, 28)
     alone, _ = model(*pad_batch(seqs[1:]))  # the short text, without padding
     assert torch.allclose(alone[0], logits[1], atol=1e-5)
+
+
+def test_bert_encoder_matches_transformers_bert():
+    """Same parameter names, same initialisation under one seed, same outputs with padding and with
+    dropout as transformers' BertModel (checkpoints trained with it load and score unchanged)."""
+    transformers = pytest.importorskip("transformers")
+    c = TextEmotionConfig(vocab_size=300, hidden=32, layers=2, heads=4, intermediate=64, max_length=16)
+    torch.manual_seed(0)
+    reference = transformers.BertModel(transformers.BertConfig(
+        vocab_size=c.vocab_size, hidden_size=c.hidden, num_hidden_layers=c.layers, num_attention_heads=c.heads,
+        intermediate_size=c.intermediate, max_position_embeddings=c.max_length, type_vocab_size=1,
+        hidden_dropout_prob=c.dropout, attention_probs_dropout_prob=c.dropout, pad_token_id=0), add_pooling_layer=False)
+    torch.manual_seed(0)
+    ours = BertEncoder(c)
+    theirs = reference.state_dict()
+    assert list(ours.state_dict()) == list(theirs)
+    assert all(torch.equal(v, theirs[k]) for k, v in ours.state_dict().items())
+    ids = torch.randint(4, 300, (3, 10))
+    mask = torch.ones_like(ids)
+    mask[1, 6:] = 0
+    mask[2, 3:] = 0
+    ids = ids * mask
+    for train in (False, True):
+        reference.train(train)
+        ours.train(train)
+        torch.manual_seed(1)
+        expected = reference(input_ids=ids, attention_mask=mask).last_hidden_state
+        torch.manual_seed(1)
+        torch.testing.assert_close(ours(ids, mask), expected, rtol=0, atol=1e-5)
 
 
 def test_branch_heads_and_fine_mix_give_probabilities():

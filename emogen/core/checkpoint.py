@@ -1,8 +1,8 @@
 """Checkpoints: a directory with ``config.json``, ``model.safetensors`` and a ``README.md`` model card.
 
-``from_pretrained(name_or_path)`` accepts a directory, the name of a checkpoint shipped in the
-repository's ``checkpoints/`` (or ``$EMOGEN_CHECKPOINTS``), or, for users with internet and
-``huggingface_hub`` installed, a Hub repository id (``owner/name``). Never pickle: weights are
+``from_pretrained(name_or_path)`` accepts a directory, the name of a checkpoint shipped with the
+package (``emogen/checkpoints``, or the folder ``$EMOGEN_CHECKPOINTS`` names instead), or, for
+users with internet and ``huggingface_hub`` installed, a Hub repository id (``owner/name``). Never pickle: weights are
 safetensors, configs JSON.
 """
 
@@ -31,9 +31,15 @@ its module is imported (core names no medium; the media import core)."""
 
 
 def shipped_checkpoints_dir() -> Path:
-    """Where shipped checkpoints live: ``$EMOGEN_CHECKPOINTS`` or the repository's ``checkpoints/``."""
+    """Where checkpoints are found by name: ``$EMOGEN_CHECKPOINTS`` when set, else the package's
+    ``emogen/checkpoints`` (package data in a wheel; in a source checkout a link to the top-level
+    ``checkpoints/``, which is used directly where the link was checked out as a plain file)."""
     env = os.environ.get("EMOGEN_CHECKPOINTS")
-    return Path(env) if env else Path(__file__).resolve().parents[2] / "checkpoints"
+    if env:
+        return Path(env).expanduser()
+    package = Path(__file__).resolve().parents[1]
+    shipped = package / "checkpoints"
+    return shipped if shipped.is_dir() else package.parent / "checkpoints"
 
 
 def shipped_names() -> list[str]:

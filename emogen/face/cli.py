@@ -48,7 +48,6 @@ def run_talk(args) -> int:
     from ..emotion import parse_emotion
     from ..speech.text import check_speech_length
     from ..text.auto import parse_auto
-    from .pipeline import TalkPipeline, load_speech
 
     if args.text is not None and args.text_file:
         raise EmogenError("give the text once: with --text or --text-file, not both")
@@ -71,6 +70,8 @@ def run_talk(args) -> int:
         from .analysis import load_image
 
         load_image(args.image)
+    from .pipeline import TalkPipeline, load_speech  # torch: only once the arguments are known to be good
+
     if args.audio is not None:
         load_speech(args.audio, None, args.max_seconds)
     if text is not None:  # an over-long text fails now, not after minutes of synthesis

@@ -1,21 +1,30 @@
-"""MIDI to audio offline with a General MIDI soundfont.
+"""MIDI to audio offline.
 
-The default soundfont is ``TimGM6mb.sf2``, which ships inside pretty_midi. The synthesiser is
-tinysoundfont (a Python wheel with no system library; install with ``pip install --no-deps
-tinysoundfont``, its declared pyaudio dependency is only for live playback), or FluidSynth
-through pretty_midi where the ``fluidsynth`` library and pyfluidsynth are installed.
+The SoundFont renderer is tinysoundfont with the General MIDI soundfont ``TimGM6mb.sf2`` that ships
+inside pretty_midi (or FluidSynth through pretty_midi where the ``fluidsynth`` library and
+pyfluidsynth are installed). tinysoundfont is optional: its wheel needs no system library, but it
+declares pyaudio (live playback only, which does not build without PortAudio's headers), so it is
+installed apart with ``pip install --no-deps tinysoundfont``. Without either, audio comes from
+pretty_midi's additive synthesis (``sine``: each note a sine at its pitch, drums left out), so a
+one-step install still renders every piece at the right pitches and length, with a note saying so.
+
+Why not symusic's SoundFont synthesizer (a wheel with no such dependency): with TimGM6mb it plays
+piano and guitar notes 20 semitones sharp and bass an octave low (symusic 0.5.9, its issue #55),
+and 0.6.0's ``render`` cannot return its buffer; its built-in soundfonts download at run time.
 """
 
 from __future__ import annotations
 
 import os
+import warnings
 from pathlib import Path
 
 import numpy as np
 
 from ..errors import EmogenError
 
-BACKENDS = ("auto", "tinysoundfont", "fluidsynth")
+BACKENDS = ("auto", "tinysoundfont", "fluidsynth", "sine")
+INSTALL_HINT = "pip install --no-deps tinysoundfont"
 
 
 def default_soundfont() -> Path:
@@ -31,13 +40,16 @@ def render_audio(midi, sample_rate: int = 44100, soundfont: str | os.PathLike | 
     Args:
         sample_rate: Hz.
         soundfont: an .sf2 file (default: pretty_midi's TimGM6mb.sf2).
-        backend: 'tinysoundfont', 'fluidsynth', or 'auto' (tinysoundfont, else fluidsynth).
+        backend: 'tinysoundfont', 'fluidsynth', 'sine', or 'auto' (the first of tinysoundfont,
+            FluidSynth and sine that is installed; sine with a warning).
         tail: seconds of release kept after the last note.
     Returns:
-        (samples,) float32 mono in [-1, 1].
+        (samples,) float32 mono in [-1, 1], ``tail`` seconds longer than the piece.
     """
     if backend not in BACKENDS:
         raise EmogenError(f"unknown audio backend '{backend}'; accepted: {', '.join(BACKENDS)}")
+    if backend == "sine":
+        return _render_sine(midi, sample_rate, tail)
     soundfont = Path(soundfont) if soundfont else default_soundfont()
     if not soundfont.is_file():
         raise EmogenError(f"soundfont '{soundfont}' not found; give an .sf2 file")
@@ -46,15 +58,27 @@ def render_audio(midi, sample_rate: int = 44100, soundfont: str | os.PathLike | 
             import tinysoundfont  # noqa: F401
         except ImportError:
             if backend == "tinysoundfont":
-                raise EmogenError("audio rendering needs tinysoundfont: pip install --no-deps tinysoundfont") from None
+                raise EmogenError(f"audio backend tinysoundfont is not installed: {INSTALL_HINT}") from None
         else:
             return _normalise(_render_tinysoundfont(midi, sample_rate, soundfont, tail))
     try:
         audio = midi.fluidsynth(fs=sample_rate, sf2_path=str(soundfont))
     except (ImportError, OSError, AttributeError) as e:
-        raise EmogenError("audio rendering needs tinysoundfont (pip install --no-deps tinysoundfont) or "
-                          f"FluidSynth with pyfluidsynth ({e})") from None
+        if backend == "fluidsynth":
+            raise EmogenError(f"audio backend fluidsynth needs the FluidSynth library and pyfluidsynth ({e})") from None
+        warnings.warn(f"no SoundFont synthesizer is installed, so the audio is plain sine tones; for instruments: "
+                      f"{INSTALL_HINT}", stacklevel=2)
+        return _render_sine(midi, sample_rate, tail)
     return _normalise(np.asarray(audio, dtype=np.float32))
+
+
+def _render_sine(midi, sample_rate: int, tail: float) -> np.ndarray:
+    """pretty_midi's additive synthesis (a sine per note, drums silent), padded to the piece's end
+    plus ``tail`` seconds like the SoundFont renderers."""
+    audio = np.asarray(midi.synthesize(fs=sample_rate), dtype=np.float32)
+    length = int(round((midi.get_end_time() + tail) * sample_rate))
+    audio = np.pad(audio[:length], (0, max(0, length - len(audio))))
+    return _normalise(audio, peak=0.5, always=True)  # sines at full scale are harsh
 
 
 def _render_tinysoundfont(midi, sample_rate: int, soundfont: Path, tail: float) -> np.ndarray:
@@ -93,14 +117,15 @@ def _render_tinysoundfont(midi, sample_rate: int, soundfont: Path, tail: float) 
     return out.mean(axis=1)
 
 
-def _normalise(audio: np.ndarray, peak: float = 0.9) -> np.ndarray:
-    """Scale the whole piece down so its peak is at most ``peak`` (a synthesiser's level has no
-    emotional meaning to keep, unlike speech's: see ``emogen.audio``); NaN is an error."""
+def _normalise(audio: np.ndarray, peak: float = 0.9, always: bool = False) -> np.ndarray:
+    """Scale the whole piece down so its peak is at most ``peak`` (or to ``peak`` exactly with
+    ``always``; a synthesiser's level has no emotional meaning to keep, unlike speech's: see
+    ``emogen.audio``); NaN is an error."""
     from ..audio import check_finite
 
     audio = check_finite(audio.astype(np.float32), "the rendered music")
     top = float(np.abs(audio).max()) if audio.size else 0.0
-    return audio * (peak / top) if top > peak else audio
+    return audio * (peak / top) if top > peak or (always and top > 0) else audio
 
 
 def save_wav(audio: np.ndarray, path: str | os.PathLike, sample_rate: int) -> Path:

@@ -1,7 +1,19 @@
-"""Scenes: one emotion drives speech, a talking head and a music bed, mixed into one mp4."""
+"""Scenes: one emotion drives speech, a talking head and a music bed, mixed into one mp4.
 
-from .mix import duck_gain, fade, mix_music_under_speech, music_bed_gain
-from .pipeline import SceneResult, ScenePipeline, make_scene, music_bars_for
+Names load on first use, so building the command line imports no torch."""
 
-__all__ = ["SceneResult", "ScenePipeline", "duck_gain", "fade", "make_scene",
-           "mix_music_under_speech", "music_bars_for", "music_bed_gain"]
+from __future__ import annotations
+
+_EXPORTS = {"duck_gain": "mix", "fade": "mix", "mix_music_under_speech": "mix", "music_bed_gain": "mix",
+            "SceneResult": "pipeline", "ScenePipeline": "pipeline", "make_scene": "pipeline",
+            "music_bars_for": "pipeline"}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name):
+    if name in _EXPORTS:
+        import importlib
+
+        return getattr(importlib.import_module(f".{_EXPORTS[name]}", __name__), name)
+    raise AttributeError(f"module 'emogen.scene' has no attribute {name!r}")

@@ -100,7 +100,6 @@ def _read_text(args) -> str:
 def run_tts(args) -> int:
     from ..emotion import parse_emotion
     from ..text.auto import parse_auto
-    from .pipeline import TTSPipeline
     from .text import check_text
 
     if args.sample_rate is not None and not 8000 <= args.sample_rate <= 96000:
@@ -122,6 +121,8 @@ def run_tts(args) -> int:
             raise EmogenError("the text file has no lines to speak")
         out_dir = ensure_dir(args.out_dir)
         fmt = args.format or "wav"
+        from .pipeline import TTSPipeline  # torch: only once the arguments are known to be good
+
         tts = TTSPipeline.shared(args.checkpoint)
         per_line = {}
         if parse_auto(args.emotion) is not None:  # one classification pass, smoothed across lines
@@ -143,6 +144,8 @@ def run_tts(args) -> int:
     path = check_writable(args.output)
     fmt = audio_format(path, args.format)
     check_text(text)
+    from .pipeline import TTSPipeline  # torch: only once the arguments are known to be good
+
     speech = TTSPipeline.shared(args.checkpoint)(text, emotion, progress=progress, **options)
     speech.save(path, args.sample_rate, fmt)
     print(f"wrote {path} ({speech.duration:.2f} s)")

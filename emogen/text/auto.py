@@ -24,11 +24,14 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from ..emotion.spec import EmotionSpec, EmotionTrajectory, Keyframe
 from ..errors import EmogenError
-from .pipeline import TextPrediction
 from .data import TEXT_CATEGORIES
+
+if TYPE_CHECKING:  # the classifier imports torch: parse_auto must stay cheap (CLI validation)
+    from .pipeline import TextPrediction
 
 _AUTO = re.compile(r"^\s*auto\s*(?::\s*([^\s]*)\s*)?$", re.IGNORECASE)
 

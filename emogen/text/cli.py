@@ -35,12 +35,12 @@ def run_emotions(args) -> int:
 
     if args.from_text is not None or args.from_text_file is not None:
         from .auto import parse_auto
-        from .report import classify_lines, empty_line_note, format_table, read_lines
 
         scale = 1.0 if args.spec is None else parse_auto(args.spec)
         if scale is None or args.intensity is not None:
             raise EmogenError("with --from-text the only SPEC accepted is auto or auto:SCALE (SCALE in [0, 1]), "
                               "and --intensity is not used")
+        from .report import classify_lines, empty_line_note, format_table, read_lines  # torch: after the checks
         rows = classify_lines(read_lines(args.from_text, args.from_text_file), args.model, scale)
         print(json.dumps(rows, indent=2, ensure_ascii=False) if args.json else format_table(rows))
         if empty_line_note(rows):

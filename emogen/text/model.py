@@ -18,8 +18,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import torch
+import torch.nn.functional as F
 from torch import nn
-from transformers import BertConfig, BertModel
 
 from ..core.checkpoint import PretrainedModel
 from ..errors import EmogenError
@@ -138,7 +138,7 @@ class TextEmotionModel(PretrainedModel):
             drop = (torch.rand(ids.shape, device=ids.device) < self.config.word_dropout) & (ids >= FIRST_WORD_ID)
             ids = ids.masked_fill(drop, UNK_ID)
         maskf = mask.to(torch.float32)
-        hidden = net.encoder(input_ids=ids, attention_mask=mask).last_hidden_state  # (b, n, h)
+        hidden = net.encoder(ids, mask)  # (b, n, h)
         mean = (hidden * maskf[..., None]).sum(1) / maskf.sum(1, keepdim=True).clamp(min=1.0)
         rows, count = self.ngram_ids(ids, mask.long())
         # sum / sqrt(count): like a length-normalised TF vector, so long comments are not louder.
@@ -238,11 +238,7 @@ class _Member(nn.Module):
 def _build_network(module: nn.Module, c: TextEmotionConfig) -> None:
     """Give ``module`` one member's modules: encoder, n-gram bag, fused and fine heads (and the
     branch heads). Creation order fixes the random initialisation: keep it."""
-    module.encoder = BertModel(BertConfig(
-        vocab_size=c.vocab_size, hidden_size=c.hidden, num_hidden_layers=c.layers, num_attention_heads=c.heads,
-        intermediate_size=c.intermediate, max_position_embeddings=c.max_length, type_vocab_size=1,
-        hidden_dropout_prob=c.dropout, attention_probs_dropout_prob=c.dropout, pad_token_id=0),
-        add_pooling_layer=False)
+    module.encoder = BertEncoder(c)
     module.bag = nn.EmbeddingBag(c.bag_buckets, c.bag_dim, mode="sum", padding_idx=0)
     nn.init.normal_(module.bag.weight, std=0.02)
     features = 2 * c.hidden + c.bag_dim + (LEXICON_FEATURES if c.use_lexicon else 0)
@@ -255,6 +251,101 @@ def _build_network(module: nn.Module, c: TextEmotionConfig) -> None:
                                             nn.Linear(2 * c.hidden, c.num_categories))
         bag_features = c.bag_dim + (LEXICON_FEATURES if c.use_lexicon else 0)
         module.bag_head = nn.Sequential(nn.LayerNorm(bag_features), nn.Linear(bag_features, c.num_categories))
+
+
+class BertEncoder(nn.Module):
+    """BERT's encoder (learned positions, post-LayerNorm layers, GELU), built with the module and
+    parameter names of transformers' ``BertModel(add_pooling_layer=False)`` and its initialisation,
+    so checkpoints trained with that class load unchanged and give the same outputs (tests compare
+    the two). Written out here because importing transformers' BERT costs seconds at every start of
+    ``emogen emotions --from-text``, and the network is these few lines.
+
+    ``forward(ids (b, n), mask (b, n)) -> hidden (b, n, hidden)``; padded positions (mask 0) are
+    not attended to.
+    """
+
+    def __init__(self, c: TextEmotionConfig):
+        super().__init__()
+        self.embeddings = _Embeddings(c)
+        self.encoder = nn.Module()
+        self.encoder.layer = nn.ModuleList(_Layer(c) for _ in range(c.layers))
+        self.apply(_init_bert)
+
+    def forward(self, ids: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        x = self.embeddings(ids)
+        keep = mask.bool()[:, None, None, :]  # (b, 1, 1, n): which keys each query may attend to
+        for layer in self.encoder.layer:
+            x = layer(x, keep)
+        return x
+
+
+def _init_bert(module: nn.Module) -> None:
+    """transformers' BERT initialisation: normal(0, 0.02) weights, zero biases and padding row,
+    LayerNorm at identity."""
+    if isinstance(module, (nn.Linear, nn.Embedding)):
+        nn.init.normal_(module.weight, std=0.02)
+    if isinstance(module, nn.Embedding) and module.padding_idx is not None:
+        nn.init.zeros_(module.weight[module.padding_idx])
+    if isinstance(module, nn.LayerNorm):
+        nn.init.ones_(module.weight)
+    if isinstance(module, (nn.Linear, nn.LayerNorm)):
+        nn.init.zeros_(module.bias)
+
+
+class _Embeddings(nn.Module):
+    def __init__(self, c: TextEmotionConfig):
+        super().__init__()
+        self.word_embeddings = nn.Embedding(c.vocab_size, c.hidden, padding_idx=0)
+        self.position_embeddings = nn.Embedding(c.max_length, c.hidden)
+        self.token_type_embeddings = nn.Embedding(1, c.hidden)
+        self.LayerNorm = nn.LayerNorm(c.hidden, eps=1e-12)
+        self.dropout = nn.Dropout(c.dropout)
+
+    def forward(self, ids: torch.Tensor) -> torch.Tensor:
+        x = self.word_embeddings(ids) + self.token_type_embeddings.weight[0]
+        x = x + self.position_embeddings.weight[:ids.shape[1]]
+        return self.dropout(self.LayerNorm(x))
+
+
+class _AddNorm(nn.Module):
+    """``LayerNorm(dropout(dense(x)) + residual)``."""
+
+    def __init__(self, c: TextEmotionConfig, width: int):
+        super().__init__()
+        self.dense = nn.Linear(width, c.hidden)
+        self.LayerNorm = nn.LayerNorm(c.hidden, eps=1e-12)
+        self.dropout = nn.Dropout(c.dropout)
+
+    def forward(self, x: torch.Tensor, residual: torch.Tensor) -> torch.Tensor:
+        return self.LayerNorm(self.dropout(self.dense(x)) + residual)
+
+
+class _SelfAttention(nn.Module):
+    def __init__(self, c: TextEmotionConfig):
+        super().__init__()
+        self.heads, self.dropout = c.heads, c.dropout
+        self.query, self.key, self.value = (nn.Linear(c.hidden, c.hidden) for _ in range(3))
+
+    def forward(self, x: torch.Tensor, keep: torch.Tensor) -> torch.Tensor:
+        b, n, _ = x.shape
+        q, k, v = (proj(x).view(b, n, self.heads, -1).transpose(1, 2) for proj in (self.query, self.key, self.value))
+        out = F.scaled_dot_product_attention(q, k, v, attn_mask=keep, dropout_p=self.dropout if self.training else 0.0)
+        return out.transpose(1, 2).reshape(b, n, -1)
+
+
+class _Layer(nn.Module):
+    def __init__(self, c: TextEmotionConfig):
+        super().__init__()
+        self.attention = nn.Module()
+        self.attention.self = _SelfAttention(c)
+        self.attention.output = _AddNorm(c, c.hidden)
+        self.intermediate = nn.Module()
+        self.intermediate.dense = nn.Linear(c.hidden, c.intermediate)
+        self.output = _AddNorm(c, c.intermediate)
+
+    def forward(self, x: torch.Tensor, keep: torch.Tensor) -> torch.Tensor:
+        x = self.attention.output(self.attention.self(x, keep), x)
+        return self.output(F.gelu(self.intermediate.dense(x)), x)
 
 
 def pad_batch(seqs: list[list[int]], max_length: int | None = None) -> tuple[torch.Tensor, torch.Tensor]:

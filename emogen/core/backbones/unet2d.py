@@ -11,7 +11,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import torch
-from diffusers import UNet2DModel
 from torch import nn
 
 
@@ -38,6 +37,8 @@ class UNet2DBackbone(nn.Module):
             raise ValueError("attention_levels needs one entry per block_out_channels entry")
         self.config = config
         time_dim = 4 * config.block_out_channels[0]
+        from diffusers import UNet2DModel  # here, not at import: diffusers' models take a second to import
+
         self.unet = UNet2DModel(
             in_channels=config.in_channels,
             out_channels=config.out_channels,
