@@ -92,7 +92,7 @@ def test_config_from_yaml_with_overrides(tmp_path):
 @pytest.mark.parametrize("overrides, message", [
     (["train.max_step=3"], "unknown key 'train.max_step'; accepted: output_dir, max_steps"),
     (["train.max_steps=many"], "train.max_steps must be an integer"),
-    (["train.mixed_precision=fp8"], "must be one of 'no', 'fp16', 'bf16'"),
+    (["train.mixed_precision=fp8"], "must be one of 'auto', 'no', 'fp16', 'bf16'"),
     (["train.max_steps=0"], "max_steps must be >= 1"),
     (["nonsense"], "is not key=value"),
     (["data.emotions=happy"], "must be a list"),
