@@ -12,7 +12,10 @@ from pathlib import Path
 import torch
 
 ROOT = Path(__file__).resolve().parents[1]
-RESULTS = ROOT / "benchmarks" / "results"
+# EMOGEN_BENCH_OUT=DIR sends results and figures to DIR and leaves the README alone
+# (benchmarks/gpu_suite.py: measurements on another machine, and its --quick check)
+REDIRECT = os.environ.get("EMOGEN_BENCH_OUT")
+RESULTS = Path(REDIRECT) if REDIRECT else ROOT / "benchmarks" / "results"
 
 
 def hardware() -> str:
@@ -52,7 +55,8 @@ def write_results(name: str, title: str, table: str, data: dict, notes: str = ""
     (RESULTS / f"{name}.md").write_text(body(RESULTS))
     (RESULTS / f"{name}.json").write_text(json.dumps({"date": stamp, "hardware": hardware(), **data,
                                                       "figures": [p.name for p in figures or []]}, indent=2) + "\n")
-    update_readme(name, body(ROOT))
+    if not REDIRECT:
+        update_readme(name, body(ROOT))
     return RESULTS / f"{name}.md"
 
 
@@ -77,7 +81,7 @@ def markdown_table(header: list[str], rows: list[list]) -> str:
 
 
 # -- figures and published numbers -------------------------------------------------------------------------
-FIGURES = ROOT / "benchmarks" / "figures"
+FIGURES = RESULTS / "figures" if REDIRECT else ROOT / "benchmarks" / "figures"
 
 
 def figure_path(name: str) -> Path:

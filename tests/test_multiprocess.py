@@ -119,3 +119,33 @@ def test_two_process_cpu_launch_trains_and_resumes(tmp_path):
     weights = [load_file(str(tmp_path / "second" / f"rank{r}.safetensors")) for r in (0, 1)]
     assert weights[0].keys() == weights[1].keys()
     assert all(torch.equal(weights[0][k], weights[1][k]) for k in weights[0])
+
+
+@pytest.mark.slow
+def test_batch_jobs_split_under_accelerate_launch(tmp_path):
+    """``accelerate launch ... -m emogen batch``: each process takes its share of the jobs (3 + 2 of
+    5), every output is written once, and one summary lists all jobs."""
+    pytest.importorskip("pretty_midi")
+    if not (ROOT / "checkpoints" / "music-emopia").is_dir():
+        pytest.skip("the shipped checkpoint music-emopia is not in checkpoints/")
+    jobs = tmp_path / "jobs.jsonl"
+    jobs.write_text("".join(json.dumps({"kind": "music", "emotion": e, "bars": 1, "steps": 1, "seed": i}) + "\n"
+                            for i, e in enumerate(("calm", "sad", "happy", "angry", "happy"))))
+    env = dict(os.environ, OMP_NUM_THREADS="1", MKL_NUM_THREADS="1", PYTHONPATH=str(ROOT))
+    command = [sys.executable, "-m", "accelerate.commands.launch", "--multi_gpu", "--num_processes", "2",
+               "--main_process_port", str(free_port()), "-m", "emogen", "batch", str(jobs), "--out-dir",
+               str(tmp_path / "out"), "--device", "cpu"]
+    proc = subprocess.Popen(command, env=env, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True, start_new_session=True)
+    try:
+        stdout, stderr = proc.communicate(timeout=150)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, 9)
+            proc.wait()
+    assert proc.returncode == 0, stderr[-3000:]
+    assert "3 ok, 0 skipped, 0 failed" in stdout and "2 ok, 0 skipped, 0 failed" in stdout  # one line per process
+    rows = (tmp_path / "out" / "summary.csv").read_text().splitlines()
+    assert [r.split(",")[:4] for r in rows[1:]] == [[str(i), f"{i:04d}-music", "music", "ok"] for i in range(1, 6)]
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [f"{i:04d}-music.mid" for i in range(1, 6)] + [
+        "summary.csv"]

@@ -55,10 +55,10 @@ class TrainConfig:
     ema_decay: float = 0.999
     """0 turns EMA off; the exported model uses EMA weights when on"""
     mixed_precision: Literal["auto", "no", "fp16", "bf16"] = "auto"
-    """'auto': bf16 autocast on a GPU that supports it, fp32 on the CPU (bf16 speed on CPUs
-    depends on native bf16 units: 1.2-1.9x faster on one with AMX, up to 10x slower on one
-    without, issue 31). fp16 gives NaN losses in several TTS trainers; where bf16 is not supported
-    the trainer falls back to fp16 on GPU and fp32 on CPU, and says so"""
+    """'auto': bf16 autocast on a GPU that supports it and on a CPU with bf16 matrix units (AMX,
+    AVX512-BF16), else fp32 (``resolve_mixed_precision``). fp16 gives NaN losses in several TTS
+    trainers; where bf16 is not supported the trainer falls back to fp16 on GPU and fp32 on CPU,
+    and says so"""
     cpu: bool = False
     """train on the CPU even when a GPU is present"""
     seed: int = 0
@@ -199,7 +199,8 @@ def step_seed(seed: int, step: int, micro: int = 0, rank: int = 0) -> int:
 def resolve_mixed_precision(requested: str, on_gpu: bool) -> str:
     """The precision accelerate runs: 'no', 'fp16' or 'bf16'."""
     if requested == "auto":
-        return "bf16" if on_gpu and torch.cuda.is_bf16_supported() else "no"
+        supported = torch.cuda.is_bf16_supported() if on_gpu else cpu_has_bf16_units()
+        return "bf16" if supported else "no"
     if requested == "bf16":
         if on_gpu and not torch.cuda.is_bf16_supported():
             warnings.warn("bf16 is not supported on this GPU; training in fp16")
@@ -208,6 +209,16 @@ def resolve_mixed_precision(requested: str, on_gpu: bool) -> str:
         warnings.warn("fp16 autocast needs a GPU; training in fp32 on the CPU")
         return "no"
     return requested
+
+
+def cpu_has_bf16_units() -> bool:
+    """Whether the CPU multiplies bf16 matrices in hardware (Intel AMX, AVX512-BF16; read from
+    /proc/cpuinfo). Elsewhere oneDNN emulates bf16 and autocast is slower than fp32."""
+    try:
+        flags = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return False
+    return "amx_bf16" in flags or "avx512_bf16" in flags
 
 
 @dataclass
