@@ -215,6 +215,7 @@ def write_step(out: Path, name: str, title: str, rows: list[list[str]], results:
     sys.path.insert(0, str(BENCH))
     from common import hardware, markdown_table
 
+    out.mkdir(parents=True, exist_ok=True)
     text = (f"## {title} ({device})\n\n{hardware()}\n\n"
             + markdown_table(["measure", "value", "issue 31 floor", "notes"], rows) + "\n")
     (out / f"{name}.md").write_text(text)

@@ -261,7 +261,9 @@ def profile_recipe(recipe: Recipe, steps: int, warmup: int, rounds: int, top: in
         result["precisions"][precision] = {
             "steps_per_sec": 1.0 / seconds, "median_step_s": seconds, "step_times_s": times[precision],
             "phases": phase_times(hook.profiler, recipe.device, steps),
-            "top_ops": top_ops(hook.profiler, recipe.device, steps, top),
+            # on a GPU the host's share too: kernel set-up (cuDNN plans) and launches are host time
+            "top_ops": {clock: top_ops(hook.profiler, clock, steps, top)
+                        for clock in (("device", "cpu") if recipe.device == "cuda" else ("cpu",))},
             "census": census_summary(hook.census)}
     result["bf16_speedup"] = statistics.median(ratios)
     result["round_speedups"] = ratios
@@ -270,28 +272,29 @@ def profile_recipe(recipe: Recipe, steps: int, warmup: int, rounds: int, top: in
     return result
 
 
-def _self_time(event, device: str) -> float:
-    """Self time in microseconds: on the GPU the kernels' time, on the CPU the host's."""
-    return event.self_device_time_total if device == "cuda" else event.self_cpu_time_total
+def _self_time(event, clock: str) -> float:
+    """Self time in microseconds on the ``clock`` 'device' (GPU kernels) or 'cpu' (the host)."""
+    return event.self_device_time_total if clock == "device" else event.self_cpu_time_total
 
 
 def phase_times(profiler, device: str, steps: int) -> dict[str, float]:
-    """Milliseconds per step in each ``train.*`` range (host time; GPU kernel time on CUDA)."""
-    out = {}
-    for event in profiler.key_averages():
-        if event.key in PHASES:
-            total = event.device_time_total if device == "cuda" else event.cpu_time_total
-            out[event.key] = total / 1000.0 / steps
+    """Milliseconds per step in each ``train.*`` range: host time, and on CUDA ``NAME (GPU)`` the
+    time of the kernels it launched."""
+    events, out = {e.key: e for e in profiler.key_averages() if e.key in PHASES}, {}
+    for name in (p for p in PHASES if p in events):
+        out[name] = events[name].cpu_time_total / 1000.0 / steps
+        if device == "cuda":
+            out[f"{name} (GPU)"] = events[name].device_time_total / 1000.0 / steps
     return out
 
 
-def top_ops(profiler, device: str, steps: int, top: int) -> list[dict]:
-    events = [e for e in profiler.key_averages() if not e.key.startswith("train.") and e.key != "ProfilerStep*"
-              and not e.key.startswith("ProfilerStep")]
-    events.sort(key=lambda e: _self_time(e, device), reverse=True)
-    total = sum(_self_time(e, device) for e in events) or 1.0
-    return [{"op": e.key, "ms_per_step": _self_time(e, device) / 1000.0 / steps,
-             "share": _self_time(e, device) / total, "calls_per_step": e.count / steps} for e in events[:top]]
+def top_ops(profiler, clock: str, steps: int, top: int) -> list[dict]:
+    """The ``top`` operators by self time on ``clock`` ('cpu' or 'device'), per step."""
+    events = [e for e in profiler.key_averages() if not e.key.startswith(("train.", "ProfilerStep"))]
+    events.sort(key=lambda e: _self_time(e, clock), reverse=True)
+    total = sum(_self_time(e, clock) for e in events) or 1.0
+    return [{"op": e.key, "ms_per_step": _self_time(e, clock) / 1000.0 / steps,
+             "share": _self_time(e, clock) / total, "calls_per_step": e.count / steps} for e in events[:top]]
 
 
 def census_summary(census: DtypeCensus) -> dict:
@@ -315,7 +318,7 @@ def report(result: dict) -> str:
                  ["steps/s (median step)", f"{p['fp32']['steps_per_sec']:.2f}", f"{p['bf16']['steps_per_sec']:.2f}"],
                  ["bf16 speed-up (median of rounds)", "", f"{result['bf16_speedup']:.2f}x"],
                  *[[f"{phase} ms/step", f"{p['fp32']['phases'].get(phase, 0):.1f}",
-                    f"{p['bf16']['phases'].get(phase, 0):.1f}"] for phase in PHASES],
+                    f"{p['bf16']['phases'].get(phase, 0):.1f}"] for phase in p["fp32"]["phases"]],
                  ["operators per step (census)", p["fp32"]["census"]["ops"], p["bf16"]["census"]["ops"]],
                  ["dtype casts per step", p["fp32"]["census"]["cast_calls"], p["bf16"]["census"]["cast_calls"]],
              ]), ""]
@@ -325,9 +328,12 @@ def report(result: dict) -> str:
                   "Operators by output dtype: " + ", ".join(f"{k} {v}" for k, v in c["ops_by_output_dtype"].items()),
                   "", "Casts (elements per step): " + (", ".join(f"{k} {v:,}" for k, v in c["casts"].items()) or "none"),
                   "", "float64 operators: " + (", ".join(f"{k} x{v}" for k, v in c["float64_ops"].items()) or "none"),
-                  "", markdown_table(["operator", "ms/step (self)", "share", "calls/step"],
+                  ""]
+        for clock, ops in p[precision]["top_ops"].items():
+            lines += [markdown_table(["operator", f"{'GPU' if clock == 'device' else 'CPU'} ms/step (self)", "share",
+                                      "calls/step"],
                                      [[o["op"], f"{o['ms_per_step']:.2f}", f"{o['share']:.1%}",
-                                       f"{o['calls_per_step']:g}"] for o in p[precision]["top_ops"]]), ""]
+                                       f"{o['calls_per_step']:g}"] for o in ops]), ""]
     if "curves" in result:
         fp32, bf16 = result["curves"]["fp32"], result["curves"]["bf16"]
         rows = [[step, f"{loss:.4f}", f"{bf16['loss'].get(step, float('nan')):.4f}"] for step, loss in fp32["loss"].items()]
