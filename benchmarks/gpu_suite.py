@@ -158,7 +158,8 @@ def measure_speed(device: str, quick: bool, out: Path) -> None:
         write_s = time.perf_counter() - t
     results.update(talk_frames=clip.num_frames, talk_motion_s=motion_s, talk_render_encode_s=write_s,
                    talk_fps=clip.num_frames / (motion_s + write_s))
-    rows.append([f"talking head frames/s, {clip.portrait.size} x {clip.portrait.size} (motion + render + encode)", f"{results['talk_fps']:.0f}",
+    side = clip.portrait.size
+    rows.append([f"talking head frames/s, {side} x {side} (motion + render + encode)", f"{results['talk_fps']:.0f}",
                  ">= 100", f"{clip.num_frames} frames: motion {motion_s:.2f} s, render + encode {write_s:.2f} s"])
 
     from music import timed
