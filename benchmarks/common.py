@@ -12,7 +12,10 @@ from pathlib import Path
 import torch
 
 ROOT = Path(__file__).resolve().parents[1]
-RESULTS = ROOT / "benchmarks" / "results"
+# EMOGEN_BENCH_OUT=DIR sends results and figures to DIR and leaves the README alone
+# (benchmarks/gpu_suite.py: measurements on another machine, and its --quick check)
+REDIRECT = os.environ.get("EMOGEN_BENCH_OUT")
+RESULTS = Path(REDIRECT) if REDIRECT else ROOT / "benchmarks" / "results"
 
 
 def hardware() -> str:
@@ -53,7 +56,8 @@ def write_results(name: str, title: str, table: str, data: dict, notes: str = ""
     (RESULTS / f"{name}.md").write_text(body(RESULTS))
     (RESULTS / f"{name}.json").write_text(json.dumps({"date": stamp, "hardware": hardware(), **data,
                                                       "figures": [p.name for p in figures or []]}, indent=2) + "\n")
-    update_block(name, body)
+    if not REDIRECT:  # EMOGEN_BENCH_OUT: results go there and the pages stay as they are
+        update_block(name, body)
     return RESULTS / f"{name}.md"
 
 
@@ -78,7 +82,7 @@ def markdown_table(header: list[str], rows: list[list]) -> str:
 
 
 # -- figures and published numbers -------------------------------------------------------------------------
-FIGURES = ROOT / "docs" / "figures"  # inside the docs site, so its pages can show them
+FIGURES = RESULTS / "figures" if REDIRECT else ROOT / "docs" / "figures"  # inside the docs site, so its pages can show them
 
 
 def figure_path(name: str) -> Path:

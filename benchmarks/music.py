@@ -133,9 +133,10 @@ def main() -> int:
     parser.add_argument("--mode-guidance", type=float, default=DEFAULT_MODE_GUIDANCE,
                         help="mode steering strength (0: the model alone)")
     parser.add_argument("--name", default="music", help="results file name")
+    parser.add_argument("--device", default="cpu", help="cpu, cuda, cuda:1 ...")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
-    pipe = MusicPipeline.from_pretrained(args.checkpoint)
+    pipe = MusicPipeline.from_pretrained(args.checkpoint, device=args.device)
     classifier = QuadrantClassifier.from_pretrained(args.classifier)
     settings = dict(bars=args.bars, steps=args.steps, guidance_scale=args.guidance, mode_guidance=args.mode_guidance)
     checks, times = [], []

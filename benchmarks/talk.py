@@ -65,8 +65,9 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--quick", action="store_true", help="one sentence, two portraits")
     ap.add_argument("--checkpoint", default="face-motion")
+    ap.add_argument("--device", default="cpu", help="cpu, cuda, cuda:1 ... (the motion model's)")
     args = ap.parse_args()
-    talk = TalkPipeline.from_pretrained(args.checkpoint)
+    talk = TalkPipeline.from_pretrained(args.checkpoint, device=args.device)
     detector = FaceMeshDetector(max_faces=1)
     sentences = SENTENCES[:1] if args.quick else SENTENCES[:2]
     faces = portraits(args.quick)[: 2 if args.quick else None]

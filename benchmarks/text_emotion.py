@@ -49,6 +49,7 @@ def main() -> None:
     parser.add_argument("--model", default=DEFAULT_MODEL)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--no-baseline", action="store_true")
+    parser.add_argument("--device", default="cpu", help="cpu, cuda, cuda:1 ...")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
 
@@ -58,7 +59,7 @@ def main() -> None:
     train = single_label(read_split(root, "train"))
     true = torch.tensor([ex.categories[0] for ex in dev])
 
-    classifier = TextEmotionClassifier.from_pretrained(args.model)
+    classifier = TextEmotionClassifier.from_pretrained(args.model, device=args.device)
     predictions = classifier.predict([ex.text for ex in dev])
     pred = torch.tensor([TEXT_CATEGORIES.index(p.emotion) for p in predictions])
     ours = {"macro_f1": macro_f1(true, pred, 7), "accuracy": float((pred == true).float().mean()),

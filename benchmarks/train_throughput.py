@@ -67,8 +67,9 @@ def steps_per_second(size: str, device: str, precision: str, steps: int) -> tupl
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--steps", type=int, default=10)
+    parser.add_argument("--device", choices=["cpu", "cuda"], help="one device (default: the CPU, and the GPU if any)")
     args = parser.parse_args()
-    devices = ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
+    devices = [args.device] if args.device else ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
     rows, data = [], []
     for device in devices:
         for size in SIZES:

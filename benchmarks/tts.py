@@ -125,6 +125,7 @@ def main() -> None:
                         help="sentences for the intensity sweep (10 let one F0-tracking outlier decide a cue)")
     parser.add_argument("--steps", type=int, default=None, help="ODE steps (default: the pipeline's)")
     parser.add_argument("--name", default="tts", help="results and figure file name")
+    parser.add_argument("--device", default="cpu", help="cpu, cuda, cuda:1 ...")
     args = parser.parse_args()
     from emogen.ser.pipeline import SERPipeline
     from emogen.speech import TTSPipeline
@@ -132,7 +133,7 @@ def main() -> None:
 
     sentences = HARVARD[: args.sentences]
     start = time.perf_counter()
-    tts = TTSPipeline.from_pretrained(args.checkpoint)
+    tts = TTSPipeline.from_pretrained(args.checkpoint, device=args.device)
     load_s = time.perf_counter() - start
 
     steps = args.steps or DEFAULT_STEPS

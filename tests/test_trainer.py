@@ -92,7 +92,7 @@ def test_config_from_yaml_with_overrides(tmp_path):
 @pytest.mark.parametrize("overrides, message", [
     (["train.max_step=3"], "unknown key 'train.max_step'; accepted: output_dir, max_steps"),
     (["train.max_steps=many"], "train.max_steps must be an integer"),
-    (["train.mixed_precision=fp8"], "must be one of 'no', 'fp16', 'bf16'"),
+    (["train.mixed_precision=fp8"], "must be one of 'auto', 'no', 'fp16', 'bf16'"),
     (["train.max_steps=0"], "max_steps must be >= 1"),
     (["nonsense"], "is not key=value"),
     (["data.emotions=happy"], "must be a list"),
@@ -109,3 +109,14 @@ def test_missing_and_invalid_config_files(tmp_path):
     bad.write_text("train: [unclosed\n")
     with pytest.raises(EmogenError, match="not valid YAML"):
         load_config(Toy2DConfig, bad)
+
+
+def test_auto_precision_is_bf16_only_where_the_hardware_has_it(monkeypatch):
+    import emogen.core.trainer as trainer
+
+    for units, expected in ((True, "bf16"), (False, "no")):
+        monkeypatch.setattr(trainer, "cpu_has_bf16_units", lambda: units)
+        assert trainer.resolve_mixed_precision("auto", on_gpu=False) == expected
+    monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda *a, **k: False)
+    assert trainer.resolve_mixed_precision("auto", on_gpu=True) == "no"
+    assert trainer.resolve_mixed_precision("no", on_gpu=False) == "no"

@@ -26,10 +26,11 @@ import warnings
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, ClassVar, Literal
+from typing import Any, Callable, ClassVar, Literal
 
 import torch
 import yaml
+from torch.profiler import record_function
 from torch.utils.data import Dataset, default_collate
 from tqdm.auto import tqdm
 
@@ -54,9 +55,11 @@ class TrainConfig:
     max_grad_norm: float = 1.0
     ema_decay: float = 0.999
     """0 turns EMA off; the exported model uses EMA weights when on"""
-    mixed_precision: Literal["no", "fp16", "bf16"] = "bf16"
-    """bf16 is the default (fp16 gives NaN losses in several TTS trainers); where bf16 is not
-    supported the trainer falls back to fp16 on GPU and fp32 on CPU, and says so"""
+    mixed_precision: Literal["auto", "no", "fp16", "bf16"] = "auto"
+    """'auto': bf16 autocast on a GPU that supports it and on a CPU with bf16 matrix units (AMX,
+    AVX512-BF16), else fp32 (``resolve_mixed_precision``). fp16 gives NaN losses in several TTS
+    trainers; where bf16 is not supported the trainer falls back to fp16 on GPU and fp32 on CPU,
+    and says so"""
     cpu: bool = False
     """train on the CPU even when a GPU is present"""
     seed: int = 0
@@ -195,6 +198,10 @@ def step_seed(seed: int, step: int, micro: int = 0, rank: int = 0) -> int:
 
 
 def resolve_mixed_precision(requested: str, on_gpu: bool) -> str:
+    """The precision accelerate runs: 'no', 'fp16' or 'bf16'."""
+    if requested == "auto":
+        supported = torch.cuda.is_bf16_supported() if on_gpu else cpu_has_bf16_units()
+        return "bf16" if supported else "no"
     if requested == "bf16":
         if on_gpu and not torch.cuda.is_bf16_supported():
             warnings.warn("bf16 is not supported on this GPU; training in fp16")
@@ -203,6 +210,16 @@ def resolve_mixed_precision(requested: str, on_gpu: bool) -> str:
         warnings.warn("fp16 autocast needs a GPU; training in fp32 on the CPU")
         return "no"
     return requested
+
+
+def cpu_has_bf16_units() -> bool:
+    """Whether the CPU multiplies bf16 matrices in hardware (Intel AMX, AVX512-BF16; read from
+    /proc/cpuinfo). Elsewhere oneDNN emulates bf16 and autocast is slower than fp32."""
+    try:
+        flags = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return False
+    return "amx_bf16" in flags or "avx512_bf16" in flags
 
 
 @dataclass
@@ -217,12 +234,15 @@ class Trainer:
     """Runs a :class:`TrainingTask` under a config (see :class:`TrainConfig`).
 
     ``command``: the command line that reproduces this run, written into the model card
-    (``emogen train`` passes its own; by default the process's arguments).
+    (``emogen train`` passes its own; by default the process's arguments). ``on_step(step,
+    metrics)`` is called after every optimizer step (benchmarks time and profile steps with it:
+    ``benchmarks/profile_precision.py``).
     """
 
-    def __init__(self, task: TrainingTask, config, show_progress: bool = True, command: str | None = None):
+    def __init__(self, task: TrainingTask, config, show_progress: bool = True, command: str | None = None,
+                 on_step: Callable[[int, dict[str, float]], None] | None = None):
         self.task, self.config, self.tc = task, config, config.train
-        self.show_progress = show_progress
+        self.show_progress, self.on_step = show_progress, on_step
         self.command = command if command is not None else shlex.join(["emogen", *sys.argv[1:]])
 
     def run(self, max_steps: int | None = None) -> TrainResult:
@@ -257,7 +277,8 @@ class Trainer:
                                       weight_decay=tc.weight_decay)
         schedule = get_scheduler(tc.lr_schedule, optimizer, num_warmup_steps=tc.warmup_steps,
                                  num_training_steps=tc.max_steps)
-        ema = EMAModel(model.parameters(), decay=tc.ema_decay) if tc.ema_decay > 0 else None
+        # foreach: a few multi-tensor kernels per step instead of three per parameter
+        ema = EMAModel(model.parameters(), decay=tc.ema_decay, foreach=True) if tc.ema_decay > 0 else None
         step_module, optimizer = accelerator.prepare(TrainingStep(self.task, model), optimizer)
         accelerator.register_for_checkpointing(schedule)
         if ema is not None:
@@ -285,30 +306,39 @@ class Trainer:
                 seed = step_seed(tc.seed, step, micro, accelerator.process_index)
                 torch.manual_seed(seed)  # data augmentation and dropout
                 generator = torch.Generator().manual_seed(seed)
-                indices = stream(step * tc.grad_accum_steps + micro)
-                batch = move_to(self.task.collate([train_set[i] for i in indices]), accelerator.device)
+                with record_function("train.data"):
+                    indices = stream(step * tc.grad_accum_steps + micro)
+                    batch = move_to(self.task.collate([train_set[i] for i in indices]), accelerator.device)
                 sync = (contextlib.nullcontext() if micro == tc.grad_accum_steps - 1
                         else accelerator.no_sync(step_module))
                 with sync:
-                    with accelerator.autocast():
+                    with record_function("train.forward"), accelerator.autocast():
                         out_loss = step_module(batch, generator)
                     loss, logged = out_loss if isinstance(out_loss, tuple) else (out_loss, {})
-                    if not torch.isfinite(loss):
-                        raise FloatingPointError(f"loss became {float(loss)} at step {step}; "
-                                                 "lower the learning rate or use mixed_precision=bf16/no")
-                    accelerator.backward(loss / tc.grad_accum_steps)
-                total += float(loss.detach()) / tc.grad_accum_steps
-                for k, v in logged.items():
-                    extras[k] = extras.get(k, 0.0) + float(v) / tc.grad_accum_steps
-            grad_norm = accelerator.clip_grad_norm_(step_module.parameters(), tc.max_grad_norm)
-            optimizer.step()
-            schedule.step()
-            optimizer.zero_grad(set_to_none=True)
+                    with record_function("train.backward"):
+                        accelerator.backward(loss / tc.grad_accum_steps)
+                # one wait for the device per micro-batch, for the loss and the logged values together
+                values = torch.stack([loss.detach().float(), *(torch.as_tensor(v).detach().float().to(loss.device)
+                                                               for v in logged.values())]).tolist()
+                if not math.isfinite(values[0]):
+                    raise FloatingPointError(f"loss became {values[0]} at step {step}; "
+                                             "lower the learning rate or use mixed_precision=bf16/no")
+                total += values[0] / tc.grad_accum_steps
+                for k, v in zip(logged, values[1:]):
+                    extras[k] = extras.get(k, 0.0) + v / tc.grad_accum_steps
+            with record_function("train.optimizer"):
+                grad_norm = accelerator.clip_grad_norm_(step_module.parameters(), tc.max_grad_norm)
+                optimizer.step()
+                schedule.step()
+                optimizer.zero_grad(set_to_none=True)
             if ema is not None:
-                ema.step(raw_model.parameters())
+                with record_function("train.ema"):
+                    ema.step(raw_model.parameters())
             step += 1
             bar.update(1)
             metrics = {"loss": total, **extras}
+            if self.on_step is not None:
+                self.on_step(step, metrics)
             if step % tc.log_every == 0 or step == target:
                 now = time.perf_counter()
                 rate = (step - last_log[0]) / max(1e-9, now - last_log[1])

@@ -144,11 +144,16 @@ class TTSModel(PretrainedModel):
         dropped = emotion_batch.dropped(c.emotion.null_dropout, c.emotion.category_dropout, generator)
         emotion = self.emotion_encoder(dropped.to(batch["phone_ids"].device))
         phone_mask, frame_mask = batch["phone_mask"], batch["frame_mask"]
-        h, log_dur = self.encode_text(batch["phone_ids"], phone_mask, emotion)
+        # The text side spans the batch's longest utterance (phones, all its frames): a new shape
+        # nearly every step. Under bf16 autocast each new shape pays kernel set-up (oneDNN
+        # primitives on CPUs, measured 2.4x per matmul) that costs more than bf16 saves on these
+        # small layers, so it runs in fp32; the decoder, on fixed windows, in bf16 (issue 31).
+        with torch.autocast(phone_mask.device.type, enabled=False):
+            h, log_dur = self.encode_text(batch["phone_ids"], phone_mask, emotion.float())
+            context, mu = self.decoder_context(h, batch["durations"], frame_mask.shape[1])
         target_log_dur = torch.log1p(batch["durations"].float())
         duration_loss = ((log_dur - target_log_dur) ** 2 * phone_mask).sum() / phone_mask.sum()
 
-        context, mu = self.decoder_context(h, batch["durations"], frame_mask.shape[1])
         x1 = self.normalize(batch["frames"])
         channel_weights = torch.ones(x1.shape[1], 1, device=x1.device, dtype=x1.dtype)
         channel_weights[0] = c.lf0_loss_weight  # channel 0 is log F0 (acoustic.WorldFrames.stack)
