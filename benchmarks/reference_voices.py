@@ -86,8 +86,10 @@ def festival_clips(sentences: list[str]) -> list[Clip] | None:
         return [sf.read(r.wav, dtype="float32") for r in festival.render(sentences, Path(tmp))]
 
 
-def ravdess_neutral_clips(root: Path, per_actor: int = 1) -> list[Clip]:
-    """The first ``per_actor`` neutral clips of every RAVDESS actor in ``root`` (empty if absent)."""
+def ravdess_neutral_clips(root: Path, per_actor: int = 4) -> list[Clip]:
+    """The first ``per_actor`` neutral clips of every RAVDESS actor in ``root`` (empty if absent).
+    All four (two statements, two repetitions) by default: DNSMOS P.808 of the 24 kHz copies is 3.85
+    over those 80 clips but 3.74 over each actor's first clip alone (2026-12-03)."""
     import soundfile as sf
 
     manifest = root / "manifest.csv"
