@@ -37,7 +37,7 @@ import sys
 import tempfile
 import time
 import traceback
-from collections import Counter, defaultdict
+from collections import Counter
 from pathlib import Path
 
 import torch

