@@ -177,11 +177,19 @@ class TalkPipeline(Pipeline):
 
         Args:
             image: a portrait (path, RGB array, or a ``Portrait`` from :meth:`portrait`); None: the built-in one.
-            text / audio: the speech, exactly one: text to speak (TTS), or a path / array
-                (with ``sample_rate`` Hz) / ``(array, sample_rate)`` to lip-sync.
-            emotion: a spec or trajectory (``auto`` with text); intensity: 0..1.
-            seed, steps, guidance_scale, negative, negative_scale: motion (and speech) sampling.
-            speed: speaking-rate factor for text. max_seconds: longest speech accepted.
+            text: text to speak (TTS); give exactly one of ``text`` and ``audio``.
+            audio: speech to lip-sync: a path, an array (with ``sample_rate`` Hz) or
+                ``(array, sample_rate)``.
+            sample_rate: Hz of an ``audio`` array.
+            emotion: a spec or trajectory (``auto`` with text).
+            intensity: 0..1.
+            seed: fixes the result.
+            steps: motion (and speech) sampling steps.
+            guidance_scale: classifier-free emotion guidance.
+            negative: an emotion to steer away from.
+            negative_scale: the strength of that negative term.
+            speed: speaking-rate factor for text.
+            max_seconds: longest speech accepted.
             progress: show the speech synthesis on stderr.
             output: removed (calling writes no file); a clear error says to use ``.save``.
 
