@@ -127,7 +127,7 @@ def measure_speed(device: str, quick: bool, out: Path) -> None:
     from emogen.face.pipeline import TalkPipeline
     from emogen.music.pipeline import MusicPipeline
     from emogen.speech import TTSPipeline
-    from emogen.text.classifier import TextEmotionClassifier
+    from emogen.text.pipeline import TextEmotionClassifier
 
     sentences = HARVARD[: 2 if quick else 20]
     results, rows = {}, []
@@ -147,14 +147,14 @@ def measure_speed(device: str, quick: bool, out: Path) -> None:
 
     talk = TalkPipeline.from_pretrained(device=device)
     speech = tts(" ".join(sentences[:1 if quick else 4]), emotion="happy")
-    talk.animate(audio=speech, emotion="happy", seed=0)
+    talk(audio=speech, emotion="happy", seed=0)
     with tempfile.TemporaryDirectory() as tmp:
         t = time.perf_counter()
-        clip = talk.animate(audio=speech, emotion="happy", seed=0)
+        clip = talk(audio=speech, emotion="happy", seed=0)
         sync(device)
         motion_s = time.perf_counter() - t
         t = time.perf_counter()
-        clip.write(Path(tmp) / "clip.mp4", progress=False)
+        clip.save(Path(tmp) / "clip.mp4", progress=False)
         write_s = time.perf_counter() - t
     results.update(talk_frames=clip.num_frames, talk_motion_s=motion_s, talk_render_encode_s=write_s,
                    talk_fps=clip.num_frames / (motion_s + write_s))

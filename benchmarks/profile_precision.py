@@ -49,12 +49,12 @@ sys.path[:0] = [str(ROOT), str(ROOT / "benchmarks")]
 from common import hardware, markdown_table  # noqa: E402
 
 from emogen.core import load_config  # noqa: E402
-from emogen.core.tasks import get_task  # noqa: E402
+from emogen.cli import get_task  # noqa: E402
 from emogen.core.trainer import Trainer  # noqa: E402
 from emogen.io import shared_data_root  # noqa: E402
 
 RECIPES = {  # name: (training task, recipe file); the first is the one bf16 was slowest on
-    "tts": ("tts", "configs/tts/slt-emotion.yaml"),
+    "tts": ("tts", "configs/tts/slt-emotion-stage4.yaml"),
     "music": ("music", "configs/music/emopia.yaml"),
     "face": ("face", "configs/face/motion.yaml"),
     "text-emotion": ("text-emotion", "configs/text/goemotions.yaml"),
@@ -74,7 +74,7 @@ def data_overrides(recipe: str, data: Path, prepare: bool) -> list[str]:
     if recipe == "ser":
         cache = data / "ser-features.npz"
         if prepare and not cache.is_file():
-            from emogen.eval.ser import ravdess_features
+            from emogen.ser.data import ravdess_features
 
             ravdess_features(shared_data_root() / "speech" / "ravdess", cache)
         return [f"data.ravdess={shared_data_root() / 'speech' / 'ravdess'}", f"data.cache={cache}"]
@@ -92,12 +92,12 @@ def data_overrides(recipe: str, data: Path, prepare: bool) -> list[str]:
 
 
 def stand_in_tts_corpus(out: Path, n: int) -> None:
-    """``features.npz`` in the corpus layout (``speech.corpus.extract_features``) from the shipped
+    """``features.npz`` in the corpus layout (``speech.data.extract_features``) from the shipped
     voice speaking ``n`` GoEmotions sentences: its WORLD frames and its own phone durations."""
     import numpy as np
 
     from emogen.emotion import parse_emotion
-    from emogen.speech.corpus import select_sentences
+    from emogen.speech.data import select_sentences
     from emogen.speech.phonemes import phonemize_batch
     from emogen.speech.pipeline import TTSPipeline
 

@@ -23,7 +23,7 @@ from emogen.face.motion import INDEX
 talk = TalkPipeline.from_pretrained()
 tiles = []
 for e in ["neutral", "happy", "sad", "surprised", "angry"]:
-    clip = talk.animate(text="I can't believe you remembered my birthday.", emotion=e, seed=0)
+    clip = talk(text="I can't believe you remembered my birthday.", emotion=e, seed=0)
     c = clip.coefficients
     calm = np.flatnonzero(c[:, INDEX["blink"]] < 0.05)
     i = int(calm[np.argmin(np.abs(c[calm, INDEX["jaw"]] - np.median(c[:, INDEX["jaw"]])))])

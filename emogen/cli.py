@@ -156,8 +156,8 @@ def run_train(args) -> int:
 
 def find_config(path: str | None) -> Path | None:
     """``--config`` as given (relative to the working directory) where that file exists, else the
-    recipe shipped inside the package: ``configs/tts/slt-emotion.yaml`` (or ``tts/slt-emotion.yaml``)
-    -> ``emogen/configs/tts/slt-emotion.yaml``, so an installed package trains from any folder."""
+    recipe shipped inside the package: ``configs/tts/slt-emotion-stage1.yaml`` (or ``tts/slt-emotion-stage1.yaml``)
+    -> ``emogen/configs/tts/slt-emotion-stage1.yaml``, so an installed package trains from any folder."""
     if path is None or Path(path).is_file():
         return None if path is None else Path(path)
     parts = Path(path).parts
