@@ -140,10 +140,7 @@ def run_job(job: dict, kind: str, output: Path, device: str = "cpu") -> None:
         want_audio, want_picture = bool(opts.pop("audio", False)), bool(opts.pop("picture", False))
         if job.get("text") and str(common["emotion"]).strip().lower().startswith("auto"):
             from .scene.pipeline import resolve_scene_emotion  # a text prompt sets the music's emotion
-            from .text.pipeline import TextEmotionClassifier
-
-            common["emotion"] = resolve_scene_emotion(job["text"], common.pop("emotion"), common.pop("intensity"),
-                                                      TextEmotionClassifier.shared())
+            common["emotion"] = resolve_scene_emotion(job["text"], common.pop("emotion"), common.pop("intensity"))
             common["intensity"] = None
         piece = load_pipeline("music", device=device)(**common, **opts)
         with all_or_nothing():  # a piece's files appear together

@@ -148,9 +148,7 @@ class MusicPipeline(Pipeline):
             return emotion
         check_prompt(prompt)
         lines = [line.strip() for line in prompt.splitlines()]
-        from ..text.pipeline import TextEmotionClassifier
-
-        return resolve_auto(lines, scale, TextEmotionClassifier.shared())  # smoothed across lines
+        return resolve_auto(lines, scale)  # smoothed across lines
 
     def _sample(self, emotion, negative, total, bar_steps, ts, steps, guidance_scale, negative_scale,
                 generator, progress, mode_guidance: float = 0.0, key_mode: str | None = None) -> torch.Tensor:

@@ -195,14 +195,7 @@ class ScenePipeline:
         # 1. Check inputs and resolve the emotion once; everything below uses this same spec or trajectory
         refuse_output(self, output)
         check_inputs(text, bars, negative, music_volume, steps, guidance_scale, negative_scale, speed, seed)
-        from ..text.auto import parse_auto
-
-        classifier = None
-        if isinstance(emotion, str) and parse_auto(emotion) is not None:
-            from ..text.pipeline import TextEmotionClassifier
-
-            classifier = TextEmotionClassifier.shared()
-        spec = resolve_scene_emotion(text, emotion, intensity, classifier)
+        spec = resolve_scene_emotion(text, emotion, intensity)  # 'auto': the shared text classifier
         options = dict(steps=steps, guidance_scale=guidance_scale, negative=negative, negative_scale=negative_scale,
                        speed=speed, seed=seed)
         clip = None

@@ -121,10 +121,9 @@ class TTSPipeline(Pipeline):
 
     def _infer_emotions(self, sentences, scale: float):
         from ..text.auto import infer_specs
-        from ..text.pipeline import TextEmotionClassifier
 
         untagged = [s for s, e in sentences if e is None]
-        specs = iter(infer_specs(untagged, scale, classifier=TextEmotionClassifier.shared())[0] if untagged else ())
+        specs = iter(infer_specs(untagged, scale)[0] if untagged else ())
         return [(s, e if e is not None else next(specs)) for s, e in sentences]
 
     # -- one sentence --------------------------------------------------------------------------

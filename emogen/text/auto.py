@@ -143,10 +143,11 @@ def infer_specs(texts: list[str], scale: float = 1.0, model: str | None = None,
                 classifier=None) -> tuple[list[EmotionSpec], list[TextPrediction]]:
     """``--emotion auto`` in one call: classify ``texts`` (one sentence or line each) and return
     their specs and the raw predictions. ``model`` is a checkpoint name or directory (default: the
-    shipped ``text-emotion-goemotions``); pass ``classifier`` to reuse a loaded one."""
+    shipped ``text-emotion-goemotions``), loaded once per process (``TextEmotionClassifier.shared``);
+    or pass ``classifier``."""
     from .pipeline import DEFAULT_MODEL, TextEmotionClassifier
 
-    classifier = classifier or TextEmotionClassifier.from_pretrained(model or DEFAULT_MODEL)
+    classifier = classifier or TextEmotionClassifier.shared(model or DEFAULT_MODEL)
     predictions = classifier.predict(list(texts))
     return specs_from_predictions(predictions, AutoConfig(scale=scale)), predictions
 
