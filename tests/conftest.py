@@ -46,7 +46,8 @@ def tiny_toy_config():
         settings = dict(output_dir=str(tmp_path / "run"), max_steps=250, batch_size=128, learning_rate=3e-3,
                         warmup_steps=10, log_every=50, val_every=0, save_every=0, mixed_precision="no")
         settings.update(train)
-        cfg = Toy2DConfig(data=Toy2DDataConfig(examples=2048, val_examples=128), train=TrainConfig(**settings))
+        cfg = Toy2DConfig(data=Toy2DDataConfig(emotions=["happy", "sad"], intensities=[1.0], examples=2048,
+                                                   val_examples=128), train=TrainConfig(**settings))
         cfg.model.emotion.dim = 16
         cfg.model.backbone_config = {"dim": 2, "hidden": 64, "layers": 2}
         return cfg

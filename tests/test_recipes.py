@@ -49,6 +49,28 @@ def test_config_loads_strictly(path):
     assert set(written) <= set(loaded)
 
 
+def base_recipe(path: Path) -> bool:
+    """A recipe trained from scratch, not a later stage of a chain (``train.init_from``)."""
+    return not (yaml.safe_load(path.read_text()).get("train") or {}).get("init_from")
+
+
+def test_every_task_has_one_base_recipe():
+    """The defaults can be one recipe only, so each task ships one recipe that starts from scratch."""
+    folders = [p.parent.name for p in CONFIGS if base_recipe(p)]
+    assert sorted(folders) == sorted({p.parent.name for p in CONFIGS})
+
+
+@pytest.mark.parametrize("path", [p for p in CONFIGS if base_recipe(p)], ids=lambda p: str(p.relative_to(ROOT)))
+def test_defaults_are_the_recipe(path):
+    """A task's config with no file and no overrides is its shipped recipe (docs/training.md,
+    "Defaults"): ``emogen train TASK`` alone trains what the recipe trains."""
+    cls = get_task(FOLDER_TASK[path.parent.name]).config_class
+    recipe, defaults = flat(to_dict(load_config(cls, path))), flat(to_dict(cls()))
+    differ = {k: (defaults.get(k, "<absent>"), recipe.get(k, "<absent>")) for k in set(recipe) | set(defaults)
+              if defaults.get(k, "<absent>") != recipe.get(k, "<absent>")}
+    assert not differ, f"default vs {path.relative_to(ROOT)}: {differ}"
+
+
 def test_strict_loading_rejects_an_unknown_key(tmp_path):
     bad = tmp_path / "bad.yaml"
     bad.write_text((ROOT / "configs/toy/toy2d.yaml").read_text().replace("  max_steps:", "  max_step:"))

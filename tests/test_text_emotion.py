@@ -57,7 +57,8 @@ def trained(goemotions, tmp_path_factory):
 
     out = tmp_path_factory.mktemp("run")
     config = TextEmotionTaskConfig(
-        model=tiny_config(use_lexicon=False), data=TextDataConfig(root=str(goemotions), val_fraction=0.2, min_frequency=1),
+        model=tiny_config(use_lexicon=False), data=TextDataConfig(root=str(goemotions), val_fraction=0.2, min_frequency=1,
+                                                         calibration_folds=0, calibration_resamples=0),
         train=TrainConfig(output_dir=str(out), max_steps=60, batch_size=16, learning_rate=3e-3, warmup_steps=5,
                           ema_decay=0.0, mixed_precision="no", cpu=True, log_every=20, val_every=60, save_every=0))
     result = Trainer(TextEmotionTask(), config, show_progress=False).run()
@@ -232,7 +233,8 @@ def test_folds_partition_the_comments_and_bad_fold_settings_are_refused(goemotio
         assert len(train) + len(val) == 240 and not {ex.id for ex in train} & {ex.id for ex in val}
     everything, none = split_train(examples, 0.0, 0)  # no validation split: every comment trains
     assert none == [] and sorted(ex.id for ex in everything) == sorted(ex.id for ex in examples)
-    for bad in ({"folds": 1}, {"folds": 3, "fold": 3}, {"calibration_folds": 1}, {"val_fraction": 0.0}):
+    for bad in ({"folds": 1}, {"folds": 3, "fold": 3}, {"calibration_folds": 1},
+                {"val_fraction": 0.0, "calibration_folds": 0}):
         with pytest.raises(EmogenError, match="folds|held-out"):
             TextDataConfig(**bad)
     TextDataConfig(val_fraction=0.0, calibration_folds=2)  # cross-fitted calibration needs no validation split
@@ -244,7 +246,8 @@ def test_cross_fitted_calibration_trains_the_folds_and_sets_the_offsets(goemotio
 
     config = TextEmotionTaskConfig(
         model=tiny_config(use_lexicon=False),
-        data=TextDataConfig(root=str(goemotions), val_fraction=0.0, min_frequency=1, calibration_folds=2),
+        data=TextDataConfig(root=str(goemotions), val_fraction=0.0, min_frequency=1, calibration_folds=2,
+                            calibration_resamples=0),
         train=TrainConfig(output_dir=str(tmp_path / "run"), max_steps=20, batch_size=16, learning_rate=3e-3,
                           warmup_steps=2, ema_decay=0.0, mixed_precision="no", cpu=True, log_every=20,
                           val_every=20, save_every=0))

@@ -13,16 +13,16 @@ from dataclasses import dataclass, field
 import torch
 from torch.utils.data import Dataset
 
-from ..emotion import EmotionBatch, EmotionSpec
+from ..emotion import EmotionBatch, EmotionEncoderConfig, EmotionSpec
 from .model import EmotionFlowConfig, EmotionFlowModel, sample
 from .trainer import TrainConfig, TrainingTask
 
 
 @dataclass
 class Toy2DDataConfig:
-    emotions: list[str] = field(default_factory=lambda: ["happy", "sad"])
-    intensities: list[float] = field(default_factory=lambda: [1.0])
-    examples: int = 4096
+    emotions: list[str] = field(default_factory=lambda: ["happy", "sad", "angry", "calm"])
+    intensities: list[float] = field(default_factory=lambda: [0.25, 0.5, 0.75, 1.0])
+    examples: int = 8192
     noise: float = 0.1
     scale: float = 2.0
     val_examples: int = 256
@@ -30,9 +30,12 @@ class Toy2DDataConfig:
 
 @dataclass
 class Toy2DConfig:
-    model: EmotionFlowConfig = field(default_factory=lambda: EmotionFlowConfig(backbone="mlp", backbone_config={"dim": 2}))
+    model: EmotionFlowConfig = field(default_factory=lambda: EmotionFlowConfig(
+        emotion=EmotionEncoderConfig(dim=32), backbone="mlp", backbone_config={"dim": 2, "hidden": 128, "layers": 3}))
     data: Toy2DDataConfig = field(default_factory=Toy2DDataConfig)
-    train: TrainConfig = field(default_factory=TrainConfig)
+    train: TrainConfig = field(default_factory=lambda: TrainConfig(
+        output_dir="runs/toy2d", max_steps=1500, batch_size=256, learning_rate=2e-3, warmup_steps=50,
+        mixed_precision="no", log_every=50, val_every=500, save_every=500))
 
 
 def mode_of(spec: EmotionSpec, scale: float) -> torch.Tensor:

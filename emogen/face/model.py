@@ -29,8 +29,8 @@ MOUTH_CHANNELS = slice(0, len(motion.MOUTH))
 
 @dataclass
 class FaceMotionConfig:
-    emotion: EmotionEncoderConfig = field(default_factory=lambda: EmotionEncoderConfig(dim=64))
-    backbone_config: dict = field(default_factory=dict)
+    emotion: EmotionEncoderConfig = field(default_factory=lambda: EmotionEncoderConfig(dim=64, category_dropout=0.3))
+    backbone_config: dict = field(default_factory=lambda: dict(hidden=128, layers=4, heads=4, conv_kernel=9))
     """SequenceConfig fields (hidden, layers, heads, conv_kernel, ...); channels are set here"""
     audio_channels: int = 64
     """audio features are projected to this many context channels"""

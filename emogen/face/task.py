@@ -39,7 +39,9 @@ class FaceDataConfig:
 class FaceTrainConfig:
     model: FaceMotionConfig = field(default_factory=FaceMotionConfig)
     data: FaceDataConfig = field(default_factory=FaceDataConfig)
-    train: TrainConfig = field(default_factory=TrainConfig)
+    train: TrainConfig = field(default_factory=lambda: TrainConfig(
+        output_dir="runs/face-motion", max_steps=6000, batch_size=16, learning_rate=5e-4, warmup_steps=200,
+        mixed_precision="no", cpu=True, log_every=50, val_every=500, save_every=250))
 
 
 def london_pairs(root: Path, people: int):

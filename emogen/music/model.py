@@ -25,6 +25,7 @@ import torch
 from einops import rearrange
 
 from ..core.model import EmotionFlowConfig, EmotionFlowModel
+from ..emotion import EmotionEncoderConfig
 from . import representation as rep
 
 CONTEXT_CHANNELS = 4
@@ -37,8 +38,11 @@ def _default_backbone() -> dict:
 
 @dataclass
 class MusicFlowConfig(EmotionFlowConfig):
+    emotion: EmotionEncoderConfig = field(
+        default_factory=lambda: EmotionEncoderConfig(dim=64, null_dropout=0.15, category_dropout=0.3))
     backbone: str = "sequence"
     backbone_config: dict = field(default_factory=_default_backbone)
+    time_scheme: str = "uniform"
     window_steps: int = 64
     """time steps per generated window (64 = 4 bars of 4/4)"""
     steps_per_beat: int = rep.STEPS_PER_BEAT

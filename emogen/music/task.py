@@ -20,27 +20,27 @@ class MusicDataConfig:
     """data folder holding music/emopia and music/vgmidi; empty: $EMOGEN_DATA or ../shared/data"""
     vgmidi: bool = True
     """add VGMIDI's labelled phrases (valence/arousal) to EMOPIA's train split"""
-    hop_steps: int = 32
-    """steps between the starts of consecutive training windows (32 = 2 bars)"""
-    shifts: list[int] = field(default_factory=lambda: list(range(-5, 7)))
+    hop_steps: int = 16
+    """steps between the starts of consecutive training windows (16 = 1 bar)"""
+    shifts: list[int] = field(default_factory=lambda: [-1, 0, 1])
     """transpositions (semitones) each window is shown at: augmentation that keeps the mode"""
     min_notes: int = 4
     """windows with fewer onsets are left out"""
     val_clips: int = 80
     """EMOPIA validation-split clips used for the validation loss"""
-    weak_labels: bool = False
+    weak_labels: bool = True
     """continuous valence/arousal per window: quadrant signs, magnitudes from the window's mode,
     note density and loudness (``data.weak_vad``); False gives every clip its quadrant's one point"""
     weak_label_power: float = 2.0
     """weak-label magnitude ``0.1 + 0.9 * rank ** power`` (see ``data.weak_vad``)"""
-    mode_weight: float = 0.0
+    mode_weight: float = 0.5
     """with weak labels: share of each window's valence taken from its mode alone (``data.weak_vad``)"""
-    random_dominance: bool = False
+    random_dominance: bool = True
     """draw each example's dominance uniformly from -1..+1 (neither dataset labels it), so that
     the model ignores it and ``v=..,a=..`` means the same at any dominance"""
-    skip_silent_bars: bool = False
+    skip_silent_bars: bool = True
     """leave out training windows with a bar in which nothing sounds"""
-    tonic_to_c: bool = False
+    tonic_to_c: bool = True
     """move every clip to C major / C minor before ``shifts`` (the model then writes near C;
     ``--key`` transposes the result)"""
 
@@ -49,7 +49,9 @@ class MusicDataConfig:
 class MusicConfig:
     model: MusicFlowConfig = field(default_factory=MusicFlowConfig)
     data: MusicDataConfig = field(default_factory=MusicDataConfig)
-    train: TrainConfig = field(default_factory=TrainConfig)
+    train: TrainConfig = field(default_factory=lambda: TrainConfig(
+        output_dir="runs/music-emopia", max_steps=3000, learning_rate=6e-4, warmup_steps=200, mixed_precision="no",
+        cpu=True, log_every=50, val_every=1000, save_every=250))
 
 
 class MusicTask(TrainingTask):

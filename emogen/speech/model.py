@@ -44,13 +44,13 @@ class TTSModelConfig:
     decoder_hidden: int = 192
     decoder_layers: int = 4
     decoder_heads: int = 2
-    dropout: float = 0.1
+    dropout: float = 0.0
     feature_mean: list[float] = field(default_factory=list)
     """per-feature mean and std of the training frames, for normalisation (set by the task)"""
     feature_std: list[float] = field(default_factory=list)
     prior_loss_weight: float = 1.0
     duration_loss_weight: float = 1.0
-    segment_frames: int = 0
+    segment_frames: int = 128
     """train the decoder on random windows of this many frames (0: whole utterances)"""
     duration_scale: float = 1.0
     """multiplies predicted durations: undoes the downward bias of a log-domain regression,

@@ -24,7 +24,9 @@ from .model import TTSModel, TTSModelConfig, calibrate_durations
 class TTSTrainConfig:
     model: TTSModelConfig = field(default_factory=TTSModelConfig)
     data: TTSDataConfig = field(default_factory=TTSDataConfig)
-    train: TrainConfig = field(default_factory=TrainConfig)
+    train: TrainConfig = field(default_factory=lambda: TrainConfig(
+        output_dir="runs/tts-slt-emotion", max_steps=4800, batch_size=16, learning_rate=1e-3, warmup_steps=200,
+        mixed_precision="no", log_every=25, val_every=500, save_every=250))
 
 
 class TTSTask(TrainingTask):

@@ -37,18 +37,18 @@ class TextEmotionConfig:
     intermediate: int = 512
     max_length: int = 64
     """tokens per text including [CLS] and [SEP]; longer texts are truncated"""
-    dropout: float = 0.1
+    dropout: float = 0.2
     bag_buckets: int = 65536
     """rows of the n-gram table: the V unigrams, then hashed bigrams"""
     bag_dim: int = 32
-    bag_dropout: float = 0.3
-    word_dropout: float = 0.0
+    bag_dropout: float = 0.5
+    word_dropout: float = 0.15
     """share of words replaced by [UNK] while training: keeps the model from leaning on single words"""
-    branch_heads: bool = False
+    branch_heads: bool = True
     """also give the encoder and the bag (+ lexicon) branches their own category heads, each trained
     with its own loss, and average the three at inference: the fast-learning bag branch then cannot
     leave the encoder under-trained, and the average of diverse classifiers is steadier"""
-    fine_mix: float = 0.0
+    fine_mix: float = 0.3
     """weight, at inference, of the fine-label head folded into categories (max over each group)"""
     num_categories: int = 7
     num_fine: int = 28

@@ -28,7 +28,7 @@ from .tokenizer import TOKENIZER_NAME, encode, train_tokenizer
 class TextDataConfig:
     root: str | None = None
     """GoEmotions folder; default ``$EMOGEN_DATA/text/goemotions``"""
-    val_fraction: float = 0.05
+    val_fraction: float = 0.0
     """share of train.tsv held out as the trainer's validation set; 0 = none, every comment trains
     (then the category offsets come from ``calibration_folds``)"""
     min_frequency: int = 2
@@ -41,17 +41,17 @@ class TextDataConfig:
     """fit per-category logit offsets that maximise macro-F1 on held-out comments (the validation
     split, or all of train.tsv with ``calibration_folds``); they are saved in the model
     (``category_bias``) and used at inference"""
-    calibration_resamples: int = 0
+    calibration_resamples: int = 16
     """0: fit the offsets once on the held-out comments; N: average the offsets fitted on N
     bootstrap resamples of them (steadier: a single fit chases the noise of a few hundred rare-class comments)"""
-    calibration_folds: int = 0
+    calibration_folds: int = 5
     """K >= 2: fit the offsets by cross-fitting instead of on the validation split. After the main
     run, the same recipe is trained K more times (``OUTPUT_DIR/calibration/fold_K``), each with one
     of K folds of train.tsv held out, and the offsets are fitted on every comment's logits from the
     fold model that did not see it: all of train.tsv to fit on instead of a validation split"""
     limit: int = 0
     """use only the first N comments of train.tsv (0 = all): for smoke runs"""
-    split_seed: int | None = None
+    split_seed: int | None = 0
     """seed of the training/validation cut (and so of the vocabulary); None = ``train.seed``. Fix it
     to train several ``train.seed`` members on the same comments (see ``model.members``)"""
     folds: int = 0
@@ -80,7 +80,10 @@ class TextDataConfig:
 class TextEmotionTaskConfig:
     model: TextEmotionConfig = field(default_factory=TextEmotionConfig)
     data: TextDataConfig = field(default_factory=TextDataConfig)
-    train: TrainConfig = field(default_factory=TrainConfig)
+    train: TrainConfig = field(default_factory=lambda: TrainConfig(
+        output_dir="runs/text-emotion-goemotions", max_steps=1500, batch_size=64, learning_rate=1e-3,
+        weight_decay=0.05, warmup_steps=150, ema_decay=0.998, mixed_precision="no", cpu=True, seed=3, log_every=50,
+        val_every=500, save_every=500))
 
 
 class TextEmotionDataset(Dataset):
