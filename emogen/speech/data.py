@@ -14,7 +14,7 @@ No multi-sentence emotional speech corpus exists offline, so emogen builds one:
    (``prosody_profile.py``, ``emotion_prosody.py``), applied on the fly by the dataset
    (:class:`TTSCorpusDataset`) so every epoch sees fresh intensities.
 
-The published emotional speech corpora (ESD, RAVDESS, CREMA-D, EmoV-DB) are read by ``corpora.py``.
+RAVDESS, the recorded emotional speech emogen measures, is read by ``corpora.py``.
 
     emogen data build-tts-corpus --out data/tts-corpus --sentences 1600
 """
