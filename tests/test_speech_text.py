@@ -1,10 +1,8 @@
-import io
-
 import pytest
 
 from emogen.emotion import EmotionSpec, EmotionTrajectory, parse_emotion
 from emogen.errors import EmogenError
-from emogen.speech.text import (Segment, cardinal, check_text, has_pronounceable, iter_sentences, normalize,
+from emogen.speech.text import (Segment, cardinal, check_text, has_pronounceable, normalize,
                                 ordinal, parse_tagged, split_sentences, year)
 
 
@@ -89,32 +87,6 @@ def test_split_sentences():
     assert split_sentences("He said \"Stop!\" Then silence.") == ['He said "Stop!"', "Then silence."]
     assert split_sentences("It was 3.5 m long. ok then.") == ["It was 3.5 m long. ok then."]
     assert split_sentences("   ") == []
-
-
-def test_iter_sentences_matches_split_and_streams():
-    text = ("First sentence here. Second one spans\nlines and ends. Mr.\nJones came at 3.5 o'clock!\n\n"
-            "Paragraph two? Yes.\nTrailing bit")
-    streamed = list(iter_sentences(io.StringIO(text)))
-    assert streamed == split_sentences(text)
-    # sentences come out before the stream ends (bounded memory)
-    seen = []
-
-    def lines():
-        yield "One. Two.\n"
-        seen.append(len(got))
-        yield "Three.\n"
-
-    got = []
-    for s in iter_sentences(lines()):
-        got.append(s)
-    assert got == ["One.", "Two.", "Three."] and seen == [1]
-
-
-def test_iter_sentences_cuts_runaway_text():
-    words = ("word " * 2000).splitlines(keepends=True)
-    out = list(iter_sentences(words, max_chars=300))
-    assert len(out) > 5 and all(len(s) <= 300 for s in out)
-    assert " ".join(out).split() == ["word"] * 2000
 
 
 def test_parse_tagged():

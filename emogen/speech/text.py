@@ -15,7 +15,6 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
-from typing import Iterable, Iterator
 
 from ..emotion import EmotionSpec, EmotionTrajectory, parse_emotion
 from ..errors import EmogenError
@@ -297,31 +296,6 @@ def split_sentences(text: str) -> list[str]:
         done, rest = _split_complete(paragraph)
         out += done + ([rest.strip()] if rest.strip() else [])
     return [re.sub(r"\s+", " ", s) for s in out]
-
-
-def iter_sentences(stream: Iterable[str], max_chars: int = 2000) -> Iterator[str]:
-    """Sentences from text read in chunks (the lines of a file, pages), with bounded memory.
-
-    Chunks are joined as they are, so give lines with their newlines (iterating a file does).
-    A run of more than ``max_chars`` characters with no sentence end is cut at its last space.
-    """
-    buffer = ""
-    for chunk in stream:
-        buffer += chunk
-        if re.search(r"\n\s*\n", buffer):  # a paragraph ended: everything before it is complete
-            *paragraphs, buffer = re.split(r"\n\s*\n", buffer)
-            for paragraph in paragraphs:
-                yield from split_sentences(paragraph)
-        done, buffer = _split_complete(buffer)
-        for sentence in done:
-            yield re.sub(r"\s+", " ", sentence)
-        while len(buffer) > max_chars:
-            cut = buffer.rfind(" ", 0, max_chars)
-            cut = cut if cut > 0 else max_chars
-            head, buffer = buffer[:cut].strip(), buffer[cut:]
-            if head:
-                yield re.sub(r"\s+", " ", head)
-    yield from split_sentences(buffer)
 
 
 # ---------------------------------------------------------------- inline emotion tags
