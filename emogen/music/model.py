@@ -20,6 +20,7 @@ The config stores the roll layout, so a checkpoint says what shape it generates.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Literal
 
 import torch
 from einops import rearrange
@@ -42,7 +43,7 @@ class MusicFlowConfig(EmotionFlowConfig):
         default_factory=lambda: EmotionEncoderConfig(dim=64, null_dropout=0.15, category_dropout=0.3))
     backbone: str = "sequence"
     backbone_config: dict = field(default_factory=_default_backbone)
-    time_scheme: str = "uniform"
+    time_scheme: Literal["uniform", "logit_normal"] = "uniform"
     window_steps: int = 64
     """time steps per generated window (64 = 4 bars of 4/4)"""
     steps_per_beat: int = rep.STEPS_PER_BEAT
