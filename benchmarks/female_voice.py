@@ -10,7 +10,7 @@ Per system, on Harvard sentences (``benchmarks/tts.py``; none is in any training
   on RAVDESS actors' sexes (all clips in ``$EMOGEN_DATA/speech/ravdess``; its accuracy on actors
   it never saw, 5-fold over actors, is printed under the table).
 
-    OMP_NUM_THREADS=1 python benchmarks/female_voice.py [--sentences 20] [--shift 1.17:205:1.1 ...]
+    OMP_NUM_THREADS=1 python benchmarks/female_voice.py [--sentences 20] [--shift 1.2:200:1.1 ...]
         [--emotions happy sad] [--out table.md]
 
 ``--shift FORMANT_RATIO:MEDIAN_HZ:RANGE`` adds one setting of the shift (repeatable); without it,
@@ -144,7 +144,7 @@ def parse_shift(text: str) -> VoiceShift:
     try:
         ratio, median, k = (float(v) for v in text.split(":"))
     except ValueError:
-        raise argparse.ArgumentTypeError(f"'{text}': give FORMANT_RATIO:MEDIAN_HZ:RANGE, e.g. 1.17:205:1.1") from None
+        raise argparse.ArgumentTypeError(f"'{text}': give FORMANT_RATIO:MEDIAN_HZ:RANGE, e.g. 1.2:200:1.1") from None
     return VoiceShift(ratio, median, k)
 
 
@@ -163,28 +163,30 @@ def main() -> None:
     sex = sex_classifier(shared_data_root() / "speech" / "ravdess")
     piper = PiperJoe(threads=1)
     joe = [piper(s) for s in sentences]
-    rows = [measure("Piper joe (source, male)", joe, sentences, whisper, sex and sex[0])]
+    rows = []
+
+    def add(name: str, clips: list[Clip]) -> None:
+        rows.append(measure(name, clips, sentences, whisper, sex[0] if sex else None))
+
+    add("Piper joe (source, male)", joe)
     for shift in args.shift or [*SWEEP, FEMALE]:
-        label = (f"joe, Change gender x{shift.formant_ratio:g} formants, {shift.pitch_median_hz:g} Hz, "
-                 f"range x{shift.pitch_range:g}" + (" (FEMALE)" if shift == FEMALE else ""))
-        rows.append(measure(label, [(shift_voice(a, sr, shift), sr) for a, sr in joe], sentences, whisper, sex and sex[0]))
+        add(f"joe, Change gender x{shift.formant_ratio:g} formants, {shift.pitch_median_hz:g} Hz, "
+            f"range x{shift.pitch_range:g}" + (" (FEMALE)" if shift == FEMALE else ""),
+            [(shift_voice(a, sr, shift), sr) for a, sr in joe])
     for emotion in args.emotions:
         level, rng = emotion_cues(emotion)
-        one = [(shift_voice(a, sr, folded(FEMALE, level, rng, span_st(a, sr))), sr) for a, sr in joe]
-        rows.append(measure(f"FEMALE, {emotion}:1 folded into the shift ({level:+.1f} st, range {rng:+.1f} st)",
-                            one, sentences, whisper, sex and sex[0]))
-        two = [(psola_level_range(shift_voice(a, sr, FEMALE), sr, level, rng), sr) for a, sr in joe]
-        rows.append(measure(f"FEMALE, then {emotion}:1 by a second PSOLA pass", two, sentences, whisper, sex and sex[0]))
+        add(f"FEMALE, {emotion}:1 folded into the shift ({level:+.1f} st, range {rng:+.1f} st)",
+            [(shift_voice(a, sr, folded(FEMALE, level, rng, span_st(a, sr))), sr) for a, sr in joe])
+        add(f"FEMALE, then {emotion}:1 by a second PSOLA pass",
+            [(psola_level_range(shift_voice(a, sr, FEMALE), sr, level, rng), sr) for a, sr in joe])
     if not args.no_references:
         slt = festival_clips(sentences)
         if slt:
-            rows.append(measure("Festival SLT HTS (female; reference, not shippable)", slt, sentences, whisper,
-                                sex and sex[0]))
+            add("Festival SLT HTS (female; reference, not shippable)", slt)
         from emogen.speech import TTSPipeline
 
         tts = TTSPipeline.from_pretrained("tts-slt-emotion")
-        rows.append(measure("shipped tts-slt-emotion, neutral (female, WORLD)",
-                            [tuple(tts(s, "neutral")) for s in sentences], sentences, whisper, sex and sex[0]))
+        add("shipped tts-slt-emotion, neutral (female, WORLD)", [tuple(tts(s, "neutral")) for s in sentences])
     table = markdown_table(["voice", "DNSMOS P.808", "DNSMOS OVRL", "Whisper tiny.en WER", "median F0 (Hz)",
                             "median F1 (Hz)", "median F2 (Hz)", "P(female), timbre"], rows)
     note = (f"\n{len(sentences)} Harvard sentences. P(female): logistic regression on MFCC statistics (no F0), "
