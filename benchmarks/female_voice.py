@@ -189,9 +189,9 @@ def main() -> None:
         add("shipped tts-slt-emotion, neutral (female, WORLD)", [tuple(tts(s, "neutral")) for s in sentences])
     table = markdown_table(["voice", "DNSMOS P.808", "DNSMOS OVRL", "Whisper tiny.en WER", "median F0 (Hz)",
                             "median F1 (Hz)", "median F2 (Hz)", "P(female), timbre"], rows)
-    note = (f"\n{len(sentences)} Harvard sentences. P(female): logistic regression on MFCC statistics (no F0), "
+    note = (f"\n\n{len(sentences)} Harvard sentences. P(female): logistic regression on MFCC statistics (no F0), "
             f"fitted on {sex[2]} RAVDESS clips; accuracy on held-out actors (5 folds over actors) {sex[1]:.2f}.\n"
-            if sex else f"\n{len(sentences)} Harvard sentences; no RAVDESS data, so no P(female).\n")
+            if sex else f"\n\n{len(sentences)} Harvard sentences; no RAVDESS data, so no P(female).\n")
     print(table + note)
     if args.out:
         args.out.write_text(table + note)

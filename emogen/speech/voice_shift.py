@@ -10,12 +10,16 @@ Praat manual).
 
 Measured (``benchmarks/female_voice.py``, 20 Harvard sentences, Piper en_US-joe-medium as the
 source, 2026-12-03, shared 2-core CPU): joe scores DNSMOS P.808 3.89-3.90 with a median F0 of
-91 Hz; every setting tried (formants x1.1-1.25, 200-210 Hz, range x1.0-1.2) scored 3.68-3.73,
+91 Hz; every setting tried (formants x1.1-1.25, 200-210 Hz, range x1.0-1.2) scored 3.68-3.74,
 next to Festival SLT's 3.68 (a female HTS voice, 175 Hz) and the WORLD-vocoded shipped female
 voice's 3.41, with Whisper tiny.en WER 0.08-0.11 (joe 0.10-0.11 in the same runs). P.808 hardly
 depends on the setting (3.76-3.80 on one fixed set of renders for x1.2-1.3 and 185-200 Hz): the
 cost is PSOLA's octave of pitch shift. The formant ratio decides how female it sounds: median
 F1 / F2 of voiced frames 445 / 1420 Hz for joe, 505 / 1578 at x1.2 (SLT 501 / 1752).
+:data:`FEMALE` scored 3.74 (198 Hz, WER 0.088). An emotion's F0 level and range are best folded
+into the same pass (``pitch_median_hz`` times ``2 ** (level_st / 12)``, ``pitch_range`` times the
+emotion's range factor): sad at intensity 1 3.79, happy 3.57 (its median 260 Hz); a second PSOLA
+pass after the shift scored 3.73 and 3.57 with a lower OVRL (by 0.05-0.12).
 """
 
 from __future__ import annotations
