@@ -6,6 +6,8 @@ import pytest
 from emogen.errors import EmogenError
 from emogen.speech.voice_shift import FEMALE, VoiceShift, shift_voice
 
+pytest.importorskip("parselmouth")  # praat-parselmouth: the speech extra
+
 SR = 22050
 
 
