@@ -1,0 +1,138 @@
+"""What a recogniser read from a file, mapped into the shared emotion space.
+
+Every reader (speech, face, video, MIDI, text) produces category probabilities, either once for
+the whole file or per window of time. :func:`build_reading` turns them into what a generator
+takes: probabilities -> a spec with ``emogen.text.auto.spec_from_probabilities`` (the dominant
+category, or a mixture of the top two when they are close; intensity from the confidence above a
+uniform guess), and, when the windows disagree, an :class:`EmotionTrajectory` with keyframes at
+the windows' times in seconds, after smoothing the probabilities over time.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..emotion import EmotionSpec, EmotionTrajectory, Keyframe
+from ..emotion.space import nearest_category
+
+SMOOTHING_S = 2.0  # Gaussian smoothing of windowed probabilities over time (standard deviation, seconds)
+MIN_KEYFRAME_GAP_S = 2.0  # a change shorter than this is not kept as its own keyframe
+
+
+@dataclass
+class EmotionReading:
+    """The emotion of one file.
+
+    Attributes:
+        path: the file read.
+        kind: 'speech', 'face', 'video', 'music' or 'text'.
+        probabilities: category -> probability, averaged over the file (sums to 1).
+        emotion: the spec or trajectory a generator should take.
+        duration: seconds of the source (None for a photo or a text).
+        times: (n,) window centres in seconds, when read over time (else empty).
+        window_probabilities: (n, k) smoothed probabilities per window, columns in the order of
+            ``probabilities`` (else empty).
+        details: what else the reader measured (key, note density, faces found, ...), JSON-ready.
+    """
+
+    path: str
+    kind: str
+    probabilities: dict[str, float]
+    emotion: EmotionSpec | EmotionTrajectory
+    duration: float | None = None
+    times: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    window_probabilities: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))
+    details: dict = field(default_factory=dict)
+
+    @property
+    def category(self) -> str:
+        """The most probable category."""
+        return max(self.probabilities, key=self.probabilities.get)
+
+    @property
+    def confidence(self) -> float:
+        return float(self.probabilities[self.category])
+
+    def to_dict(self) -> dict:
+        """JSON-ready, with the fields of ``emogen emotions --from-text --json``: ``emotion``
+        (nearest category), ``probabilities``, ``confidence``, VAD of the spec (``valence``,
+        ``arousal``, ``dominance``), ``spec`` (a string ``parse_emotion`` accepts), ``intensity``
+        and ``components``; plus ``file``, ``kind``, ``duration`` and ``details``, and for a
+        trajectory its ``keyframes``."""
+        described = self.emotion.describe()
+        out = {"file": self.path, "kind": self.kind, "emotion": self.category,
+               "probabilities": {k: round(float(v), 4) for k, v in self.probabilities.items()},
+               "confidence": round(self.confidence, 4),
+               **{k: described[k] for k in ("valence", "arousal", "dominance", "intensity", "components")},
+               "nearest": described["nearest"], "spec": str(self.emotion),
+               "duration": None if self.duration is None else round(self.duration, 3), "details": self.details}
+        if isinstance(self.emotion, EmotionTrajectory):
+            out["keyframes"] = [{"time": k.time, "spec": str(k.spec), "nearest": k.spec.describe()["nearest"]}
+                                for k in self.emotion.keyframes]
+        return out
+
+    def summary(self) -> str:
+        """One line for stderr: what was read and how sure."""
+        top = sorted(self.probabilities.items(), key=lambda kv: -kv[1])[:3]
+        shown = ", ".join(f"{k} {v:.2f}" for k, v in top)
+        over = f" over {self.duration:.1f} s" if self.duration else ""
+        return f"emotion from {self.path} ({self.kind}{over}): {self.emotion} ({shown})"
+
+
+def build_reading(path: str, kind: str, names: tuple[str, ...], probabilities: np.ndarray,
+                  times: np.ndarray | None = None, duration: float | None = None, details: dict | None = None,
+                  weights: np.ndarray | None = None) -> EmotionReading:
+    """A reading from probabilities (k,) for the whole file, or (n, k) per window at ``times``
+    (seconds, increasing) with optional per-window ``weights`` (n,) (e.g. 0 where no face was
+    seen). Windowed probabilities are smoothed over time; when their specs differ the emotion is
+    a trajectory with a keyframe at each change, else one spec of the mean."""
+    from ..text.auto import spec_from_probabilities
+
+    probs = np.atleast_2d(np.asarray(probabilities, np.float64))
+    w = np.ones(len(probs)) if weights is None else np.asarray(weights, np.float64)
+    mean = (probs * w[:, None]).sum(0) / max(w.sum(), 1e-9)
+    overall = {n: float(p) for n, p in zip(names, mean / mean.sum())}
+    spec = spec_from_probabilities(list(mean / mean.sum()), names=names)
+    if times is None or len(probs) < 2:
+        return EmotionReading(path, kind, overall, spec, duration, details=details or {})
+    times = np.asarray(times, np.float64)
+    smoothed = smooth_over_time(probs, times, w)
+    specs = [spec_from_probabilities(list(p), names=names) for p in smoothed]
+    keyframes = _keyframes(specs, times)
+    emotion = spec if len(keyframes) < 2 else EmotionTrajectory(tuple(keyframes))
+    return EmotionReading(path, kind, overall, emotion, duration, times, smoothed, details or {})
+
+
+def smooth_over_time(probs: np.ndarray, times: np.ndarray, weights: np.ndarray,
+                     sigma_s: float = SMOOTHING_S) -> np.ndarray:
+    """(n, k) probabilities averaged with a Gaussian over time (``sigma_s`` seconds), each window
+    counted by its weight; a window with weight 0 takes its neighbours' values."""
+    d = times[:, None] - times[None, :]
+    kernel = np.exp(-0.5 * (d / sigma_s) ** 2) * weights[None, :]
+    total = kernel.sum(1, keepdims=True)
+    out = kernel @ probs / np.maximum(total, 1e-12)
+    out[total[:, 0] <= 1e-12] = probs.mean(0)
+    return out / out.sum(1, keepdims=True)
+
+
+def _keyframes(specs: list[EmotionSpec], times: np.ndarray) -> list[Keyframe]:
+    """Keyframes at the first window and at every lasting change of nearest category (a change
+    must hold for ``MIN_KEYFRAME_GAP_S``), plus the last window, so the emotion holds between."""
+    labels = [nearest_category(s.resolve_vad()) for s in specs]
+    keep = [0]
+    for i in range(1, len(specs)):
+        if labels[i] != labels[keep[-1]] and times[i] - times[keep[-1]] >= MIN_KEYFRAME_GAP_S:
+            lasting = [j for j in range(i, len(specs)) if times[j] - times[i] < MIN_KEYFRAME_GAP_S]
+            if all(labels[j] == labels[i] for j in lasting):
+                keep.append(i)
+    if len(keep) == 1:
+        return []
+    frames = []
+    for n, i in enumerate(keep):
+        frames.append(Keyframe(specs[i], round(float(times[i]) if n else 0.0, 2)))
+        end = keep[n + 1] - 1 if n + 1 < len(keep) else len(specs) - 1
+        if end > i and (n + 1 == len(keep) or times[keep[n + 1]] - times[end] > 0.5):
+            frames.append(Keyframe(specs[end], round(float(times[end]), 2)))  # hold until the change
+    return frames
