@@ -99,8 +99,7 @@ def build_reading(path: str, kind: str, names: tuple[str, ...], probabilities: n
         return EmotionReading(path, kind, overall, spec, duration, details=details or {})
     times = np.asarray(times, np.float64)
     smoothed = smooth_over_time(probs, times, w)
-    specs = [spec_from_probabilities(list(p), names=names) for p in smoothed]
-    keyframes = _keyframes(specs, times)
+    keyframes = _keyframes(smoothed, times, names)
     emotion = spec if len(keyframes) < 2 else EmotionTrajectory(tuple(keyframes))
     return EmotionReading(path, kind, overall, emotion, duration, times, smoothed, details or {})
 
@@ -117,22 +116,53 @@ def smooth_over_time(probs: np.ndarray, times: np.ndarray, weights: np.ndarray,
     return out / out.sum(1, keepdims=True)
 
 
-def _keyframes(specs: list[EmotionSpec], times: np.ndarray) -> list[Keyframe]:
-    """Keyframes at the first window and at every lasting change of nearest category (a change
-    must hold for ``MIN_KEYFRAME_GAP_S``), plus the last window, so the emotion holds between."""
-    labels = [nearest_category(s.resolve_vad()) for s in specs]
-    keep = [0]
-    for i in range(1, len(specs)):
-        if labels[i] != labels[keep[-1]] and times[i] - times[keep[-1]] >= MIN_KEYFRAME_GAP_S:
-            lasting = [j for j in range(i, len(specs)) if times[j] - times[i] < MIN_KEYFRAME_GAP_S]
-            if all(labels[j] == labels[i] for j in lasting):
-                keep.append(i)
-    if len(keep) == 1:
+def dominant(spec: EmotionSpec) -> str:
+    """The category with the largest share of a spec ('neutral' for a neutral one); a weak
+    'happy:0.2' is still happy, though its VAD point lies nearest to neutral."""
+    if spec.is_neutral or not spec.components:
+        return "neutral" if spec.is_neutral else nearest_category(spec.resolve_vad())
+    return max(spec.components, key=lambda c: abs(c.weight)).emotion
+
+
+def _keyframes(probs: np.ndarray, times: np.ndarray, names: tuple[str, ...]) -> list[Keyframe]:
+    """A piecewise-steady trajectory: runs of windows with the same dominant category (a run
+    shorter than ``MIN_KEYFRAME_GAP_S`` joins the one before it), each held at the spec of its
+    mean probabilities from its first window to its last; the emotion moves between runs in the
+    gap between them. Empty when there is only one run."""
+    from ..text.auto import spec_from_probabilities
+
+    labels = [dominant(spec_from_probabilities(list(p), names=names)) for p in probs]
+    runs: list[list] = []  # [first window, last window, category]
+    for i, label in enumerate(labels):
+        if runs and runs[-1][2] == label:
+            runs[-1][1] = i
+        else:
+            runs.append([i, i, label])
+
+    def length(run) -> float:
+        return times[run[1]] - times[run[0]] + (times[1] - times[0])
+
+    while len(runs) > 1:  # the shortest blip joins its longer neighbour, until none is left
+        short = min(range(len(runs)), key=lambda r: length(runs[r]))
+        if length(runs[short]) >= MIN_KEYFRAME_GAP_S:
+            break
+        neighbours = [r for r in (short - 1, short + 1) if 0 <= r < len(runs)]
+        into = max(neighbours, key=lambda r: length(runs[r]))
+        lo, hi = sorted((short, into))
+        runs[lo:hi + 1] = [[runs[lo][0], runs[hi][1], runs[into][2]]]
+        merged = [runs[0]]  # neighbours of one category become one run
+        for run in runs[1:]:
+            if run[2] == merged[-1][2]:
+                merged[-1][1] = run[1]
+            else:
+                merged.append(run)
+        runs = merged
+    if len(runs) < 2:
         return []
     frames = []
-    for n, i in enumerate(keep):
-        frames.append(Keyframe(specs[i], round(float(times[i]) if n else 0.0, 2)))
-        end = keep[n + 1] - 1 if n + 1 < len(keep) else len(specs) - 1
-        if end > i and (n + 1 == len(keep) or times[keep[n + 1]] - times[end] > 0.5):
-            frames.append(Keyframe(specs[end], round(float(times[end]), 2)))  # hold until the change
+    for a, b, _ in runs:
+        spec = spec_from_probabilities(list(probs[a:b + 1].mean(0)), names=names)
+        frames.append(Keyframe(spec, round(float(times[a]), 2) if frames else 0.0))
+        if b > a:
+            frames.append(Keyframe(spec, round(float(times[b]), 2)))
     return frames

@@ -88,9 +88,10 @@ def generic_reference(absolute: np.ndarray) -> np.ndarray:
 
 
 def read_speech(path: str | Path, reference: str | Path | None = None, audio: tuple[np.ndarray, int] | None = None,
-                kind: str = "speech") -> EmotionReading:
+                kind: str = "speech", hop: float = HOP_S) -> EmotionReading:
     """The emotion of the speech in ``path`` (or of ``audio`` = (samples, rate), e.g. a video's
-    track), judged against the neutral ``reference`` recording when given."""
+    track), judged against the neutral ``reference`` recording when given; a long recording in
+    windows every ``hop`` seconds."""
     from ..speech.cues import FEATURE_NAMES, relative
 
     samples, rate = audio if audio is not None else load_audio(path, "speech recording")
@@ -104,7 +105,7 @@ def read_speech(path: str | Path, reference: str | Path | None = None, audio: tu
         ref = features(*load_audio(reference, "neutral reference"), f"neutral reference '{reference}'")
     names = tuple(ser.emotions)
     duration = len(samples) / rate
-    starts = [0.0] if duration < 2 * WINDOW_S else list(np.arange(0.0, duration - WINDOW_S + 1e-6, HOP_S))
+    starts = [0.0] if duration < 2 * WINDOW_S else list(np.arange(0.0, duration - WINDOW_S + 1e-6, hop))
     rows, times, weights = [], [], []
     for start in starts:
         piece = samples[int(start * rate):int((start + WINDOW_S) * rate)] if len(starts) > 1 else samples

@@ -3,10 +3,12 @@
 Frames are decoded at ``FPS`` per second (ffmpeg drops the rest before conversion) and read by
 :func:`emogen.sources.face.read_face_emotion`; the audio track is read by the speech-emotion
 recogniser in windows (``emogen.sources.speech``). On a grid of ``STEP_S`` seconds the two are
-combined: the face's probabilities (neutral, happy, sad, angry, fearful, surprised) weighted
-``FACE_WEIGHT``, the speech's (happy, sad, angry, fearful) weighted ``1 - FACE_WEIGHT`` where
-there is speech, either alone where the other is missing. The face comes first because the
-speech recogniser without the speaker's neutral voice is the less reliable of the two.
+combined where both are present: the face's probabilities (neutral, happy, sad, angry, fearful,
+surprised) weighted ``FACE_WEIGHT``, the speech's (happy, sad, angry, fearful) weighted
+``1 - FACE_WEIGHT``; either alone where the other is missing. A face at rest is no evidence
+against the voice (people say sad things with still faces), so the face's neutral share is
+handed to the categories in the proportions the voice gives them. The speech recogniser has no
+neutral class: a calm voice spreads its probabilities, which reads as a weak emotion.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from .face import FACE_CATEGORIES
 from .reading import EmotionReading, build_reading
 
 VIDEO_SUFFIXES = (".mp4", ".mov", ".webm", ".mkv", ".avi", ".m4v")
-FPS = 4.0
+FPS = 2.0  # faces change at human pace; 2 frames a second keep a 30 s clip's reading near a second
 STEP_S = 1.0
 FACE_WEIGHT = 0.6
 
@@ -54,7 +56,7 @@ def read_video(path: str | Path, reference: str | Path | None = None, face: bool
     the speaker's voice for the speech recogniser."""
     from ..face.video import _read_audio_track
     from .face import read_face_emotion
-    from .speech import read_speech
+    from .speech import WINDOW_S, read_speech
 
     path = Path(path)
     if not path.is_file():
@@ -72,7 +74,7 @@ def read_video(path: str | Path, reference: str | Path | None = None, face: bool
     if audio is not None and np.sqrt(np.mean(audio ** 2)) > 1e-3:
         duration = max(duration, len(audio) / rate)
         try:
-            voice = read_speech(path, reference, audio=(audio, rate), kind="video")
+            voice = read_speech(path, reference, audio=(audio, rate), kind="video", hop=WINDOW_S)
         except EmogenError:  # music or noise, no speech: the faces alone
             voice = None
     if not face_probs and voice is None:
@@ -85,12 +87,18 @@ def read_video(path: str | Path, reference: str | Path | None = None, face: bool
     for g, t in enumerate(grid):
         near = np.abs(face_times - t) <= STEP_S / 2 if len(face_times) else np.zeros(0, bool)
         parts = []
-        if near.any():
-            parts.append((FACE_WEIGHT, face_probs[near].mean(0)))
+        voice_now = None
         if len(speech_times):
             j = int(np.argmin(np.abs(speech_times - t)))
             if abs(speech_times[j] - t) <= 1.5 or len(speech_times) == 1:
-                parts.append((1.0 - FACE_WEIGHT, speech_rows[j]))
+                voice_now = speech_rows[j]
+        if near.any():
+            seen = face_probs[near].mean(0)
+            if voice_now is not None:  # the face's neutral share goes where the voice points
+                seen = np.where(np.arange(k) == 0, 0.0, seen) + seen[0] * voice_now
+            parts.append((FACE_WEIGHT, seen))
+        if voice_now is not None:
+            parts.append((1.0 - FACE_WEIGHT, voice_now))
         if parts:
             total = sum(w for w, _ in parts)
             rows[g] = sum(w * p for w, p in parts) / total
