@@ -6,6 +6,11 @@ for arousal. Its four quadrants are categories of the shared space: Q1 happy (hi
 arousal), Q2 angry (low, high), Q3 sad (low, low), Q4 calm (high, low). A piece longer than
 ``2 * WINDOW_S`` is read in windows of ``WINDOW_S`` seconds (every ``WINDOW_S / 2``), which
 become a trajectory when they differ.
+
+An extra valence term from the key's mode (major / minor margin of the Krumhansl-Kessler
+correlations) on top of the classifier was tried: on EMOPIA's validation split it lowered
+accuracy at every strength (0.632 without; 0.605-0.614 with weights 2-10), so the classifier's
+own use of mode, density and loudness stands alone. The key and note density are reported.
 """
 
 from __future__ import annotations
