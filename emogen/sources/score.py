@@ -113,7 +113,9 @@ def mux_under_video(video: str | os.PathLike, output: str | os.PathLike, music: 
     import librosa
 
     from ..face.video import _imageio_ffmpeg, _read_audio_track
-    from ..io import atomic_path, write_audio
+    import soundfile as sf
+
+    from ..io import atomic_path
     from ..scene.mix import fade, mix_music_under_speech
 
     own, rate = _read_audio_track(Path(video))
@@ -126,7 +128,7 @@ def mux_under_video(video: str | os.PathLike, output: str | os.PathLike, music: 
     ffmpeg = _imageio_ffmpeg().get_ffmpeg_exe()
     with tempfile.TemporaryDirectory(prefix="emogen-mux-") as tmp, atomic_path(output) as target:
         wav = os.path.join(tmp, "mix.wav")
-        write_audio(wav, mix, sample_rate, "WAV")
+        sf.write(wav, mix, sample_rate, subtype="PCM_16")  # a scratch file: not deferred by all_or_nothing
         for video_codec in (["-c:v", "copy"], ["-c:v", "libx264", "-preset", "veryfast", "-pix_fmt", "yuv420p"]):
             proc = subprocess.run([ffmpeg, "-v", "error", "-y", "-i", str(video), "-i", wav, "-map", "0:v:0",
                                    "-map", "1:a:0", *video_codec, "-c:a", "aac", "-b:a", "192k", "-shortest",
