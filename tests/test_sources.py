@@ -227,3 +227,27 @@ def test_music_scored_to_a_video(capsys, tmp_path, shared_data):
     assert abs(pm.get_end_time() - seconds) <= 60.0 / tempo
     facts = probe(mux)
     assert facts["audio_codec"] == "aac" and facts["video_codec"] == "h264" and wav.is_file()
+
+
+def test_batch_jobs_take_emotion_from_instead_of_emotion(tmp_path):
+    from emogen.batch import check_job
+    from emogen.errors import EmogenError
+
+    (tmp_path / "script.txt").write_text("What a day!\n")
+    source = str(tmp_path / "script.txt")
+    assert check_job({"kind": "tts", "text": "Hi.", "emotion_from": source}, 1) == ("tts", "0001-tts")
+    for extra in ({"emotion": "sad"}, {"intensity": 0.5}, {"emotion_from": str(tmp_path / "x.xyz")},
+                  {"emotion_from": str(tmp_path / "gone.wav")}, {"emotion_reference": str(tmp_path / "n.wav")}):
+        job = {"kind": "tts", "text": "Hi.", "emotion_from": source, **extra}
+        with pytest.raises(EmogenError):
+            check_job(job, 1)
+
+
+@pytest.mark.slow
+def test_batch_job_reads_its_emotion_from_a_text_file(tmp_path):
+    from emogen.batch import run_batch
+
+    (tmp_path / "script.txt").write_text("We won the cup, I am so happy!\n")
+    results = run_batch([{"kind": "tts", "text": "Hello there.", "emotion_from": str(tmp_path / "script.txt"),
+                          "name": "hello"}], tmp_path / "out", progress=False)
+    assert [r.status for r in results] == ["ok"] and (tmp_path / "out" / "hello.wav").is_file()

@@ -41,11 +41,9 @@ def run_with_source(args) -> int:
     print(reading.summary(), file=sys.stderr)
     emotion = reading.emotion
     if hasattr(args, "bars") and hasattr(args, "prompt"):  # music: keyframe times are in sixteenth steps
-        from ..music.representation import STEPS_PER_BEAT, beats_per_bar, parse_time_signature
-        from .score import retime
+        from .score import for_music
 
-        steps = args.bars * beats_per_bar(parse_time_signature(args.time_signature)) * STEPS_PER_BEAT
-        emotion = retime(emotion, reading.duration or 1.0, steps)
+        emotion = for_music(reading, args.bars, args.time_signature)
     args.emotion = str(emotion)
     return args.run(args)
 

@@ -83,23 +83,26 @@ class EmotionReading:
 
 def build_reading(path: str, kind: str, names: tuple[str, ...], probabilities: np.ndarray,
                   times: np.ndarray | None = None, duration: float | None = None, details: dict | None = None,
-                  weights: np.ndarray | None = None) -> EmotionReading:
+                  weights: np.ndarray | None = None, intensity: np.ndarray | None = None) -> EmotionReading:
     """A reading from probabilities (k,) for the whole file, or (n, k) per window at ``times``
     (seconds, increasing) with optional per-window ``weights`` (n,) (e.g. 0 where no face was
     seen). Windowed probabilities are smoothed over time; when their specs differ the emotion is
-    a trajectory with a keyframe at each change, else one spec of the mean."""
+    a trajectory with a keyframe at each change, else one spec of the mean. ``intensity`` (one
+    value, or (n,) per window): the recogniser's own measure of strength, which then replaces the
+    confidence-based intensity of each spec (averaged over the windows a spec covers)."""
     from ..text.auto import spec_from_probabilities
 
     probs = np.atleast_2d(np.asarray(probabilities, np.float64))
     w = np.ones(len(probs)) if weights is None else np.asarray(weights, np.float64)
     mean = (probs * w[:, None]).sum(0) / max(w.sum(), 1e-9)
     overall = {n: float(p) for n, p in zip(names, mean / mean.sum())}
-    spec = spec_from_probabilities(list(mean / mean.sum()), names=names)
+    strength = None if intensity is None else np.broadcast_to(np.asarray(intensity, np.float64), (len(probs),))
+    spec = _with_strength(spec_from_probabilities(list(mean / mean.sum()), names=names), strength, w)
     if times is None or len(probs) < 2:
         return EmotionReading(path, kind, overall, spec, duration, details=details or {})
     times = np.asarray(times, np.float64)
     smoothed = smooth_over_time(probs, times, w)
-    keyframes = _keyframes(smoothed, times, names)
+    keyframes = _keyframes(smoothed, times, names, strength, w)
     emotion = spec if len(keyframes) < 2 else EmotionTrajectory(tuple(keyframes))
     return EmotionReading(path, kind, overall, emotion, duration, times, smoothed, details or {})
 
@@ -124,7 +127,20 @@ def dominant(spec: EmotionSpec) -> str:
     return max(spec.components, key=lambda c: abs(c.weight)).emotion
 
 
-def _keyframes(probs: np.ndarray, times: np.ndarray, names: tuple[str, ...]) -> list[Keyframe]:
+def _with_strength(spec: EmotionSpec, strength: np.ndarray | None, weights: np.ndarray) -> EmotionSpec:
+    """``spec`` at the weighted mean of ``strength`` (its shares kept), or as it is."""
+    if strength is None or spec.is_neutral or weights.sum() <= 0:
+        return spec
+    value = round(float(np.clip((strength * weights).sum() / weights.sum(), 0.0, 1.0)), 3)
+    if value == 0:
+        return EmotionSpec.neutral()
+    if len(spec.components) == 1:
+        return EmotionSpec.category(spec.components[0].emotion, value)
+    return EmotionSpec.mixture({c.emotion: round(c.weight * value, 3) for c in spec.components})
+
+
+def _keyframes(probs: np.ndarray, times: np.ndarray, names: tuple[str, ...], strength: np.ndarray | None = None,
+               weights: np.ndarray | None = None) -> list[Keyframe]:
     """A piecewise-steady trajectory: runs of windows with the same dominant category (a run
     shorter than ``MIN_KEYFRAME_GAP_S`` joins the one before it), each held at the spec of its
     mean probabilities from its first window to its last; the emotion moves between runs in the
@@ -162,6 +178,8 @@ def _keyframes(probs: np.ndarray, times: np.ndarray, names: tuple[str, ...]) -> 
     frames = []
     for a, b, _ in runs:
         spec = spec_from_probabilities(list(probs[a:b + 1].mean(0)), names=names)
+        if strength is not None:
+            spec = _with_strength(spec, strength[a:b + 1], weights[a:b + 1])
         frames.append(Keyframe(spec, round(float(times[a]), 2) if frames else 0.0))
         if b > a:
             frames.append(Keyframe(spec, round(float(times[b]), 2)))

@@ -54,6 +54,15 @@ def retime(emotion: EmotionSpec | EmotionTrajectory, source_seconds: float, targ
     return EmotionTrajectory(tuple(Keyframe(k.spec, k.time * scale) for k in emotion.keyframes))
 
 
+def for_music(reading, bars: int = 16, time_signature: str | None = None):
+    """A reading's emotion for a piece of ``bars`` bars: keyframes in seconds of the source
+    stretched over the piece's sixteenth-note steps (the music pipeline's unit of time)."""
+    from ..music.representation import STEPS_PER_BEAT, beats_per_bar, parse_time_signature
+
+    steps = bars * beats_per_bar(parse_time_signature(time_signature)) * STEPS_PER_BEAT
+    return retime(reading.emotion, reading.duration or 1.0, steps)
+
+
 def full_strength(emotion: EmotionSpec | EmotionTrajectory):
     """The same emotion with every non-neutral spec at intensity 1 (a mixture keeps its shares)."""
     def one(spec: EmotionSpec) -> EmotionSpec:

@@ -9,7 +9,13 @@ read in windows of ``WINDOW_S`` seconds every ``HOP_S`` seconds, which :func:`bu
 turns into a trajectory when they differ.
 
 The recogniser knows happy, sad, angry and fearful (no neutral), so the reading is a mixture of
-those, its intensity the confidence above a uniform guess (1/4).
+those. Its intensity, with a speaker reference, is how far the voice moved from the neutral
+take: the distance of the relative features (in the recogniser's feature spreads) mapped so
+that ``NEUTRAL_DISTANCE`` (the median distance between two neutral takes of one actor) is 0 and
+``FULL_DISTANCE`` (the median over acted happy / sad / angry / fearful takes, both RAVDESS
+intensities) is 1, both measured on actors 1-16. Without a reference that distance also holds
+the speaker's difference from the average voice, so the intensity is the confidence above a
+uniform guess (1/4) instead.
 """
 
 from __future__ import annotations
@@ -27,6 +33,7 @@ AUDIO_SUFFIXES = (".wav", ".flac", ".ogg", ".mp3")
 WINDOW_S, HOP_S = 3.0, 1.5
 MAX_SECONDS = 3600.0
 ANALYSIS_RATE = 24000  # Hz, RAVDESS's rate in emogen's copy
+NEUTRAL_DISTANCE, FULL_DISTANCE = 2.61, 5.94  # see the module doc
 REFERENCE_ASSET = Path(__file__).parent / "assets" / "neutral_reference.json"
 
 
@@ -106,7 +113,7 @@ def read_speech(path: str | Path, reference: str | Path | None = None, audio: tu
     names = tuple(ser.emotions)
     duration = len(samples) / rate
     starts = [0.0] if duration < 2 * WINDOW_S else list(np.arange(0.0, duration - WINDOW_S + 1e-6, hop))
-    rows, times, weights = [], [], []
+    rows, times, weights, strength = [], [], [], []
     for start in starts:
         piece = samples[int(start * rate):int((start + WINDOW_S) * rate)] if len(starts) > 1 else samples
         try:
@@ -117,12 +124,16 @@ def read_speech(path: str | Path, reference: str | Path | None = None, audio: tu
             rows.append(np.full(len(names), 1.0 / len(names)))  # a pause: no evidence either way
             times.append(start + WINDOW_S / 2)
             weights.append(0.0)
+            strength.append(0.0)
             continue
         own = ref if ref is not None else generic_reference(absolute)
         if len(starts) > 1 and ref is not None:  # a window is not the reference's sentence: no rate
             own = own.copy()
             own[FEATURE_NAMES.index("log_duration")] = absolute[FEATURE_NAMES.index("log_duration")]
-        probs = ser.model.probabilities(relative(absolute, own))[0]
+        moved = relative(absolute, own)
+        probs = ser.model.probabilities(moved)[0]
+        distance = float(np.linalg.norm(moved / ser.model.std.float().cpu().numpy()))
+        strength.append((distance - NEUTRAL_DISTANCE) / (FULL_DISTANCE - NEUTRAL_DISTANCE))
         rows.append(np.array([probs[n] for n in names]))
         times.append(start + min(WINDOW_S, duration) / 2)
         weights.append(1.0)
@@ -131,7 +142,8 @@ def read_speech(path: str | Path, reference: str | Path | None = None, audio: tu
     details = {"reference": str(reference) if reference is not None else "generic (mean neutral RAVDESS voice)",
                "windows": len(rows)}
     return build_reading(str(path), kind, names, np.array(rows), np.array(times) if len(rows) > 1 else None,
-                         duration, details, np.array(weights))
+                         duration, details, np.array(weights),
+                         intensity=np.array(strength) if ref is not None else None)
 
 
 def build_reference(root: Path) -> dict:
