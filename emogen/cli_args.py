@@ -81,9 +81,9 @@ def add_emotion_from_option(parser) -> None:
                         help="take the emotion from a file: speech audio (.wav .flac .ogg .mp3), a face photo (.jpg "
                              ".png), a video (.mp4 .mov .webm .mkv), MIDI (.mid) or text (.txt); see `emogen emotions "
                              "--from FILE`")
-    parser.add_argument("--emotion-reference", metavar="FILE",
-                        help="with --emotion-from speech or video: a neutral recording of the same speaker (more "
-                             "accurate than the built-in average neutral voice)")
+    parser.add_argument("--emotion-reference", metavar="FILE", nargs="+",
+                        help="with --emotion-from speech or video: neutral recordings of the same speaker, one or "
+                             "more (averaged; otherwise the built-in average neutral voice is the reference)")
 
 
 def add_progress_option(parser) -> None:

@@ -39,26 +39,34 @@ def source_kind(path: str | Path) -> str:
                       f"accepted: {ACCEPTED}")
 
 
-def check_source(path: str | Path, reference: str | Path | None = None) -> str:
-    """Fail early (before any model loads) on a missing or unsupported source; returns its kind."""
+def references(reference) -> list[str]:
+    """The neutral reference recordings: None, one path, or a list of paths -> a list of paths."""
+    if reference is None:
+        return []
+    return [str(r) for r in ([reference] if isinstance(reference, (str, Path)) else reference)]
+
+
+def check_source(path: str | Path, reference=None) -> str:
+    """Fail early (before any model loads) on a missing or unsupported source or reference
+    (one path or several); returns the source's kind."""
     kind = source_kind(path)
     if not Path(path).is_file():
         raise EmogenError(f"emotion source '{path}' not found")
-    if reference is not None:
+    for ref in references(reference):
         if kind not in ("speech", "video"):
             raise EmogenError("a neutral reference (--emotion-reference) is read only with speech audio or a video")
-        if Path(reference).suffix.lower() not in SUFFIXES["speech"]:
-            raise EmogenError(f"neutral reference '{reference}' must be speech audio (.wav, .flac, .ogg, .mp3)")
-        if not Path(reference).is_file():
-            raise EmogenError(f"neutral reference '{reference}' not found")
+        if Path(ref).suffix.lower() not in SUFFIXES["speech"]:
+            raise EmogenError(f"neutral reference '{ref}' must be speech audio (.wav, .flac, .ogg, .mp3)")
+        if not Path(ref).is_file():
+            raise EmogenError(f"neutral reference '{ref}' not found")
     return kind
 
 
-def read_emotion(path: str | Path, reference: str | Path | None = None):
+def read_emotion(path: str | Path, reference=None):
     """The :class:`~emogen.sources.reading.EmotionReading` of a file: its category
     probabilities, confidence and the spec (or trajectory over time) a generator takes as
-    ``emotion``. ``reference``: a neutral recording of the same speaker (speech and video only),
-    which makes the speech reading much more accurate."""
+    ``emotion``. ``reference``: a neutral recording of the same speaker, or several (their
+    features are averaged), for speech and video only."""
     kind = check_source(path, reference)
     if kind == "speech":
         from .speech import read_speech

@@ -94,11 +94,12 @@ def generic_reference(absolute: np.ndarray) -> np.ndarray:
     return reference
 
 
-def read_speech(path: str | Path, reference: str | Path | None = None, audio: tuple[np.ndarray, int] | None = None,
+def read_speech(path: str | Path, reference=None, audio: tuple[np.ndarray, int] | None = None,
                 kind: str = "speech", hop: float = HOP_S) -> EmotionReading:
     """The emotion of the speech in ``path`` (or of ``audio`` = (samples, rate), e.g. a video's
-    track), judged against the neutral ``reference`` recording when given; a long recording in
-    windows every ``hop`` seconds."""
+    track), judged against the neutral ``reference`` recording (or the mean of several: the
+    classifier learned against the mean of an actor's neutral takes) when given; a long recording
+    in windows every ``hop`` seconds."""
     from ..speech.cues import FEATURE_NAMES, relative
 
     samples, rate = audio if audio is not None else load_audio(path, "speech recording")
@@ -108,8 +109,11 @@ def read_speech(path: str | Path, reference: str | Path | None = None, audio: tu
         samples, rate = librosa.resample(samples, orig_sr=rate, target_sr=ANALYSIS_RATE), ANALYSIS_RATE
     ser = recogniser()
     ref = None
-    if reference is not None:
-        ref = features(*load_audio(reference, "neutral reference"), f"neutral reference '{reference}'")
+    from . import references
+
+    given = references(reference)
+    if given:
+        ref = np.mean([features(*load_audio(r, "neutral reference"), f"neutral reference '{r}'") for r in given], axis=0)
     names = tuple(ser.emotions)
     duration = len(samples) / rate
     starts = [0.0] if duration < 2 * WINDOW_S else list(np.arange(0.0, duration - WINDOW_S + 1e-6, hop))
@@ -139,7 +143,7 @@ def read_speech(path: str | Path, reference: str | Path | None = None, audio: tu
         weights.append(1.0)
     if not any(weights):
         raise EmogenError(f"no speech found in '{path}'")
-    details = {"reference": str(reference) if reference is not None else "generic (mean neutral RAVDESS voice)",
+    details = {"reference": ", ".join(given) if given else "generic (mean neutral RAVDESS voice)",
                "windows": len(rows)}
     return build_reading(str(path), kind, names, np.array(rows), np.array(times) if len(rows) > 1 else None,
                          duration, details, np.array(weights),
