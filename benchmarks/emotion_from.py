@@ -74,7 +74,8 @@ def speech(root: Path, actors: range, steps: int) -> tuple[str, dict]:
         f"| takes read then spoken by `tts --emotion-from`, judged as the take's emotion ({cases} renderings) | "
         f"{data['spoken_as_source']:.3f} | >= 0.6 |",
         *[f"| &nbsp; {e} | {v:.2f} | |" for e, v in data["per_emotion"].items()],
-        f"| reading names the take's emotion, actor's neutral takes as reference ({n} takes) | {data['read_with_reference']:.3f} | |",
+        f"| reading names the take's emotion, actor's neutral takes as reference ({n} takes) | "
+        f"{data['read_with_reference']:.3f} | |",
         f"| the same with the shipped average neutral voice | {data['read_with_generic_reference']:.3f} | |"])
     return table, data
 

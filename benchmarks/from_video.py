@@ -113,7 +113,8 @@ def main() -> None:
         for c in range(args.clips):
             halves = [HALVES[(c + k) % len(HALVES)] for k in range(2)]
             clip = Path(tmp) / f"clip{c}.mp4"
-            make_clip(clip, root, people[c % len(people)], halves, actor=1 + (c * 3) % 24 % 20 + 0, seconds=args.seconds)
+            make_clip(clip, root, people[c % len(people)], halves, actor=1 + (c * 3) % 20,
+                      seconds=args.seconds)
             started = time.perf_counter()
             score = score_video(clip, seed=c)
             audio = score.piece.render_audio(44100)
@@ -123,7 +124,8 @@ def main() -> None:
             beat = 60.0 / piece.tempo
             beats_off.append(abs(piece.midi.get_end_time() - score.duration) / beat)
             bar = 4 * beat
-            spans = [(s, min(s + 8 * bar, score.duration)) for s in np.arange(0, score.duration - 4 * bar + 1e-6, 8 * bar)]
+            starts = np.arange(0, score.duration - 4 * bar + 1e-6, 8 * bar)  # a last section of >= 4 bars counts
+            spans = [(s, min(s + 8 * bar, score.duration)) for s in starts]
             want = video_quadrants(score.emotion, score.duration, spans)
             got = [int(classifier.predict_proba([_window(piece.midi, a, b)])[0].argmax() + 1) for a, b in spans]
             matches += sum(w == g for w, g in zip(want, got) if w is not None)

@@ -157,7 +157,8 @@ def test_minor_slow_midi_reads_sad_or_calm(capsys, tmp_path):
 
 def ravdess(shared_data: Path, emotion: str, actor: int, statement: str = "02") -> Path:
     codes = {"neutral": "01", "happy": "03"}
-    path = shared_data / "speech" / "ravdess" / f"Actor_{actor:02d}" / f"03-01-{codes[emotion]}-01-{statement}-01-{actor:02d}.flac"
+    name = f"03-01-{codes[emotion]}-01-{statement}-01-{actor:02d}.flac"
+    path = shared_data / "speech" / "ravdess" / f"Actor_{actor:02d}" / name
     if not path.is_file():
         pytest.skip(f"RAVDESS clip {path} not found")
     return path

@@ -93,9 +93,9 @@ def run_score_video(args) -> int:
                                       ("--prompt-file", args.prompt_file), ("--tempo", args.tempo),
                                       ("--time-signature", args.time_signature), ("--out-dir", args.out_dir),
                                       ("--negative", args.negative)) if value is not None]
-    if given or args.n != 1 or args.bars != 16:
-        raise EmogenError(f"--from-video sets the emotion, length and tempo from the video; drop "
-                          f"{', '.join(given + (['--n'] if args.n != 1 else []) + (['--bars'] if args.bars != 16 else []))}")
+    given += (["--n"] if args.n != 1 else []) + (["--bars"] if args.bars != 16 else [])
+    if given:
+        raise EmogenError(f"--from-video sets the emotion, length and tempo from the video; drop {', '.join(given)}")
     if check_source(args.from_video, args.emotion_reference) != "video":
         raise EmogenError(f"--from-video takes a video (.mp4, .mov, .webm, .mkv), not '{args.from_video}'")
     if not args.output:

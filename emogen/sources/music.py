@@ -79,7 +79,8 @@ def read_midi_file(path: str | Path) -> EmotionReading:
     features = symbolic_features(pm)
     key = estimate_key(pm)
     details = {"key": f"{'C C# D Eb E F F# G Ab A Bb B'.split()[key.tonic]} {key.mode}",
-               "notes_per_second": round(features["note_density"], 3), "velocity_mean": round(features["velocity_mean"], 1),
+               "notes_per_second": round(features["note_density"], 3),
+               "velocity_mean": round(features["velocity_mean"], 1),
                "quadrants": "Q1 happy, Q2 angry, Q3 sad, Q4 calm"}
     if duration < 2 * WINDOW_S:
         return build_reading(str(path), "music", QUADRANT_CATEGORIES, quadrant_probabilities(pm), None, duration,

@@ -108,7 +108,8 @@ def score_video(video: str | os.PathLike, reference: str | os.PathLike | None = 
     bars, tempo = fit_tempo(duration)
     total_steps = bars * BEATS_PER_BAR * STEPS_PER_BEAT
     followed = full_strength(reading.emotion)
-    piece = load_pipeline("music", checkpoint)(retime(followed, duration, total_steps), bars=bars, tempo=tempo, seed=seed, steps=steps,
+    piece = load_pipeline("music", checkpoint)(retime(followed, duration, total_steps), bars=bars, tempo=tempo,
+                                               seed=seed, steps=steps,
                                                guidance_scale=guidance_scale, key=key, progress=progress, **options)
     end_with_cadence(piece.midi, BEATS_PER_BAR * 60.0 / tempo, duration)
     return ScoredVideo(piece, reading, followed, duration)

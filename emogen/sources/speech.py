@@ -113,7 +113,8 @@ def read_speech(path: str | Path, reference=None, audio: tuple[np.ndarray, int] 
 
     given = references(reference)
     if given:
-        ref = np.mean([features(*load_audio(r, "neutral reference"), f"neutral reference '{r}'") for r in given], axis=0)
+        ref = np.mean([features(*load_audio(r, "neutral reference"), f"neutral reference '{r}'") for r in given],
+                      axis=0)
     names = tuple(ser.emotions)
     duration = len(samples) / rate
     starts = [0.0] if duration < 2 * WINDOW_S else list(np.arange(0.0, duration - WINDOW_S + 1e-6, hop))
