@@ -13,6 +13,7 @@ _LAZY = {
     "ScenePipeline": "emogen.scene",
     "make_scene": "emogen.scene",
     "run_batch": "emogen.batch",
+    "read_emotion": "emogen.sources",
 }
 
 
@@ -25,4 +26,4 @@ def __getattr__(name):
 
 
 __all__ = ["EmogenError", "EmotionSpec", "EmotionTrajectory", "MusicPipeline", "ScenePipeline", "TTSPipeline",
-           "TalkPipeline", "__version__", "make_scene", "parse_emotion", "run_batch"]
+           "TalkPipeline", "__version__", "make_scene", "parse_emotion", "read_emotion", "run_batch"]

@@ -6,6 +6,10 @@ Each non-empty line is a JSON object::
     {"kind": "music", "emotion": "calm", "bars": 8, "audio": true}
     {"kind": "talk", "text": "Hi!", "emotion": "surprised", "image": "face.jpg"}
     {"kind": "scene", "text": "We made it.", "emotion": "auto", "music_volume": 0.3}
+    {"kind": "tts", "text": "We leave at dawn.", "emotion_from": "take.wav", "emotion_reference": "neutral.wav"}
+
+``emotion_from`` (a speech recording, face photo, video, MIDI or text file) takes the place of
+``emotion``, read as ``--emotion-from`` reads it (``emogen.sources``).
 
 Outputs are ``DIR/NAME.wav`` (tts), ``DIR/NAME.mid`` (+ ``.wav`` / ``.png`` when asked; music)
 and ``DIR/NAME.mp4`` (talk, scene); ``NAME`` defaults to ``LINE-KIND`` (``0003-tts``).
@@ -35,7 +39,7 @@ from .errors import EmogenError
 from .io import ensure_dir, write_text_atomic
 
 KINDS = ("tts", "talk", "music", "scene")
-COMMON = {"kind", "name", "text", "emotion", "intensity", "seed"}
+COMMON = {"kind", "name", "text", "emotion", "intensity", "seed", "emotion_from", "emotion_reference"}
 OPTIONS = {  # kind -> job keys passed on to the pipeline (beyond COMMON)
     "tts": {"steps", "guidance_scale", "negative", "negative_scale", "speed", "text_guidance"},
     "music": {"bars", "key", "tempo", "time_signature", "steps", "guidance_scale", "negative", "negative_scale",
@@ -106,9 +110,29 @@ def check_job(job: dict, index: int) -> tuple[str, str]:
     from .emotion import parse_emotion
     from .text.auto import parse_auto
 
-    if parse_auto(emotion) is None:  # a bad spec fails here, before any model loads
+    if job.get("emotion_from") is not None or job.get("emotion_reference") is not None:
+        from .sources import check_source
+
+        if "emotion" in job or job.get("intensity") is not None or job.get("emotion_from") is None:
+            raise EmogenError("give \"emotion_from\" (with an optional \"emotion_reference\") instead of "
+                              "\"emotion\" and \"intensity\", not with them")
+        check_source(str(job["emotion_from"]), job.get("emotion_reference"))
+    elif parse_auto(emotion) is None:  # a bad spec fails here, before any model loads
         parse_emotion(emotion, job.get("intensity"))
     return kind, name
+
+
+def _emotion_from(job: dict, kind: str):
+    """The emotion read from the job's ``emotion_from`` file (a music job's keyframes in its steps)."""
+    from .sources import read_emotion
+
+    reading = read_emotion(job["emotion_from"], job.get("emotion_reference"))
+    print(reading.summary(), file=sys.stderr)
+    if kind != "music":
+        return reading.emotion
+    from .sources.score import for_music
+
+    return for_music(reading, int(job.get("bars", 16)), job.get("time_signature"))
 
 
 def _check_numbers(job: dict, kind: str) -> None:
@@ -134,6 +158,8 @@ def run_job(job: dict, kind: str, output: Path, device: str = "cpu") -> None:
     common = {"emotion": job.get("emotion", "neutral"), "intensity": job.get("intensity"),
               "seed": int(job.get("seed", 0))}
     opts = {k: v for k, v in job.items() if k in OPTIONS[kind]}
+    if job.get("emotion_from") is not None:
+        common["emotion"] = _emotion_from(job, kind)
     if kind == "tts":
         load_pipeline("tts", device=device)(job["text"], **common, **opts).save(output)
     elif kind == "music":

@@ -74,6 +74,10 @@ def _run(argv: list[str]) -> int:
     if not getattr(args, "run", None):
         parser.print_help()
         return 0
+    from .sources.cli import run_with_source, wants_source  # no heavy imports
+
+    if wants_source(args):  # reading a file needs the recognisers, which sit above the media commands
+        return run_with_source(args) or 0
     return args.run(args) or 0
 
 

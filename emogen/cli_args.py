@@ -74,6 +74,18 @@ def prepare_argv(argv: list[str]) -> list[str]:
     return out
 
 
+def add_emotion_from_option(parser) -> None:
+    """``--emotion-from FILE`` (and its ``--emotion-reference``): take the emotion from a file
+    instead of ``--emotion``. ``emogen.cli`` reads the file (``emogen.sources``) before the command runs."""
+    parser.add_argument("--emotion-from", metavar="FILE",
+                        help="take the emotion from a file: speech audio (.wav .flac .ogg .mp3), a face photo (.jpg "
+                             ".png), a video (.mp4 .mov .webm .mkv), MIDI (.mid) or text (.txt); see `emogen emotions "
+                             "--from FILE`")
+    parser.add_argument("--emotion-reference", metavar="FILE", nargs="+",
+                        help="with --emotion-from speech or video: neutral recordings of the same speaker, one or "
+                             "more (averaged; otherwise the built-in average neutral voice is the reference)")
+
+
 def add_progress_option(parser) -> None:
     parser.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
                         help="progress bars on stderr (default: only when stderr is a terminal)")

@@ -24,6 +24,7 @@ def add_talk_parser(commands) -> None:
     p.add_argument("--emotion", default="neutral",
                    help="an emotion spec (see `emogen emotions`), e.g. sad, 'neutral>happy', auto (with --text)")
     p.add_argument("--intensity", type=A.INTENSITY, help="intensity in [0, 1]")
+    A.add_emotion_from_option(p)
     p.add_argument("-o", "--output", required=True, help="output video (.mp4)")
     p.add_argument("--checkpoint", default="face-motion", help="a face-motion checkpoint directory or shipped name")
     add_speech_sampling_options(p)

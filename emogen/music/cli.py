@@ -21,8 +21,12 @@ def add_music_parser(commands) -> None:
                     "('calm>angry'). Key, tempo and time signature are applied as asked; the emotion "
                     "comes from the trained model, its mode (major for positive valence, minor for "
                     "negative) steered while sampling. Trained on EMOPIA (CC BY-NC-SA 4.0): non-commercial use.")
-    p.add_argument("--emotion", required=True, help="emotion spec (see `emogen emotions`)")
+    p.add_argument("--emotion", help="emotion spec (see `emogen emotions`); or --emotion-from / --from-video")
     p.add_argument("--intensity", type=A.INTENSITY, help="0..1 (0 = neutral)")
+    A.add_emotion_from_option(p)
+    p.add_argument("--from-video", metavar="CLIP",
+                   help="score a video: its emotion over time, its length (whole bars, tempo fitted), a cadence at the end")
+    p.add_argument("--mux", metavar="OUT.mp4", help="with --from-video: the video with the score mixed under its sound")
     p.add_argument("--prompt", help="with --emotion auto: text whose emotion the piece takes "
                                     "(e.g. 'a rainy funeral in the hills')")
     p.add_argument("--prompt-file", help="with --emotion auto: a text file (a script); one line = one "
@@ -107,6 +111,8 @@ def run_music(args) -> int:
     from ..text.auto import auto_scale
     from .pipeline import MusicPipeline, check_inputs, check_prompt
 
+    if args.emotion is None:
+        raise EmogenError("give the emotion: --emotion SPEC, --emotion-from FILE or --from-video CLIP")
     prompt = _prompt(args)
     auto = auto_scale(args.emotion, args.intensity) is not None
     if auto:

@@ -19,6 +19,7 @@ def add_scene_parser(commands) -> None:
     p.add_argument("--text", dest="text_option", metavar="TEXT", help="the script")
     p.add_argument("--emotion", default="neutral", help="an emotion spec, a trajectory, or auto[:SCALE]")
     p.add_argument("--intensity", type=A.INTENSITY, help="intensity in [0, 1]")
+    A.add_emotion_from_option(p)
     p.add_argument("--image", help="a face photo (default: the built-in portrait)")
     p.add_argument("--no-music", action="store_true", help="speech and face only")
     p.add_argument("--music-volume", type=A.number(0, 4), default=0.25,

@@ -21,6 +21,7 @@ def add_tts_parser(commands) -> None:
     p.add_argument("--text-file", help="read the text from this file; with --out-dir, one output per line")
     p.add_argument("--emotion", default="neutral", help="an emotion spec (see `emogen emotions`)")
     p.add_argument("--intensity", type=A.INTENSITY, help="intensity in [0, 1]")
+    A.add_emotion_from_option(p)
     p.add_argument("-o", "--output", help="output audio file (.wav, .flac or .ogg)")
     p.add_argument("--out-dir", help="batch mode: one file per line of --text-file, 0000.wav, 0001.wav, ...")
     p.add_argument("--checkpoint", default="tts-slt-emotion", help="a checkpoint directory or shipped name")

@@ -105,21 +105,24 @@ def smooth(predictions: list[TextPrediction], smoothing: float = 0.5, window: in
     return out
 
 
-def spec_from_probabilities(probs: list[float], scale: float = 1.0, mix_margin: float = 0.15) -> EmotionSpec:
-    """One spec from probabilities (7, TEXT_CATEGORIES order); see the module docstring."""
+def spec_from_probabilities(probs: list[float], scale: float = 1.0, mix_margin: float = 0.15,
+                            names: tuple[str, ...] = TEXT_CATEGORIES) -> EmotionSpec:
+    """One spec from probabilities (k, in the order of ``names``: by default the 7 TEXT_CATEGORIES;
+    other recognisers pass their own categories); see the module docstring (1/k replaces 1/7)."""
     order = sorted(range(len(probs)), key=lambda k: -probs[k])
     first, second = order[0], order[1]
     chosen = [first]
     if probs[first] - probs[second] < mix_margin:
         chosen.append(second)
     p = sum(probs[k] for k in chosen)
-    k = len(TEXT_CATEGORIES)
+    k = len(names)
     intensity = max(0.0, min(1.0, scale * (p - 1.0 / k) / (1.0 - 1.0 / k)))
-    names = [TEXT_CATEGORIES[c] for c in chosen]
+    categories = names
+    names = [categories[c] for c in chosen]
     if "neutral" in names and len(names) == 2:
         # Neutral has no direction: mixing it in only dilutes the other category, so say that directly.
         other = chosen[names.index("neutral") ^ 1]
-        names, chosen = [TEXT_CATEGORIES[other]], [other]
+        names, chosen = [categories[other]], [other]
         intensity = max(0.0, min(1.0, scale * (probs[other] - 1.0 / k) / (1.0 - 1.0 / k)))
     intensity = round(intensity, 3)  # specs are shown to users; 3 decimals are plenty
     if names == ["neutral"] or intensity == 0.0:

@@ -26,6 +26,11 @@ def add_emotions_parser(commands) -> None:
     emotions.add_argument("--model", metavar="PATH",
                           help="text-emotion model for --from-text: a checkpoint name or directory, or a local "
                                "Hugging Face text-classification directory (default: text-emotion-goemotions)")
+    emotions.add_argument("--from", dest="from_file", metavar="FILE",
+                          help="the emotion a file gives --emotion-from (speech, face photo, video, MIDI, text), "
+                               "with confidence")
+    emotions.add_argument("--emotion-reference", metavar="FILE", nargs="+",
+                          help="with --from speech or video: neutral recordings of the same speaker (averaged)")
     emotions.set_defaults(run=run_emotions)
 
 
