@@ -11,7 +11,7 @@ spreads, 0.68 with the mel shape, prosody and voice-quality features instead). A
 on them is trained with emogen's own trainer; its accuracy on speakers it never heard is measured
 by cross-validation over RAVDESS actors (:func:`emogen.ser.data.actor_folds`), every actor held out exactly once.
 
-    emogen train ser --config configs/eval/ser-ravdess.yaml
+    emogen train ser --config configs/ser/ser-ravdess.yaml
 """
 
 from __future__ import annotations
