@@ -163,8 +163,11 @@ def test_shipped_classifier_meets_the_unseen_actor_target():
     raw = json.loads((SHIPPED / "config.json").read_text())
     assert raw["config"]["n_features"] == len(FEATURE_NAMES)
     metrics = raw["metadata"]["metrics"]
-    assert metrics["cv_accuracy_unseen_actors"] >= 0.60  # issue 7: >= 60% on actors it did not train on
-    assert len([k for k in metrics if k.startswith("cv_fold")]) == 5
+    # issue 26: >= 0.62 on actors it did not train on, each judged against a neutral clip (the held-out
+    # actors 21-24 are scored outside this repository; this is the cross-validated estimate)
+    assert metrics["cv_accuracy_unseen_actors"] >= 0.62
+    assert min(metrics[f"cv_recall_{e}"] for e in ("happy", "sad", "angry", "fearful")) >= 0.55
+    assert len([k for k in metrics if k.startswith("cv_fold")]) == 4
 
 
 def test_ser_command(tmp_path, capsys, tiny_ser):

@@ -17,10 +17,10 @@ from ..errors import EmogenError
 from ..speech.cues import absolute_features, relative
 
 REFERENCES = {
-    "statement": "the mean of the actor's neutral clips of the same statement (one row per clip)",
+    "statement": "the mean of the actor's neutral clips of the same statement",
     "statement_clips": "each of the actor's neutral clips of the same statement on its own (one row per pair)",
     "clips": "each of the actor's neutral clips, of either statement, on its own (one row per pair)",
-    "actor": "the mean of all the actor's neutral clips (one row per clip)",
+    "actor": "the mean of all the actor's neutral clips",
 }
 """How the neutral reference of an emotional clip is formed. A judge given one neutral recording
 meets the noise of a single clip ("statement_clips", "clips"); several recordings averaged are
