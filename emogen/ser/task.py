@@ -1,8 +1,8 @@
 """A speech-emotion classifier trained on real human speech, for judging generated speech.
 
 Features are acoustic cues *relative to the same speaker's neutral speech* (RAVDESS actors:
-their neutral clips of the same statement; emogen's voice: its neutral rendering of the same
-text), so the classifier is speaker-independent by construction: F0 level, range, spread and
+each of their neutral clips in turn, ``data.references``; emogen's voice: its neutral rendering of
+the same text), so the classifier is speaker-independent by construction: F0 level, range, spread and
 movement, loudness and its variation, rate and pauses, voice quality (spectral tilt, aperiodicity,
 spectral centroid, flatness, roll-off, flux, Hammarberg index) and the level-free shape of a
 16-band mel spectrum. MFCCs were dropped: they carry the speaker and the sentence more than the
@@ -28,10 +28,10 @@ from ..core.trainer import TrainConfig, TrainingTask, default_model_card
 from ..errors import EmogenError
 from ..speech.cues import FEATURE_NAMES
 from .data import REFERENCES, FeatureRows, actor_folds, ravdess_features
+from .model import SERModel, SERModelConfig
 
 JUDGED = "statement_clips"
 """How held-out actors are judged: against each single neutral clip of the same statement."""
-from .model import SERModel, SERModelConfig
 
 
 @dataclass
