@@ -58,7 +58,7 @@ RECIPES = {  # name: (training task, recipe file); the first is the one bf16 was
     "music": ("music", "configs/music/emopia.yaml"),
     "face": ("face", "configs/face/motion.yaml"),
     "text-emotion": ("text-emotion", "configs/text/goemotions.yaml"),
-    "ser": ("ser", "configs/eval/ser-ravdess.yaml"),
+    "ser": ("ser", "configs/ser/ser-ravdess.yaml"),
     "toy2d": ("toy2d", "configs/toy/toy2d.yaml"),
 }
 PRECISIONS = {"fp32": "no", "bf16": "bf16"}

@@ -17,6 +17,8 @@ function, and its compressor is not guaranteed to stay under the ceiling.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 
 from .errors import EmogenError
@@ -56,3 +58,18 @@ def limit_peak(audio: np.ndarray, sample_rate: int, ceiling: float = CEILING, wi
     gain = uniform_filter1d(gain, 2 * half + 1, mode="nearest")
     out = x * np.minimum(gain, need)  # the mean is already <= need; min() only absorbs rounding
     return out.astype(np.float32)
+
+
+def read_speech(path: str | Path) -> tuple[np.ndarray, int]:
+    """A speech recording as mono float samples (n,) in [-1, 1] and its sample rate (Hz); an
+    unreadable, empty or silent file is an :class:`EmogenError` naming it."""
+    import soundfile as sf
+
+    try:
+        audio, sr = sf.read(str(path), dtype="float32", always_2d=True)
+    except (RuntimeError, OSError) as e:
+        raise EmogenError(f"cannot read audio '{path}': {e}") from None
+    audio = audio.mean(axis=1)
+    if len(audio) == 0 or float(abs(audio).max()) < 1e-4:
+        raise EmogenError(f"'{path}' is silent or empty; give speech audio")
+    return audio, sr

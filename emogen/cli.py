@@ -110,6 +110,7 @@ def build_parser() -> argparse.ArgumentParser:
     from .face.cli import add_face_data_parser, add_talk_parser
     add_talk_parser(commands)
     add_face_data_parser(data_commands)
+    from .ser.cli import add_ser_parser; add_ser_parser(commands)  # noqa: E702
     from .eval.cli import add_eval_parser
     add_eval_parser(commands)
     from .app import add_demo_parser; add_demo_parser(commands)  # noqa: E702

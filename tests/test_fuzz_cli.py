@@ -168,6 +168,10 @@ CASES = [
     (["emotions", "--from-text", "Hi.", "sad"], "auto"),
     (["emotions", "--from-text-file", "{t}/missing.txt"], None),
     (["emotions", "sad", "--model", "x"], "--model"),
+    # ser
+    (["ser", "{t}/silent.wav", "--reference-neutral", "{t}/missing.wav"], "cannot read audio"),
+    (["ser", "{t}/corrupt.wav", "--reference-neutral", "{t}/corrupt.wav"], "cannot read audio"),
+    (["ser", "{t}/silent.wav", "--reference-neutral", "{t}/silent.wav"], "silent"),
     # eval
     (["eval", "speech", "{t}/missing.wav"], "cannot read audio"),
     (["eval", "speech", "{t}/corrupt.wav"], "cannot read audio"),

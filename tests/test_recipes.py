@@ -16,7 +16,7 @@ ROOT = Path(__file__).resolve().parents[1]
 CONFIGS = sorted((ROOT / "configs").rglob("*.yaml"))
 CARDS = sorted((ROOT / "checkpoints").glob("*/README.md"))
 # configs/<folder>/ holds the recipes of one training task
-FOLDER_TASK = {"toy": "toy2d", "tts": "tts", "eval": "ser", "ser": "ser", "text": "text-emotion", "music": "music",
+FOLDER_TASK = {"toy": "toy2d", "tts": "tts", "ser": "ser", "text": "text-emotion", "music": "music",
                "face": "face"}
 # model fields the task measures from the data while training (feature statistics, calibrated
 # duration scale); a card records the measured value, a recipe cannot

@@ -12,7 +12,7 @@ pytest.importorskip("pyworld")
 
 from emogen.core.trainer import TrainConfig, Trainer  # noqa: E402
 from emogen.errors import EmogenError  # noqa: E402
-from emogen.ser.data import actor_folds  # noqa: E402
+from emogen.ser.data import REFERENCES, actor_folds, ravdess_features  # noqa: E402
 from emogen.ser.model import SERModel, SERModelConfig  # noqa: E402
 from emogen.ser.pipeline import SERPipeline  # noqa: E402
 from emogen.ser.task import SERDataConfig, SERTask, SERTrainConfig  # noqa: E402
@@ -68,6 +68,9 @@ def test_pipeline_judges_audio_against_its_neutral_reference():
     assert ser(excited, SR, reference) != ser(neutral, SR, reference)  # the reference is subtracted, not ignored
     wide = ser.to(dtype=torch.float64)(excited, SR, reference)
     assert wide == pytest.approx(expected, abs=1e-5)
+    # several neutral recordings: their features averaged
+    two = ser.reference([neutral, tone(180.0)], SR)
+    assert two == pytest.approx((clip_features(neutral, SR) + clip_features(tone(180.0), SR)) / 2, abs=1e-4)
 
 
 def test_checkpoint_refuses_features_of_another_size():
@@ -97,6 +100,25 @@ def fake_cache(path: Path, actors: int = 6, shared: bool = True, seed: int = 0) 
     return path
 
 
+def test_neutral_references(tmp_path):
+    cache = fake_cache(tmp_path / "feats.npz", actors=2)
+    raw = np.load(cache)
+    rows = {ref: ravdess_features(tmp_path / "absent", cache, ref) for ref in REFERENCES}
+    clips = 2 * 2 * 4 * 2  # actors x statements x emotions x repetitions
+    per_clip = {"statement": 1, "actor": 1, "statement_clips": 2, "clips": 4}  # neutral clips per reference
+    for ref, (x, emotions, actors) in rows.items():
+        assert x.shape == (clips * per_clip[ref], len(FEATURE_NAMES)) and len(emotions) == len(actors) == len(x)
+    # the first emotional clip (actor 1, statement 01) against the mean of its statement's two neutral clips
+    first, neutral = raw["x"][2], raw["x"][:2]
+    assert rows["statement"][0][0] == pytest.approx(relative(first, neutral.mean(0)), abs=1e-5)
+    assert rows["statement_clips"][0][:2] == pytest.approx(relative(first[None], neutral), abs=1e-5)
+    actor_neutral = raw["x"][(raw["actor"] == 1) & (raw["emotion"] == "neutral")]
+    assert rows["actor"][0][0] == pytest.approx(relative(first, actor_neutral.mean(0)), abs=1e-5)
+    assert rows["clips"][0][:4] == pytest.approx(relative(first[None], actor_neutral), abs=1e-5)
+    with pytest.raises(EmogenError, match="accepted: statement"):
+        ravdess_features(tmp_path / "absent", cache, "speaker")
+
+
 def tiny_config(tmp_path, cache: Path, folds: int = 3) -> SERTrainConfig:
     return SERTrainConfig(
         data=SERDataConfig(ravdess=str(tmp_path / "absent"), cache=str(cache), cv_folds=folds),
@@ -112,6 +134,7 @@ def test_cross_validation_over_actors(tmp_path):
     folds = [metrics[f"cv_fold{k}_accuracy"] for k in (1, 2, 3)]
     assert metrics["cv_accuracy_unseen_actors"] == pytest.approx(np.mean(folds))
     assert min(folds) > 0.9  # the emotion directions are shared by every speaker
+    assert metrics["cv_accuracy_actor_reference"] > 0.9 and metrics["cv_actor_reference_recall_sad"] > 0.8
     assert "val_accuracy_unseen_actors" not in metrics  # the shipped model trained on all 6 actors
     card = (result.model_dir / "README.md").read_text()
     assert "3-fold cross-validation over actors" in card and "actors 5, 6:" in card
@@ -140,5 +163,39 @@ def test_shipped_classifier_meets_the_unseen_actor_target():
     raw = json.loads((SHIPPED / "config.json").read_text())
     assert raw["config"]["n_features"] == len(FEATURE_NAMES)
     metrics = raw["metadata"]["metrics"]
-    assert metrics["cv_accuracy_unseen_actors"] >= 0.60  # issue 7: >= 60% on actors it did not train on
-    assert len([k for k in metrics if k.startswith("cv_fold")]) == 5
+    # issue 26: >= 0.62 on actors it did not train on, each judged against a neutral clip (the held-out
+    # actors 21-24 are scored outside this repository; this is the cross-validated estimate)
+    assert metrics["cv_accuracy_unseen_actors"] >= 0.62
+    assert min(metrics[f"cv_recall_{e}"] for e in ("happy", "sad", "angry", "fearful")) >= 0.55
+    assert len([k for k in metrics if k.startswith("cv_fold")]) == 4
+
+
+def test_ser_command(tmp_path, capsys, tiny_ser):
+    import soundfile as sf
+
+    from emogen.cli import main
+
+    for name, f0, amplitude in [("neutral", 200.0, 0.3), ("neutral2", 190.0, 0.3), ("excited", 300.0, 0.6)]:
+        sf.write(tmp_path / f"{name}.wav", tone(f0, amplitude=amplitude), SR, subtype="FLOAT")
+    files = [str(tmp_path / "excited.wav"), str(tmp_path / "neutral.wav")]
+    assert main(["ser", *files, "--reference-neutral", str(tmp_path / "neutral.wav"),
+                 str(tmp_path / "neutral2.wav"), "--model", str(tiny_ser), "--json"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert [r["file"] for r in rows] == files
+    ser = SERPipeline.from_pretrained(str(tiny_ser))
+    reference = ser.reference([tone(200.0), tone(190.0)], SR)
+    for row, audio in zip(rows, [tone(300.0, amplitude=0.6), tone(200.0)]):
+        expected = ser(audio, SR, reference)
+        assert row["probabilities"] == pytest.approx(expected, abs=1e-3)
+        assert row["emotion"] == max(expected, key=expected.get)
+    assert main(["ser", files[0], "--reference-neutral", files[1], "--model", str(tiny_ser)]) == 0
+    table = capsys.readouterr().out.splitlines()
+    assert table[0].split("\t") == ["file", "emotion", *ser.emotions] and table[1].startswith(files[0])
+    # bad input: one error line, exit 2
+    sf.write(tmp_path / "silent.wav", np.zeros(SR, dtype=np.float32), SR)
+    for argv, message in [([files[0]], "--reference-neutral"),
+                          ([files[0], "--reference-neutral", str(tmp_path / "missing.wav")], "cannot read audio"),
+                          ([str(tmp_path / "silent.wav"), "--reference-neutral", files[1]], "silent")]:
+        assert main(["ser", *argv, "--model", str(tiny_ser)]) == 2
+        err = capsys.readouterr().err.strip()
+        assert err.startswith("error:") and message in err and len(err.splitlines()) == 1

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..audio import read_speech as _read_audio
 from ..cli_args import number
 from ..errors import EmogenError
 
@@ -45,19 +46,6 @@ def add_eval_parser(commands) -> None:
     from .controllability_cli import add_controllability_parser
 
     add_controllability_parser(sub)
-
-
-def _read_audio(path: str):
-    import soundfile as sf
-
-    try:
-        audio, sr = sf.read(path, dtype="float32", always_2d=True)
-    except (RuntimeError, OSError) as e:
-        raise EmogenError(f"cannot read audio '{path}': {e}") from None
-    audio = audio.mean(axis=1)
-    if len(audio) == 0 or float(abs(audio).max()) < 1e-4:
-        raise EmogenError(f"'{path}' is silent or empty; give speech audio")
-    return audio, sr
 
 
 def _note(message: str) -> None:

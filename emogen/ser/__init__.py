@@ -5,8 +5,8 @@ emotion probabilities, trained on RAVDESS; ``emogen.eval`` uses it to judge gene
 - ``model.py``: :class:`~emogen.ser.model.SERModel` (features -> logits).
 - ``task.py``: ``emogen train ser`` and cross-validation over actors.
 - ``pipeline.py``: :class:`~emogen.ser.pipeline.SERPipeline` (audio + neutral reference -> emotion
-  probabilities), what ``emogen eval speech --reference-neutral`` and the benchmarks use. It has
-  no command of its own, so no ``cli.py``.
+  probabilities), what ``emogen eval speech --reference-neutral`` and the benchmarks use.
+- ``cli.py``: ``emogen ser FILES --reference-neutral REF [REF ...]``, the recogniser on its own.
 
 The features themselves (:func:`emogen.speech.cues.clip_features`) live in ``emogen.speech``,
 which also uses them to size the emotional rendering of its training corpus.

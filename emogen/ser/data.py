@@ -1,13 +1,12 @@
 """RAVDESS as rows of relative features for the speech-emotion classifier, and folds of actors.
 
 The features of each clip (:func:`emogen.speech.cues.clip_features`, cached by
-:func:`emogen.speech.cues.absolute_features`) are taken relative to the mean of the same actor's
-neutral clips of the same statement, so the classifier is speaker-independent by construction.
+:func:`emogen.speech.cues.absolute_features`) are taken relative to a neutral reference of the same
+actor (:data:`REFERENCES`), so the classifier is speaker-independent by construction.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
 from pathlib import Path
 
 import numpy as np
@@ -17,25 +16,40 @@ from torch.utils.data import Dataset
 from ..errors import EmogenError
 from ..speech.cues import absolute_features, relative
 
+REFERENCES = {
+    "statement": "the mean of the actor's neutral clips of the same statement",
+    "statement_clips": "each of the actor's neutral clips of the same statement on its own (one row per pair)",
+    "clips": "each of the actor's neutral clips, of either statement, on its own (one row per pair)",
+    "actor": "the mean of all the actor's neutral clips",
+}
+"""How the neutral reference of an emotional clip is formed. A judge given one neutral recording
+meets the noise of a single clip ("statement_clips", "clips"); several recordings averaged are
+steadier ("statement", "actor")."""
 
-def ravdess_features(root: Path, cache: Path | None = None) -> tuple[np.ndarray, list[str], list[int]]:
-    """Relative features (n, len(FEATURE_NAMES)), emotion names and actor ids of every non-neutral
-    RAVDESS clip.
 
-    The neutral reference is the mean of the actor's neutral clips of the same statement. The
-    absolute features of every clip are cached in ``cache`` (recomputed when the feature set
-    changes)."""
+def ravdess_features(root: Path, cache: Path | None = None,
+                     references: str = "statement") -> tuple[np.ndarray, list[str], list[int]]:
+    """Relative features (rows, len(FEATURE_NAMES)), emotion names and actor ids of every
+    non-neutral RAVDESS clip against its neutral reference(s) (``references``: a key of
+    :data:`REFERENCES`; a clip gives one row per reference). The absolute features of every clip
+    are cached in ``cache`` (recomputed when the feature set changes)."""
+    if references not in REFERENCES:
+        raise EmogenError(f"unknown neutral reference '{references}'; accepted: {', '.join(REFERENCES)}")
     absolute = absolute_features(root, cache)
-    feats, emotions, actors, statements = (absolute["x"], list(absolute["emotion"]), list(absolute["actor"]),
-                                           list(absolute["statement"]))
-    neutral = defaultdict(list)
-    for f, e, a, s in zip(feats, emotions, actors, statements):
-        if e == "neutral":
-            neutral[(a, s)].append(f)
-    keep = [i for i, e in enumerate(emotions) if e != "neutral"]
-    x = np.stack([relative(feats[i], np.mean(neutral[(actors[i], statements[i])], axis=0)) for i in keep])
-    return (x, [{"disgust": "disgusted"}.get(emotions[i], emotions[i]) for i in keep],
-            [int(actors[i]) for i in keep])
+    feats, emotions = absolute["x"], np.array([str(e) for e in absolute["emotion"]])
+    actors, statements = np.array([int(a) for a in absolute["actor"]]), np.array([str(s) for s in absolute["statement"]])
+    rows, names, ids = [], [], []
+    for i in np.flatnonzero(emotions != "neutral"):
+        neutral = (actors == actors[i]) & (emotions == "neutral")
+        if references.startswith("statement"):
+            neutral &= statements == statements[i]
+        if not neutral.any():
+            raise EmogenError(f"RAVDESS actor {actors[i]} has no neutral clip to take as reference")
+        refs = feats[neutral].mean(0, keepdims=True) if references in ("statement", "actor") else feats[neutral]
+        rows.append(relative(feats[i][None], refs))
+        names += [{"disgust": "disgusted"}.get(emotions[i], str(emotions[i]))] * len(refs)
+        ids += [int(actors[i])] * len(refs)
+    return np.concatenate(rows), names, ids
 
 
 def actor_folds(actors, k: int) -> list[list[int]]:

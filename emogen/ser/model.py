@@ -54,7 +54,7 @@ class SERModel(PretrainedModel):
         if features.shape[-1] != self.config.n_features:
             raise EmogenError(f"this speech-emotion checkpoint takes {self.config.n_features} features but emogen "
                               f"computes {features.shape[-1]}; retrain it: emogen train ser --config "
-                              "configs/eval/ser-ravdess.yaml")
+                              "configs/ser/ser-ravdess.yaml")
         probs = self(torch.as_tensor(features, dtype=self.mean.dtype, device=self.mean.device)).softmax(-1)
         probs = probs.float().cpu().numpy()
         return [{e: float(p) for e, p in zip(self.config.emotions, row)} for row in probs]
