@@ -3,14 +3,18 @@
     python benchmarks/music.py                      # shipped checkpoints/music-emopia
     python benchmarks/music.py --seeds 5            # quicker look
 
-Targets (issue 5):
+Targets (issues 5 and 28):
 - the EMOPIA quadrant classifier recognises the intended quadrant of generated pieces (happy Q1,
   angry Q2, sad Q3, calm Q4) at least as often as real EMOPIA test clips (its card's accuracy);
 - >= 75% of happy pieces analyse as major, >= 60% of sad pieces as minor (Krumhansl-Kessler);
 - Spearman rho >= 0.8 between requested arousal (5 levels) and note density, and velocity;
 - well-formed MIDI: readable, no zero-length or duplicated overlapping notes, length within one
   beat, no silent bar;
-- 16 bars in <= 2 s on 2 cores including MIDI writing (audio rendering reported apart).
+- 16 bars in <= 2 s on 2 cores including MIDI writing (audio rendering reported apart);
+- realism (issue 28, ``emogen.eval.music_realism``): the overlap of the note statistics (pitch, log
+  duration, velocity, log IOI) of each emotion's pieces, pooled, with real EMOPIA clips of its
+  quadrant >= 0.75 averaged over the four; every MusPy-style metric's mean inside the 5-95% range
+  of real clips of that quadrant.
 """
 
 from __future__ import annotations
@@ -32,6 +36,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import comparison_table, figure_path, markdown_table, write_results  # noqa: E402
 
 from emogen.eval.music import FEATURE_NAMES, QuadrantClassifier, symbolic_features  # noqa: E402
+from emogen.eval.music_realism import METRICS, STATISTICS, RealismReference, metrics  # noqa: E402
+from emogen.music.tonality import midi_notes  # noqa: E402
 from emogen.music.tonality import estimate_key  # noqa: E402
 from emogen.eval.controllability import estimate_va  # noqa: E402
 from emogen.music.pipeline import DEFAULT_MODE_GUIDANCE, MusicPipeline  # noqa: E402
@@ -111,6 +117,7 @@ def emotion_runs(pipe, classifier, seeds: int, settings: dict, checks: list, tim
         modes = [estimate_key(r.midi).mode for r in results]
         feats = [symbolic_features(r.midi) for r in results]
         per_emotion[emotion] = {
+            "realism": realism(results, quadrant),
             "quadrant_accuracy": float(np.mean(predicted == quadrant)),
             "predicted": predicted.tolist(),
             "va_estimate": [float(x) for x in np.mean([estimate_va({f"Q{q + 1}": p for q, p in enumerate(row)})
@@ -119,6 +126,34 @@ def emotion_runs(pipe, classifier, seeds: int, settings: dict, checks: list, tim
             **{k: float(np.mean([f[k] for f in feats])) for k in ("note_density", "velocity_mean", "pitch_mean")},
         }
     return per_emotion
+
+
+def realism(results, quadrant: int) -> dict:
+    """Pooled note-statistic overlaps with real clips of ``quadrant``, and each metric's mean and
+    the fraction of pieces inside the real 5-95% range, beside that range."""
+    reference = RealismReference.load()
+    out = {"overlap": reference.pooled_overlaps([midi_notes(r.midi) for r in results], quadrant),
+           "real_overlap": reference.data["pooled_overlap"][str(quadrant)], "metrics": {}}
+    values = [metrics(r.midi) for r in results]
+    for name in METRICS:
+        lo, hi = reference.real_range(name, quadrant)
+        mean = float(np.nanmean([v[name] for v in values]))
+        out["metrics"][name] = {"mean": mean, "inside_share": float(np.mean([lo <= v[name] <= hi for v in values])),
+                                "real_5": lo, "real_95": hi, "inside": bool(lo <= mean <= hi)}
+    return out
+
+
+def realism_rows(per_emotion: dict) -> list[list]:
+    """One row per emotion: the four overlaps and their mean (real held-out clips in brackets),
+    then each metric's mean with the real range."""
+    rows = []
+    for emotion, v in per_emotion.items():
+        r = v["realism"]
+        cells = [f"{r['overlap'][k]:.2f} ({r['real_overlap'][k]:.2f})" for k in (*STATISTICS, "mean")]
+        cells += [f"{m['mean']:.2f} [{m['real_5']:.2f}, {m['real_95']:.2f}]{'' if m['inside'] else ' OUT'}"
+                  for m in r["metrics"].values()]
+        rows.append([emotion, *cells])
+    return rows
 
 
 def main() -> int:
@@ -203,6 +238,13 @@ def main() -> int:
          ok(rho_velocity_levels >= 0.8)],
         ["  same over all %d pieces (density / velocity)" % len(levels),
          f"{rho_density_pieces:.2f} / {rho_velocity_pieces:.2f}", "(stricter reading)", ""],
+        *[[f"note-statistic overlap with real EMOPIA {e} (Q{QUADRANT_OF[e]}) clips, mean of 4",
+           f"{v['realism']['overlap']['mean']:.2f}", ">= 0.75", ok(v["realism"]["overlap"]["mean"] >= 0.75)]
+          for e, v in per_emotion.items()],
+        ["MusPy-style metrics (means) inside the real 5-95% range, all emotions",
+         f"{sum(m['inside'] for v in per_emotion.values() for m in v['realism']['metrics'].values())}"
+         f"/{len(per_emotion) * len(METRICS)}", "all",
+         ok(all(m["inside"] for v in per_emotion.values() for m in v["realism"]["metrics"].values()))],
         ["zero-length / overlapping duplicate notes", f"{zero} / {overlapping}", "0 / 0", ok(zero == 0 and overlapping == 0)],
         ["worst length error (beats)", f"{worst_length:.3f}", "<= 1", ok(worst_length <= 1)],
         ["silent bars over %d pieces" % len(checks), str(silent), "0", ok(silent == 0)],
@@ -215,6 +257,11 @@ def main() -> int:
     table = (markdown_table(["target", "measured", "floor", ""], rows)
              + "\n\nPer requested arousal (`v=0,a=LEVEL`), means over seeds:\n\n"
              + markdown_table(["arousal", "notes / s", "mean velocity"], arousal_rows)
+             + "\n\nRealism per emotion: note-statistic overlap of the pooled pieces with real EMOPIA clips of "
+               "its quadrant (in brackets: held-out real clips, pooled, against the same reference), and each "
+               "MusPy-style metric's mean over the pieces with the real clips' 5-95% range:\n\n"
+             + markdown_table(["emotion", *[f"overlap {k}" for k in STATISTICS], "overlap mean", *METRICS],
+                              realism_rows(per_emotion))
              + "\n\nPer emotion, means over seeds:\n\n"
              + markdown_table(["emotion", "notes / s", "velocity", "mean pitch", "major share", "classifier says (Q)"],
                               emotion_rows))

@@ -222,12 +222,9 @@ def check_prompt(prompt: str | None) -> None:
 
 
 def clean(x: torch.Tensor) -> torch.Tensor:
-    """Snap a generated (3, p, s) roll to exact values: onset/sustain to +-1, velocity only where sounding.
-    What ``decode_notes`` reads does not change; an inpainted neighbour then sees a clean roll."""
-    onset, sustain = x[0] > 0, x[1] > 0
-    onset = onset & sustain
-    vel = torch.where(sustain, x[2].clamp(-1.0, 1.0), torch.full_like(x[2], -1.0))
-    return torch.stack([onset.float() * 2 - 1, sustain.float() * 2 - 1, vel])
+    """The (3, p, s) roll of the notes a generated roll decodes to (``rep.decode_notes``), every value
+    +-1 (velocity where sounding): what the piece plays, and what an inpainted neighbour sees."""
+    return rep.encode_notes(rep.decode_notes(x), x.shape[-1])
 
 
 def silent_bars(roll: rep.PianoRoll) -> list[int]:
