@@ -63,9 +63,11 @@ def well_formed(result, bars: int) -> dict:
     for same in by_pitch.values():
         same.sort(key=lambda n: n.start)
         overlaps += sum(1 for a, b in zip(same, same[1:]) if b.start < a.end - 1e-6)
-    beat = 60.0 / result.tempo
-    expected = bars * result.roll.steps_per_bar * result.roll.seconds_per_step
-    return {"zero_length": zero, "overlapping": overlaps, "length_error_beats": abs(pm.get_end_time() - expected) / beat,
+    # the bar grid is the file's own tempo map (tempo follows arousal; the last bar slows)
+    end_tick = round(bars * result.roll.steps_per_bar * pm.resolution / 4)
+    length_error = abs(pm.time_to_tick(pm.get_end_time()) - end_tick) / pm.resolution
+    duplicates = sum(1 for same in by_pitch.values() for a, b in zip(same, same[1:]) if abs(a.start - b.start) < 1e-6)
+    return {"zero_length": zero, "overlapping": overlaps + duplicates, "length_error_beats": length_error,
             "silent_bars": len(result.silent_bars), "notes": len(notes)}
 
 
