@@ -12,10 +12,11 @@ emogen.music.performance``):
   note whose key is released while the pedal is down sounds until the pedal lifts, as in the data;
 - **chord asynchrony**: notes struck together spread by the real clips' standard deviation
   (``asynchrony`` s, a few ms), so onsets leave the grid as performed ones do;
-- **touch**: velocities mapped affinely onto the real clips' loudness (``velocity_scale``,
-  ``velocity_shift``: fitted so that the shipped model's mean velocity per quadrant matches the
-  real clips'; affine with a positive slope, so arousal still orders loudness), and the top
-  note of a chord brought out over the rest by the real clips' margin (``melody_accent``);
+- **touch**: the local (two-bar) mean velocity mapped affinely onto the real clips' loudness
+  (``velocity_scale``, ``velocity_shift``: fitted so that the shipped model's mean velocity per
+  quadrant matches the real clips'; a positive slope, so arousal still orders loudness), the
+  notes around it spread as much as in the real clips (``velocity_spread``), and the top note of
+  a chord brought out over the rest by the real clips' margin (``melody_accent``);
 - **tempo**: rises with arousal when no tempo is requested (``tempo_for_arousal``); the last bar
   slows (a final ritardando, Friberg & Sundberg 1999) and its notes ring to the end;
 - **key**: with no key requested, the piece moves to a tonic drawn (by the seed) from how often
@@ -61,6 +62,8 @@ class PerformanceStyle:
     melody_accent: dict
     velocity_scale: float
     velocity_shift: float
+    velocity_spread: float
+    """the model's velocities around their local (two-bar) mean, scaled to the real clips' spread"""
     tonics: dict
     """mode ('major' / 'minor') -> (12,) share of real clips with each tonic"""
 
@@ -142,7 +145,10 @@ def perform(notes, steps: int, tempi: np.ndarray, time_signature: tuple[int, int
     quad = [int(quadrants[min(n[1] // rep.STEPS_PER_BEAT, beats - 1)]) for n in notes]
 
     # 1. Touch: loudness mapped onto the real clips', the top note of a chord brought out
-    velocity = np.array([style.velocity_shift + style.velocity_scale * n[3] for n in notes])
+    raw = np.array([n[3] for n in notes], np.float64)
+    local = _local_mean(np.array([n[1] for n in notes]), raw, int(round(rep.beats_per_bar(time_signature)
+                                                                           * rep.STEPS_PER_BEAT)))
+    velocity = style.velocity_shift + style.velocity_scale * local + style.velocity_spread * (raw - local)
     by_step: dict[int, list[int]] = {}
     for i, n in enumerate(notes):
         by_step.setdefault(n[1], []).append(i)
@@ -187,6 +193,14 @@ def perform(notes, steps: int, tempi: np.ndarray, time_signature: tuple[int, int
         track.notes.append(pretty_midi.Note(int(velocity[i]), int(n[0]), float(start[i]), float(end[i])))
     track.notes.sort(key=lambda n: (n.start, n.pitch))
     return pm
+
+
+def _local_mean(starts: np.ndarray, values: np.ndarray, radius: int) -> np.ndarray:
+    """(n,) mean of ``values`` over the notes starting within ``radius`` steps of each (sorted ``starts``)."""
+    prefix = np.concatenate([[0.0], np.cumsum(values)])
+    lo = np.searchsorted(starts, starts - radius, side="left")
+    hi = np.searchsorted(starts, starts + radius, side="right")
+    return (prefix[hi] - prefix[lo]) / (hi - lo)
 
 
 def _pedal(notes, steps: int, time_of, quadrants: np.ndarray, style: PerformanceStyle, beats_per_bar: float):
@@ -245,7 +259,7 @@ def fit_style(root=None, checkpoint: str = "music-emopia", seeds: int = 5) -> di
     from .tonality import estimate_key, midi_notes
 
     root = Path(root) if root else data_root()
-    fields = {k: {q: [] for q in (1, 2, 3, 4)} for k in ("pedal", "gap", "asyn", "accent", "velocity")}
+    fields = {k: {q: [] for q in (1, 2, 3, 4)} for k in ("pedal", "gap", "asyn", "accent", "velocity", "spread")}
     lags, tonics = [], {"major": np.zeros(12), "minor": np.zeros(12)}
     for name, q in emopia_split(root, "train"):
         pm = pretty_midi.PrettyMIDI(str(root / "music" / "emopia" / "midis" / name))
@@ -255,6 +269,7 @@ def fit_style(root=None, checkpoint: str = "music-emopia", seeds: int = 5) -> di
         key = estimate_key(pm)
         tonics[key.mode][key.tonic] += 1
         fields["velocity"][q].append(n[:, 3].mean())
+        fields["spread"][q].append(n[:, 3].std())
         onsets = np.sort(n[:, 1])
         down, last_up = None, None
         for c in (c for inst in pm.instruments for c in inst.control_changes if c.number == 64):
@@ -284,10 +299,11 @@ def fit_style(root=None, checkpoint: str = "music-emopia", seeds: int = 5) -> di
     # the model's own loudness per quadrant, decoded as the pipeline does, before any mapping
     torch.set_num_threads(1)
     pipe = MusicPipeline.from_pretrained(checkpoint)
-    model_velocity = {}
+    model_velocity, model_sd = {}, []
     for q, emotion in QUADRANT_EMOTIONS.items():
-        vel = [n[3] for s in range(seeds) for n in pipe(emotion, bars=8, seed=s).roll.notes()]
-        model_velocity[q] = float(np.mean(vel))
+        pieces = [np.array([n[3] for n in pipe(emotion, bars=8, seed=s).roll.notes()]) for s in range(seeds)]
+        model_velocity[q] = float(np.mean(np.concatenate(pieces)))
+        model_sd += [p.std() for p in pieces]
     x = np.array([model_velocity[q] for q in (1, 2, 3, 4)])
     y = np.array([real_velocity[q] for q in (1, 2, 3, 4)])
     scale, shift = np.polyfit(x, y, 1)
@@ -300,6 +316,7 @@ def fit_style(root=None, checkpoint: str = "music-emopia", seeds: int = 5) -> di
             "asynchrony": {q: float(np.std(v)) for q, v in fields["asyn"].items()},
             "melody_accent": {q: float(np.mean(v)) for q, v in fields["accent"].items()},
             "velocity_scale": float(scale), "velocity_shift": float(shift),
+            "velocity_spread": float(np.mean([v for r in fields["spread"].values() for v in r]) / np.mean(model_sd)),
             "tonics": {m: (t / t.sum()).round(4).tolist() for m, t in tonics.items()}}
 
 

@@ -217,7 +217,11 @@ class MusicPipeline(Pipeline):
             x = sampler.sample(self.model, noise[ids].to(device, dtype), vectors, guidance, known=known,
                                progress=progress, steer=steer, context=context).float().cpu()
             for row, k in enumerate(ids):
-                canvas[..., starts[k]:starts[k] + window] = clean(x[row])
+                # an inpainted window writes only its new steps: the overlaps stay as its neighbours
+                # wrote them (a note held across the seam reads as one note when the piece is decoded)
+                lo = overlap if known is not None else 0
+                hi = window - overlap if known is not None and k + 1 < n else window
+                canvas[..., starts[k] + lo:starts[k] + hi] = clean(x[row])[..., lo:hi]
         return canvas[..., :total]
 
     @staticmethod
