@@ -8,14 +8,17 @@ emogen.music.performance``):
 
 - **sustain pedal** (CC64): lifted at harmony changes, about ``pedal_lag`` s after the new
   chord's onset and pressed again ``pedal_gap`` s later (legato pedalling), as often as the real
-  clips of the piece's quadrant change pedal (``pedal_seconds``, median pedal-down length). A
+  clips of the piece's quadrant change pedal (``pedal_seconds``, median pedal-down length) and
+  never held longer than they hold it (``pedal_max``, 95th percentile). A
   note whose key is released while the pedal is down sounds until the pedal lifts, as in the data;
-- **chord asynchrony**: notes struck together spread by the real clips' standard deviation
-  (``asynchrony`` s, a few ms), so onsets leave the grid as performed ones do;
+- **timing**: every onset moved off the grid by the real clips' timing deviation (``timing``,
+  s: from pairs of consecutive inter-onset intervals the score likely writes equal, within 25%:
+  their difference has variance 6 sigma^2 for independent deviations; about 10 ms), and notes
+  struck together spread by the real chords' asynchrony (``asynchrony`` s, a few ms);
 - **touch**: the local (two-bar) mean velocity mapped affinely onto the real clips' loudness
   (``velocity_scale``, ``velocity_shift``: fitted so that the shipped model's mean velocity per
   quadrant matches the real clips'; a positive slope, so arousal still orders loudness), the
-  notes around it spread as much as in the real clips (``velocity_spread``), and the top note of
+  notes around it spread as much as within a real clip (``velocity_spread``), and the top note of
   a chord brought out over the rest by the real clips' margin (``melody_accent``);
 - **tempo**: rises with arousal when no tempo is requested (``tempo_for_arousal``); the last bar
   slows (a final ritardando, Friberg & Sundberg 1999) and its notes ring to the end;
@@ -56,14 +59,17 @@ class PerformanceStyle:
     """Fitted parameters, per quadrant 1-4 where the real clips differ (see the module docstring)."""
 
     pedal_seconds: dict
+    pedal_max: dict
     pedal_gap: dict
     pedal_lag: float
     asynchrony: dict
+    timing: dict
     melody_accent: dict
     velocity_scale: float
     velocity_shift: float
-    velocity_spread: float
-    """the model's velocities around their local (two-bar) mean, scaled to the real clips' spread"""
+    velocity_spread: dict
+    """standard deviation of real velocities within a clip: the model's deviations from their local
+    (two-bar) mean are scaled to it"""
     tonics: dict
     """mode ('major' / 'minor') -> (12,) share of real clips with each tonic"""
 
@@ -79,7 +85,7 @@ class PerformanceStyle:
 def _load(path: str) -> PerformanceStyle:
     raw = json.loads(Path(path).read_text())
     raw.pop("source", None)
-    for name in ("pedal_seconds", "pedal_gap", "asynchrony", "melody_accent"):
+    for name in ("pedal_seconds", "pedal_max", "pedal_gap", "asynchrony", "timing", "melody_accent", "velocity_spread"):
         raw[name] = {int(q): float(v) for q, v in raw[name].items()}
     raw["tonics"] = {mode: np.asarray(p, np.float64) / np.sum(p) for mode, p in raw["tonics"].items()}
     return PerformanceStyle(**raw)
@@ -148,7 +154,9 @@ def perform(notes, steps: int, tempi: np.ndarray, time_signature: tuple[int, int
     raw = np.array([n[3] for n in notes], np.float64)
     local = _local_mean(np.array([n[1] for n in notes]), raw, int(round(rep.beats_per_bar(time_signature)
                                                                            * rep.STEPS_PER_BEAT)))
-    velocity = style.velocity_shift + style.velocity_scale * local + style.velocity_spread * (raw - local)
+    deviation = raw - local
+    spread = np.array([style.velocity_spread[q] for q in quad]) / max(float(deviation.std()), 1.0)
+    velocity = style.velocity_shift + style.velocity_scale * local + spread * deviation
     by_step: dict[int, list[int]] = {}
     for i, n in enumerate(notes):
         by_step.setdefault(n[1], []).append(i)
@@ -158,13 +166,15 @@ def perform(notes, steps: int, tempi: np.ndarray, time_signature: tuple[int, int
             velocity[top] += style.melody_accent[quad[top]]
     velocity = np.clip(np.round(velocity), 1, 127).astype(int)
 
-    # 2. Timing: grid times; chords spread by the real asynchrony
+    # 2. Timing: grid times moved by the real timing deviation; chords spread by the real asynchrony
     start = np.array([time_of(n[1]) for n in notes])
     release = np.array([time_of(n[2]) for n in notes])
     if not quantize:
         for group in by_step.values():
+            q = quad[group[0]]
+            start[group] += np.clip(rng.normal(0.0, style.timing[q]), -3 * style.timing[q], 3 * style.timing[q])
             if len(group) > 1:
-                sd = style.asynchrony[quad[group[0]]]
+                sd = style.asynchrony[q]
                 start[group] += np.clip(rng.normal(0.0, sd, len(group)), -3 * sd, 3 * sd)
         start = np.clip(start, 0.0, end_time - 1e-3)
 
@@ -234,10 +244,19 @@ def _pedal(notes, steps: int, time_of, quadrants: np.ndarray, style: Performance
     q = int(np.bincount(quadrants.astype(int), minlength=5).argmax())
     changes = int(round(duration / style.pedal_seconds[q])) - 1
     strength = score + 1e-3 * (np.arange(beats) % max(1, int(round(beats_per_bar))) == 0)  # bar lines win ties
-    candidates = [b for b in np.argsort(-strength, kind="stable") if score[b] > 0 and b * per_beat > first]
+    order = [b for b in np.argsort(-strength, kind="stable") if chroma[b].any() and b * per_beat > first]
+    chosen = {b for b in order[:max(changes, 0)] if score[b] > 0}
+    beat_time = np.array([time_of(b * per_beat) for b in range(beats + 1)])
+    while True:  # no pedal held longer than real clips hold it (their 95th percentile): re-pedal inside
+        bounds = sorted(chosen | {first // per_beat, beats})
+        long = [(a, b) for a, b in zip(bounds, bounds[1:]) if beat_time[b] - beat_time[a] > style.pedal_max[q]]
+        inside = [c for a, b in long for c in order if a < c < b and c not in chosen][:1]
+        if not inside:
+            break
+        chosen.add(inside[0])
     gap, end = style.pedal_gap[q], time_of(steps)
     downs, ups = [time_of(first) + gap], []
-    for b in sorted(candidates[:max(changes, 0)]):
+    for b in sorted(chosen):
         t = time_of(min(s for _, s, _, _ in notes if s // per_beat == b)) + style.pedal_lag
         if downs[-1] < t < end - gap:
             ups.append(t)
@@ -259,7 +278,8 @@ def fit_style(root=None, checkpoint: str = "music-emopia", seeds: int = 5) -> di
     from .tonality import estimate_key, midi_notes
 
     root = Path(root) if root else data_root()
-    fields = {k: {q: [] for q in (1, 2, 3, 4)} for k in ("pedal", "gap", "asyn", "accent", "velocity", "spread")}
+    fields = {k: {q: [] for q in (1, 2, 3, 4)} for k in ("pedal", "gap", "asyn", "accent", "velocity", "spread",
+                                                                   "timing")}
     lags, tonics = [], {"major": np.zeros(12), "minor": np.zeros(12)}
     for name, q in emopia_split(root, "train"):
         pm = pretty_midi.PrettyMIDI(str(root / "music" / "emopia" / "midis" / name))
@@ -283,6 +303,12 @@ def fit_style(root=None, checkpoint: str = "music-emopia", seeds: int = 5) -> di
                 if len(before):
                     lags.append(c.time - before[-1])
                 down, last_up = None, c.time
+        clusters = [onsets[0]]  # onsets chained less than 40 ms apart are one
+        for t in onsets[1:]:
+            if t - clusters[-1] >= 0.04:
+                clusters.append(t)
+        ioi = np.diff(clusters)
+        fields["timing"][q].extend(b - a for a, b in zip(ioi[:-1], ioi[1:]) if 0.8 < b / a < 1.25 and a < 0.6)
         ordered = n[np.argsort(n[:, 1])]
         i = 0
         while i < len(ordered):  # chords: onsets chained less than 40 ms apart
@@ -299,11 +325,10 @@ def fit_style(root=None, checkpoint: str = "music-emopia", seeds: int = 5) -> di
     # the model's own loudness per quadrant, decoded as the pipeline does, before any mapping
     torch.set_num_threads(1)
     pipe = MusicPipeline.from_pretrained(checkpoint)
-    model_velocity, model_sd = {}, []
+    model_velocity = {}
     for q, emotion in QUADRANT_EMOTIONS.items():
-        pieces = [np.array([n[3] for n in pipe(emotion, bars=8, seed=s).roll.notes()]) for s in range(seeds)]
-        model_velocity[q] = float(np.mean(np.concatenate(pieces)))
-        model_sd += [p.std() for p in pieces]
+        vel = [n[3] for s in range(seeds) for n in pipe(emotion, bars=8, seed=s).roll.notes()]
+        model_velocity[q] = float(np.mean(vel))
     x = np.array([model_velocity[q] for q in (1, 2, 3, 4)])
     y = np.array([real_velocity[q] for q in (1, 2, 3, 4)])
     scale, shift = np.polyfit(x, y, 1)
@@ -311,12 +336,14 @@ def fit_style(root=None, checkpoint: str = "music-emopia", seeds: int = 5) -> di
                       f"'{checkpoint}' ({seeds} pieces of 8 bars per quadrant): model means "
                       f"{[round(v, 1) for v in x]}, real {[round(v, 1) for v in y]}",
             "pedal_seconds": {q: float(np.median(v)) for q, v in fields["pedal"].items()},
+            "pedal_max": {q: float(np.percentile(v, 95)) for q, v in fields["pedal"].items()},
             "pedal_gap": {q: float(np.median(v)) for q, v in fields["gap"].items()},
             "pedal_lag": float(np.median(lags)),
             "asynchrony": {q: float(np.std(v)) for q, v in fields["asyn"].items()},
             "melody_accent": {q: float(np.mean(v)) for q, v in fields["accent"].items()},
             "velocity_scale": float(scale), "velocity_shift": float(shift),
-            "velocity_spread": float(np.mean([v for r in fields["spread"].values() for v in r]) / np.mean(model_sd)),
+            "velocity_spread": {q: float(np.mean(v)) for q, v in fields["spread"].items()},
+            "timing": {q: float(np.std(v) / np.sqrt(6)) for q, v in fields["timing"].items()},
             "tonics": {m: (t / t.sum()).round(4).tolist() for m, t in tonics.items()}}
 
 
