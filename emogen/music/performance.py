@@ -10,7 +10,9 @@ emogen.music.performance``):
   chord's onset and pressed again ``pedal_gap`` s later (legato pedalling), as often as the real
   clips of the piece's quadrant change pedal (``pedal_seconds``, median pedal-down length) and
   never held longer than they hold it (``pedal_max``, 95th percentile). A
-  note whose key is released while the pedal is down sounds until the pedal lifts, as in the data;
+  note released while the pedal that caught it is down sounds until the pedal lifts, as in the
+  data; one the model held across a pedal change keeps its written length (the model learned
+  sounding lengths: the training clips' notes last as long as they sound);
 - **timing**: every onset moved off the grid by the real clips' timing deviation (``timing``,
   s: from pairs of consecutive inter-onset intervals the score likely writes equal, within 25%:
   their difference has variance 6 sigma^2 for independent deviations; about 10 ms), and notes
@@ -187,8 +189,12 @@ def perform(notes, steps: int, tempi: np.ndarray, time_signature: tuple[int, int
             track.control_changes.append(pretty_midi.ControlChange(64, 0, t_up))
         held = np.searchsorted(downs, release, side="right") - 1  # the last pedal-down before each release
         for i in range(len(notes)):
-            if held[i] >= 0 and release[i] < ups[held[i]]:
-                end[i] = max(end[i], ups[held[i]])
+            k = held[i]
+            # rings on to the lift if the pedal is down at its release and it started after the last
+            # lift: a note the model held across a pedal change already has its sounding length (the
+            # training clips' notes last as long as they sound)
+            if k >= 0 and release[i] < ups[k] and (k == 0 or start[i] >= ups[k - 1]):
+                end[i] = max(end[i], ups[k])
     last = np.max([n[1] for n in notes])
     end = np.where([n[1] == last for n in notes], end_time, end)  # the final chord rings to the end
 
