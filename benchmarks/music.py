@@ -7,10 +7,11 @@ Targets (issues 5 and 28):
 - the EMOPIA quadrant classifier recognises the intended quadrant of generated pieces (happy Q1,
   angry Q2, sad Q3, calm Q4) at least as often as real EMOPIA test clips (its card's accuracy);
 - >= 75% of happy pieces analyse as major, >= 60% of sad pieces as minor (Krumhansl-Kessler);
-- Spearman rho >= 0.8 between requested arousal (5 levels) and note density, and velocity;
+- Spearman rho >= 0.9 between requested arousal (5 levels) and note density, velocity and tempo;
 - well-formed MIDI: readable, no zero-length or duplicated overlapping notes, length within one
   beat, no silent bar;
-- 16 bars in <= 2 s on 2 cores including MIDI writing (audio rendering reported apart);
+- 16 bars in <= 1 s on 2 cores including MIDI writing (audio rendering reported apart; leave it
+  out with ``--skip-timing`` on a shared machine);
 - realism (issue 28, ``emogen.eval.music_realism``): the overlap of the note statistics (pitch, log
   duration, velocity, log IOI) of each emotion's pieces, pooled, with real EMOPIA clips of its
   quadrant >= 0.75 averaged over the four; every MusPy-style metric's mean inside the 5-95% range
@@ -171,6 +172,8 @@ def main() -> int:
                         help="mode steering strength (0: the model alone)")
     parser.add_argument("--name", default="music", help="results file name")
     parser.add_argument("--device", default="cpu", help="cpu, cuda, cuda:1 ...")
+    parser.add_argument("--skip-timing", action="store_true",
+                        help="leave out the speed rows (on a shared machine, where timings mean nothing)")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     pipe = MusicPipeline.from_pretrained(args.checkpoint, device=args.device)
@@ -188,7 +191,7 @@ def main() -> int:
                          "sad_minor": 1.0 - unsteered["sad"]["major_share"]}
 
     # 2. Arousal: 5 requested levels at neutral-ish valence
-    levels, densities, velocities = [], [], []
+    levels, densities, velocities, tempi = [], [], [], []
     for arousal in tqdm(AROUSAL_LEVELS, desc="arousal"):
         for seed in range(args.seeds):
             result, seconds = timed(pipe, emotion=f"v=0,a={arousal}", seed=seed, **settings)
@@ -198,23 +201,26 @@ def main() -> int:
             levels.append(arousal)
             densities.append(f["note_density"])
             velocities.append(f["velocity_mean"])
+            tempi.append(result.tempo)
     level_means = {a: (float(np.mean([d for l, d in zip(levels, densities) if l == a])),
                        float(np.mean([v for l, v in zip(levels, velocities) if l == a]))) for a in AROUSAL_LEVELS}
     rho_density_levels = float(spearmanr(AROUSAL_LEVELS, [level_means[a][0] for a in AROUSAL_LEVELS])[0])
     rho_velocity_levels = float(spearmanr(AROUSAL_LEVELS, [level_means[a][1] for a in AROUSAL_LEVELS])[0])
+    rho_tempo_levels = float(spearmanr(AROUSAL_LEVELS, [np.mean([t for l, t in zip(levels, tempi) if l == a])
+                                                        for a in AROUSAL_LEVELS])[0])
     rho_density_pieces = float(spearmanr(levels, densities)[0])
     rho_velocity_pieces = float(spearmanr(levels, velocities)[0])
 
     # 3. Speed: 16 bars including MIDI writing; audio apart
     speed = []
-    for seed in range(5):
+    for seed in range(0 if args.skip_timing else 5):
         _, seconds = timed(pipe, emotion="happy", seed=100 + seed, **{**settings, "bars": 16})
         speed.append(seconds)
     result = pipe("happy", seed=100, **{**settings, "bars": 16})
     start = time.perf_counter()
     result.render_audio(44100)
     audio_seconds = time.perf_counter() - start
-    gen16 = statistics.median(speed)
+    gen16 = statistics.median(speed) if speed else float("nan")
 
     zero = sum(c["zero_length"] for c in checks)
     overlapping = sum(c["overlapping"] for c in checks)
@@ -228,16 +234,18 @@ def main() -> int:
 
     rows = [
         ["quadrant recognised in generated pieces (4 x %d)" % args.seeds, f"{generated_accuracy:.3f}",
-         f">= real EMOPIA test clips {real_accuracy:.3f}", ok(generated_accuracy >= real_accuracy)],
+         f">= 0.85 (real EMOPIA test clips {real_accuracy:.3f})", ok(generated_accuracy >= 0.85)],
         *[[f"  {e} -> Q{QUADRANT_OF[e]}", f"{v['quadrant_accuracy']:.2f}", "", ""] for e, v in per_emotion.items()],
-        ["happy pieces in major", f"{happy_major:.2f}", ">= 0.75", ok(happy_major >= 0.75)],
-        ["sad pieces in minor", f"{sad_minor:.2f}", ">= 0.60", ok(sad_minor >= 0.60)],
+        ["happy pieces in major", f"{happy_major:.2f}", ">= 0.85", ok(happy_major >= 0.85)],
+        ["sad pieces in minor", f"{sad_minor:.2f}", ">= 0.75", ok(sad_minor >= 0.75)],
         ["  without mode steering (the model alone): quadrant / happy major / sad minor",
          "{quadrant_accuracy:.3f} / {happy_major:.2f} / {sad_minor:.2f}".format(**unsteered_summary), "", ""],
-        ["Spearman rho arousal vs note density (5 level means)", f"{rho_density_levels:.2f}", ">= 0.8",
-         ok(rho_density_levels >= 0.8)],
-        ["Spearman rho arousal vs velocity (5 level means)", f"{rho_velocity_levels:.2f}", ">= 0.8",
-         ok(rho_velocity_levels >= 0.8)],
+        ["Spearman rho arousal vs note density (5 level means)", f"{rho_density_levels:.2f}", ">= 0.9",
+         ok(rho_density_levels >= 0.9)],
+        ["Spearman rho arousal vs velocity (5 level means)", f"{rho_velocity_levels:.2f}", ">= 0.9",
+         ok(rho_velocity_levels >= 0.9)],
+        ["Spearman rho arousal vs tempo (5 level means)", f"{rho_tempo_levels:.2f}", ">= 0.9",
+         ok(rho_tempo_levels >= 0.9)],
         ["  same over all %d pieces (density / velocity)" % len(levels),
          f"{rho_density_pieces:.2f} / {rho_velocity_pieces:.2f}", "(stricter reading)", ""],
         *[[f"note-statistic overlap with real EMOPIA {e} (Q{QUADRANT_OF[e]}) clips, mean of 4",
@@ -250,9 +258,11 @@ def main() -> int:
         ["zero-length / overlapping duplicate notes", f"{zero} / {overlapping}", "0 / 0", ok(zero == 0 and overlapping == 0)],
         ["worst length error (beats)", f"{worst_length:.3f}", "<= 1", ok(worst_length <= 1)],
         ["silent bars over %d pieces" % len(checks), str(silent), "0", ok(silent == 0)],
-        [f"16 bars incl. MIDI writing, {args.threads} threads (median of 5)", f"{gen16:.2f} s", "<= 2 s", ok(gen16 <= 2.0)],
-        ["audio rendering of 16 bars (tinysoundfont)", f"{audio_seconds:.2f} s", "(reported)", ""],
     ]
+    if not args.skip_timing:
+        rows += [[f"16 bars incl. MIDI writing, {args.threads} threads (median of 5)", f"{gen16:.2f} s", "<= 1 s",
+                  ok(gen16 <= 1.0)],
+                 ["audio rendering of 16 bars (tinysoundfont)", f"{audio_seconds:.2f} s", "(reported)", ""]]
     arousal_rows = [[f"{a:+.1f}", f"{level_means[a][0]:.2f}", f"{level_means[a][1]:.1f}"] for a in AROUSAL_LEVELS]
     emotion_rows = [[e, f"{v['note_density']:.2f}", f"{v['velocity_mean']:.1f}", f"{v['pitch_mean']:.1f}",
                      f"{v['major_share']:.2f}", " ".join(map(str, v["predicted"]))] for e, v in per_emotion.items()]
@@ -269,14 +279,14 @@ def main() -> int:
                               emotion_rows))
     notes = (f"Checkpoint `{args.checkpoint}`, {args.seeds} seeds per condition, {args.bars} bars, "
              f"{args.steps} sampling steps, guidance {args.guidance}, mode steering {args.mode_guidance}, "
-             "120 BPM. Classifier: "
+             "tempo from the arousal, performed (pedal, timing, touch: emogen.music.performance). Classifier: "
              f"`{args.classifier}` ({', '.join(FEATURE_NAMES)}). `python benchmarks/music.py` reproduces this; "
              "no GPU was available for GPU timings.")
     data = {"per_emotion": per_emotion, "generated_accuracy": generated_accuracy, "real_accuracy": real_accuracy,
             "happy_major": happy_major, "sad_minor": sad_minor, "without_mode_steering": unsteered_summary,
             "arousal_level_means": level_means,
             "rho_density_levels": rho_density_levels, "rho_velocity_levels": rho_velocity_levels,
-            "rho_density_pieces": rho_density_pieces, "rho_velocity_pieces": rho_velocity_pieces,
+            "rho_tempo_levels": rho_tempo_levels, "rho_density_pieces": rho_density_pieces, "rho_velocity_pieces": rho_velocity_pieces,
             "zero_length": zero, "overlapping": overlapping, "worst_length_error_beats": worst_length,
             "silent_bars": silent, "seconds_16_bars": speed, "audio_seconds_16_bars": audio_seconds,
             "settings": vars(args)}
@@ -285,6 +295,9 @@ def main() -> int:
          f"{real_accuracy:.3f} (features + logistic regression, official test split)", "emopia_classifier")])
     figures = music_figures(per_emotion, level_means, {"density": densities, "levels": levels,
                                                        "velocities": velocities}, args.name)
+    # 5. A piano roll per emotion (seed 0), as performed: the README shows them
+    for emotion in QUADRANT_OF:
+        pipe(emotion, seed=0, **settings).save_png(figure_path(f"{args.name}_roll_{emotion}.png"), scale=3)
     path = write_results(args.name, "Music: emotion-conditioned piano (`emogen music`)", table, data, notes, figures)
     print(path.read_text())
     return 0
