@@ -142,6 +142,9 @@ def test_tempo_rises_with_arousal_and_the_last_bar_slows():
     assert marks[-1] < marks[0]  # final ritardando
     fixed = pipe("v=0,a=0.8", bars=2, seed=0, steps=2, tempo=90)
     assert fixed.tempo == 90.0
+    rising = pipe("calm>angry", bars=4, seed=0, steps=2)  # a trajectory: beat by beat
+    _, marks = rising.midi.get_tempo_changes()
+    assert marks[0] < tempo_for_arousal(0.0) < max(marks)
 
 
 def test_pipeline_quantize_and_seeds(tmp_path):
