@@ -22,6 +22,7 @@ emogen.music.performance``):
   quadrant matches the real clips'; a positive slope, so arousal still orders loudness), the
   notes around it spread as much as within a real clip (``velocity_spread``), and the top note of
   a chord brought out over the rest by the real clips' margin (``melody_accent``);
+- **length**: no note sounds longer than the real clips' longest (``longest_note``, 6 s);
 - **tempo**: rises with arousal when no tempo is requested (``tempo_for_arousal``); the last bar
   slows (a final ritardando, Friberg & Sundberg 1999) and its notes ring to the end;
 - **key**: with no key requested, the piece moves to a tonic drawn (by the seed) from how often
@@ -67,6 +68,8 @@ class PerformanceStyle:
     asynchrony: dict
     timing: dict
     melody_accent: dict
+    longest_note: dict
+    """seconds: the real clips' 99.9th percentile of note duration"""
     velocity_scale: float
     velocity_shift: float
     velocity_spread: dict
@@ -87,7 +90,8 @@ class PerformanceStyle:
 def _load(path: str) -> PerformanceStyle:
     raw = json.loads(Path(path).read_text())
     raw.pop("source", None)
-    for name in ("pedal_seconds", "pedal_max", "pedal_gap", "asynchrony", "timing", "melody_accent", "velocity_spread"):
+    for name in ("pedal_seconds", "pedal_max", "pedal_gap", "asynchrony", "timing", "melody_accent", "velocity_spread",
+                 "longest_note"):
         raw[name] = {int(q): float(v) for q, v in raw[name].items()}
     raw["tonics"] = {mode: np.asarray(p, np.float64) / np.sum(p) for mode, p in raw["tonics"].items()}
     return PerformanceStyle(**raw)
@@ -197,6 +201,8 @@ def perform(notes, steps: int, tempi: np.ndarray, time_signature: tuple[int, int
                 end[i] = max(end[i], ups[k])
     last = np.max([n[1] for n in notes])
     end = np.where([n[1] == last for n in notes], end_time, end)  # the final chord rings to the end
+    if not quantize:  # a piano string does not sound longer than real notes do
+        end = np.minimum(end, start + np.array([style.longest_note[q] for q in quad]))
 
     # 4. No overlap of one key with itself: a note stops where the next of its pitch starts
     next_same: dict[int, float] = {}
@@ -285,7 +291,7 @@ def fit_style(root=None, checkpoint: str = "music-emopia", seeds: int = 5) -> di
 
     root = Path(root) if root else data_root()
     fields = {k: {q: [] for q in (1, 2, 3, 4)} for k in ("pedal", "gap", "asyn", "accent", "velocity", "spread",
-                                                                   "timing")}
+                                                                   "timing", "duration")}
     lags, tonics = [], {"major": np.zeros(12), "minor": np.zeros(12)}
     for name, q in emopia_split(root, "train"):
         pm = pretty_midi.PrettyMIDI(str(root / "music" / "emopia" / "midis" / name))
@@ -296,6 +302,7 @@ def fit_style(root=None, checkpoint: str = "music-emopia", seeds: int = 5) -> di
         tonics[key.mode][key.tonic] += 1
         fields["velocity"][q].append(n[:, 3].mean())
         fields["spread"][q].append(n[:, 3].std())
+        fields["duration"][q].extend(n[:, 2] - n[:, 1])
         onsets = np.sort(n[:, 1])
         down, last_up = None, None
         for c in (c for inst in pm.instruments for c in inst.control_changes if c.number == 64):
@@ -349,6 +356,7 @@ def fit_style(root=None, checkpoint: str = "music-emopia", seeds: int = 5) -> di
             "melody_accent": {q: float(np.mean(v)) for q, v in fields["accent"].items()},
             "velocity_scale": float(scale), "velocity_shift": float(shift),
             "velocity_spread": {q: float(np.mean(v)) for q, v in fields["spread"].items()},
+            "longest_note": {q: float(np.percentile(v, 99.9)) for q, v in fields["duration"].items()},
             "timing": {q: float(np.std(v) / np.sqrt(6)) for q, v in fields["timing"].items()},
             "tonics": {m: (t / t.sum()).round(4).tolist() for m, t in tonics.items()}}
 

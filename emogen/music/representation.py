@@ -187,7 +187,7 @@ def encode_notes(notes, steps: int) -> torch.Tensor:
 # 85% of decoded notes had no onset mark, half of all notes lasted one step: scattered sixteenths).
 # As in Onsets and Frames (Hawthorne et al. 2018), a note is found with hysteresis and onsets:
 SUSTAIN_ON = 0.0  # a note starts where sustain rises above this ...
-SUSTAIN_OFF = -0.5  # ... and holds while sustain stays above this
+SUSTAIN_OFF = -0.3  # ... and holds while sustain stays above this
 ONSET_ON = -0.5  # an onset peak above this inside a held run re-strikes the key (a new note)
 WEAK_STEP = 0.6  # a lone step with no onset peak and sustain at most this is noise, not a note
 
