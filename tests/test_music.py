@@ -207,12 +207,12 @@ def test_pipeline_length_determinism_and_well_formed():
     a = pipe("happy", bars=5, seed=3, steps=2)
     b = pipe("happy", bars=5, seed=3, steps=2)
     c = pipe("happy", bars=5, seed=4, steps=2)
-    assert a.roll.steps == 5 * 16 and a.midi.get_end_time() == pytest.approx(10.0)
+    assert a.roll.steps == 5 * 16 and a.midi.time_to_tick(a.midi.get_end_time()) == 5 * 4 * a.midi.resolution
     assert torch.equal(a.roll.values, b.roll.values) and not torch.equal(a.roll.values, c.roll.values)
     assert all(n.end > n.start for n in a.notes())
     waltz = pipe("v=-0.7,a=-0.5", bars=3, seed=0, steps=2, time_signature="3/4", tempo=90, key="D minor")
     assert waltz.roll.steps == 36 and waltz.midi.time_signature_changes[0].numerator == 3
-    assert waltz.midi.get_end_time() == pytest.approx(3 * 3 * 60 / 90)
+    assert waltz.midi.time_to_tick(waltz.duration) == 3 * 3 * waltz.midi.resolution and waltz.tempo == 90
     trajectory = pipe("calm>angry", bars=9, seed=0, steps=2)
     assert trajectory.roll.steps == 9 * 16
 
@@ -258,9 +258,11 @@ def test_result_writes_midi_png_and_audio(tmp_path):
     result.save_midi(tmp_path / "a.mid")
     result.save_png(tmp_path / "a.png")
     audio = result.render_audio(16000)
-    assert pretty_midi.PrettyMIDI(str(tmp_path / "a.mid")).get_end_time() == pytest.approx(4.0)
+    written = pretty_midi.PrettyMIDI(str(tmp_path / "a.mid"))
+    assert written.get_end_time() == pytest.approx(result.duration, abs=1e-3)
+    assert written.time_to_tick(written.get_end_time()) == 2 * 4 * written.resolution  # two bars
     assert (tmp_path / "a.png").read_bytes()[:4] == b"\x89PNG"
-    assert abs(len(audio) / 16000 - 5.0) < 0.2 and np.abs(audio).max() > 0.01
+    assert abs(len(audio) / 16000 - (result.duration + 1.0)) < 0.2 and np.abs(audio).max() > 0.01
 
 
 def test_sine_audio_needs_no_synthesizer():
@@ -318,7 +320,8 @@ def test_training_task_runs_and_its_checkpoint_loads_in_the_cli(tmp_path):
                                                      "piece_0001.png"]
     assert main(["music", "--checkpoint", str(result.model_dir), "--emotion", "sad", "--bars", "2", "--steps", "2",
                  "-o", str(tmp_path / "one.mid"), "--json"]) == 0
-    assert pretty_midi.PrettyMIDI(str(tmp_path / "one.mid")).get_end_time() == pytest.approx(4.0)
+    one = pretty_midi.PrettyMIDI(str(tmp_path / "one.mid"))
+    assert one.time_to_tick(one.get_end_time()) == 2 * 4 * one.resolution
 
 
 @pytest.mark.parametrize("argv, match", [

@@ -35,9 +35,14 @@ def add_eval_parser(commands) -> None:
     speech.add_argument("--plot", metavar="DIR",
                         help="write PNG figures (emotion probabilities, valence-arousal) here")
     speech.set_defaults(run=run_eval_speech)
-    music = sub.add_parser("music", help="key, mode, density, velocity, tempo, quadrant, valence/arousal")
+    music = sub.add_parser("music", help="key, mode, density, velocity, tempo, quadrant, valence/arousal, "
+                                         "realism against real EMOPIA clips")
     music.add_argument("files", nargs="+")
     music.add_argument("--classifier", default="music-quadrant-classifier")
+    music.add_argument("--reference", metavar="DIR|JSON",
+                       help="real music to measure realism against: a data folder holding music/emopia (its "
+                            "clips are summarised, about a minute) or a reference JSON (default: the summary "
+                            "of EMOPIA shipped with emogen)")
     music.add_argument("--json", action="store_true")
     music.add_argument("--plot", metavar="DIR",
                        help="write PNG figures (quadrant probabilities, valence-arousal) here")
@@ -143,12 +148,14 @@ def run_eval_speech(args) -> int:
 
 def run_eval_music(args) -> int:
     from .music import QuadrantClassifier, estimate_key, symbolic_features
+    from .music_realism import RealismReference
 
     if args.plot:  # before any work
         from .plots import plot_dir
 
         plot_dir(args.plot, create=False)
     classifier = QuadrantClassifier.from_pretrained(args.classifier)
+    reference = RealismReference.load(args.reference)
     rows = []
     for path in args.files:
         if not Path(path).is_file():
@@ -166,11 +173,23 @@ def run_eval_music(args) -> int:
         valence = sum(QUADRANT_VA[q][0] * p for q, p in quadrants.items())
         arousal = sum(QUADRANT_VA[q][1] * p for q, p in quadrants.items())
         features.pop("mode", None)  # given as a word below
+        quadrant = max(quadrants, key=quadrants.get)
+        # realism: each measure against real EMOPIA clips of the estimated quadrant, with their 5-95% range
+        realism = reference.measure(midi, int(quadrant[1]))
         rows.append({"file": path, "key": key.name, "mode": key.mode,
                      **{k: round(float(v), 4) for k, v in features.items()},
-                     "quadrant": max(quadrants, key=quadrants.get), "quadrant_probabilities": quadrants,
-                     "valence": round(valence, 4), "arousal": round(arousal, 4)})
-    _print(rows, args.json, ["file", "key", "mode", "note_density", "velocity_mean", "quadrant", "valence", "arousal"])
+                     "quadrant": quadrant, "quadrant_probabilities": quadrants,
+                     "valence": round(valence, 4), "arousal": round(arousal, 4),
+                     "realism": realism, "note_overlap": realism.get("overlap_mean", {}).get("value", 0.0),
+                     "like_real": f"{sum(m['inside'] for m in realism.values())}/{len(realism)}"})
+    _print(rows, args.json, ["file", "key", "mode", "note_density", "velocity_mean", "quadrant", "valence", "arousal",
+                             "note_overlap", "like_real"])
+    if not args.json:
+        for row in rows:
+            print(f"{row['file']}: realism against real EMOPIA {row['quadrant']} clips (value, real 5-95%):")
+            for name, m in row["realism"].items():
+                flag = "" if m["inside"] else "  (outside)"
+                print(f"  {name:22s} {m['value']:.3f}  [{m['real_5']:.3f}, {m['real_95']:.3f}]{flag}")
     if args.plot:
         from .plots import announce, music_figures
 

@@ -39,8 +39,12 @@ def add_music_parser(commands) -> None:
     p.add_argument("--png", nargs="?", const=True, help="also draw the piano roll (a .png path; with --out-dir no value)")
     p.add_argument("--key", help="key of the piece, e.g. 'C', 'F# minor', 'Bb major' (a mode given here "
                                  "replaces the one the emotion's valence asks for)")
-    p.add_argument("--tempo", type=A.number(*TEMPO), help=f"BPM, {TEMPO[0]:g}-{TEMPO[1]:g} (default 120)")
+    p.add_argument("--tempo", type=A.number(*TEMPO),
+                   help=f"BPM, {TEMPO[0]:g}-{TEMPO[1]:g} (default: from the arousal, 120 at neutral)")
     p.add_argument("--time-signature", help="4/4 (default), 3/4, 2/4 or 6/8")
+    p.add_argument("--quantize", action="store_true",
+                   help="write the score: onsets and note ends on the sixteenth grid, no sustain pedal, no "
+                        "chord spread (for editing in a DAW); default: as a pianist plays it")
     p.add_argument("--n", type=A.number(1, 1000, integer=True), default=1,
                    help="batch: number of pieces, 1-1000 (seeds seed, seed+1, ...)")
     p.add_argument("--out-dir", help="batch: folder for piece_SEED.mid (and .wav/.png)")
@@ -131,7 +135,8 @@ def run_music(args) -> int:
     for seed, midi_path, wav_path, png_path in plan:
         result = pipe(emotion, intensity=None if auto else args.intensity, bars=args.bars, seed=seed, key=args.key,
                       tempo=args.tempo, time_signature=args.time_signature, steps=args.steps,
-                      guidance_scale=args.guidance, negative=args.negative, negative_scale=args.negative_scale, **mode)
+                      guidance_scale=args.guidance, negative=args.negative, negative_scale=args.negative_scale,
+                      quantize=args.quantize, **mode)
         audio = result.render_audio(args.sample_rate) if wav_path else None  # before any file is written
         with all_or_nothing():  # the .mid, .wav and .png of a piece appear together or not at all
             result.save_midi(midi_path)

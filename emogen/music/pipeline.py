@@ -22,6 +22,7 @@ from __future__ import annotations
 import math
 import re
 
+import numpy as np
 import torch
 
 from ..checks import BARS, MODE_GUIDANCE, MUSIC_GUIDANCE, MUSIC_STEPS, NEGATIVE_SCALE, SEED, TEMPO, check_number
@@ -31,6 +32,7 @@ from ..emotion import EmotionBatch, EmotionSpec, EmotionTrajectory, parse_emotio
 from ..errors import EmogenError
 from . import representation as rep
 from .model import MusicFlowModel
+from .performance import quadrant, tempo_for_arousal
 from .result import MusicResult
 from .tonality import mode_for_valence, mode_steering
 
@@ -90,7 +92,7 @@ class MusicPipeline(Pipeline):
                  tempo: float | None = None, time_signature: str | None = None, steps: int = 12,
                  guidance_scale: float = 3.0, negative=None, negative_scale: float = 0.5, max_retries: int = 3,
                  progress: bool = False, prompt: str | None = None,
-                 mode_guidance: float = DEFAULT_MODE_GUIDANCE) -> MusicResult:
+                 mode_guidance: float = DEFAULT_MODE_GUIDANCE, quantize: bool = False) -> MusicResult:
         """Generate one piece; writes no file (``piece.save("piece.mid")`` does).
 
         Args:
@@ -98,8 +100,10 @@ class MusicPipeline(Pipeline):
             intensity: 0..1 for a single spec (0 is neutral).
             bars: length in bars of ``time_signature``.
             seed: fixes the result.
-            key: transpose to this key ('C', 'F# minor'); ``None`` keeps the generated key.
-            tempo: BPM (default 120, the tempo of the training data).
+            key: transpose to this key ('C', 'F# minor'); ``None``: a tonic drawn by the seed from
+                those real pieces of the piece's mode use (``emogen.music.performance``).
+            tempo: BPM; ``None``: from the arousal, beat by beat (120 at neutral arousal,
+                ``performance.tempo_for_arousal``).
             time_signature: '4/4' (default), '3/4', '2/4' or '6/8'.
             steps: ODE steps per window.
             guidance_scale: classifier-free guidance (1 = none).
@@ -110,11 +114,14 @@ class MusicPipeline(Pipeline):
             max_retries: a piece with a silent bar is drawn again with the next noise (up to this often).
             prompt: with ``emotion="auto"`` (or ``"auto:0.5"``), the text whose emotion the piece takes
                 (emogen.text); several lines become a trajectory through their emotions.
+            quantize: write the score (onsets and ends on the sixteenth grid, no pedal) instead of
+                the performance (pedal, chord asynchrony; ``emogen.music.performance``).
         """
         # 1. Check inputs and resolve the emotion ('auto': read it from the prompt)
         resolved = self.resolve_emotion(emotion, intensity, prompt)
         if resolved is not emotion:
             emotion, intensity = resolved, None  # the inferred intensity is inside the spec
+        requested_tempo = tempo
         emotion, negative, key_req, tempo, ts = check_inputs(
             emotion, intensity, bars, key, tempo, time_signature, steps, guidance_scale, negative, mode_guidance,
             negative_scale)
@@ -133,8 +140,26 @@ class MusicPipeline(Pipeline):
             if not silent:
                 break
         roll, silent = best
-        # 3. Post-process what the user asked for explicitly (key, tempo) and build the MIDI
-        return MusicResult.build(roll, emotion, key_req, bars, silent_bars=silent, seed=seed)
+        # 3. Perform it: tempo (asked for, or from the arousal beat by beat), key, pedal, timing, touch
+        tempi, quadrants = self._beat_plan(emotion, total, requested_tempo)
+        roll.tempo = float(tempi[0])
+        return MusicResult.build(roll, emotion, key_req, bars, silent_bars=silent, seed=seed, tempi=tempi,
+                                 quadrants=quadrants, quantize=bool(quantize))
+
+    @staticmethod
+    def _beat_plan(emotion, total: int, tempo: float | None) -> tuple[np.ndarray, np.ndarray]:
+        """(beats,) BPM and (beats,) quadrant 1-4 of the emotion at each beat's centre."""
+        beats = int(np.ceil(total / rep.STEPS_PER_BEAT))
+        vad = []
+        for b in range(beats):
+            if isinstance(emotion, EmotionSpec):
+                vad.append(emotion.resolve_vad())
+                continue
+            t = min((b + 0.5) * rep.STEPS_PER_BEAT, total - 0.5)
+            vad.append(np.sum([w * np.array(spec.resolve_vad()) for spec, w in emotion.weights_at(t, total)], 0))
+        vad = np.array(vad, dtype=np.float64).reshape(beats, 3)
+        tempi = np.array([tempo_for_arousal(a) if tempo is None else float(tempo) for a in vad[:, 1]])
+        return tempi, np.array([quadrant(v, a) for v, a, _ in vad])
 
     def resolve_emotion(self, emotion, intensity: float | None = None, prompt: str | None = None):
         """``emotion`` unchanged, or for ``auto[:SCALE]`` the spec (one line of ``prompt``) or
@@ -192,7 +217,11 @@ class MusicPipeline(Pipeline):
             x = sampler.sample(self.model, noise[ids].to(device, dtype), vectors, guidance, known=known,
                                progress=progress, steer=steer, context=context).float().cpu()
             for row, k in enumerate(ids):
-                canvas[..., starts[k]:starts[k] + window] = clean(x[row])
+                # an inpainted window writes only its new steps: the overlaps stay as its neighbours
+                # wrote them (a note held across the seam reads as one note when the piece is decoded)
+                lo = overlap if known is not None else 0
+                hi = window - overlap if known is not None and k + 1 < n else window
+                canvas[..., starts[k] + lo:starts[k] + hi] = clean(x[row])[..., lo:hi]
         return canvas[..., :total]
 
     @staticmethod
@@ -222,12 +251,9 @@ def check_prompt(prompt: str | None) -> None:
 
 
 def clean(x: torch.Tensor) -> torch.Tensor:
-    """Snap a generated (3, p, s) roll to exact values: onset/sustain to +-1, velocity only where sounding.
-    What ``decode_notes`` reads does not change; an inpainted neighbour then sees a clean roll."""
-    onset, sustain = x[0] > 0, x[1] > 0
-    onset = onset & sustain
-    vel = torch.where(sustain, x[2].clamp(-1.0, 1.0), torch.full_like(x[2], -1.0))
-    return torch.stack([onset.float() * 2 - 1, sustain.float() * 2 - 1, vel])
+    """The (3, p, s) roll of the notes a generated roll decodes to (``rep.decode_notes``), every value
+    +-1 (velocity where sounding): what the piece plays, and what an inpainted neighbour sees."""
+    return rep.encode_notes(rep.decode_notes(x), x.shape[-1])
 
 
 def silent_bars(roll: rep.PianoRoll) -> list[int]:

@@ -37,34 +37,43 @@ class MusicResult:
     silent_bars: list[int] = field(default_factory=list)
 
     @classmethod
-    def build(cls, roll: rep.PianoRoll, emotion, key_request, bars: int, silent_bars, seed: int) -> "MusicResult":
+    def build(cls, roll: rep.PianoRoll, emotion, key_request, bars: int, silent_bars, seed: int,
+              tempi=None, quadrants=None, quantize: bool = False) -> "MusicResult":
+        """Perform ``roll`` (``emogen.music.performance.perform``) in the requested key, or in a tonic
+        drawn by the seed; ``tempi`` / ``quadrants``: (beats,) BPM and quadrant (default: the roll's
+        tempo, happy)."""
         import pretty_midi
 
+        from .performance import PerformanceStyle, perform
         from .tonality import estimate_key
 
-        midi = roll.to_midi()
+        style = PerformanceStyle.load()
+        beats = int(np.ceil(roll.steps / rep.STEPS_PER_BEAT))
+        tempi = np.full(beats, roll.tempo) if tempi is None else np.asarray(tempi, np.float64)
+        quadrants = np.ones(beats, int) if quadrants is None else np.asarray(quadrants)
+        notes = roll.notes()
         shift = 0
-        if key_request is not None and any(inst.notes for inst in midi.instruments):
-            shift = key_shift(estimate_key(midi), *key_request)
-            for inst in midi.instruments:
-                for note in inst.notes:
-                    note.pitch = fold_pitch(note.pitch + shift)
+        if notes:
+            found = estimate_key(roll.to_midi())
+            if key_request is None:  # the tonic as often as real clips of this mode have it
+                tonic = int(np.random.default_rng([seed, 1]).choice(12, p=style.tonics[found.mode]))
+                key_request = (tonic, None)
+            shift = key_shift(found, *key_request)
+            notes = [(fold_pitch(p + shift), s, e, v) for p, s, e, v in notes]
+        midi = perform(notes, roll.steps, tempi, roll.time_signature, quadrants, style, seed, quantize, roll.program)
         found = estimate_key(midi)
         midi.key_signature_changes.append(
             pretty_midi.KeySignature(found.tonic + (12 if found.mode == "minor" else 0), 0.0))
-        # A pedal-off at the last bar line: the file lasts exactly ``bars`` bars even when the
-        # last notes end early (MIDI players and pretty_midi's get_end_time read it).
-        end = roll.steps * roll.seconds_per_step
-        midi.instruments[0].control_changes.append(pretty_midi.ControlChange(64, 0, end))
         return cls(midi, roll, emotion, bars, seed, found.name, shift, list(silent_bars))
 
     @property
     def duration(self) -> float:
-        """Seconds."""
-        return self.roll.duration
+        """Seconds (to the last bar line)."""
+        return float(self.midi.get_end_time())
 
     @property
     def tempo(self) -> float:
+        """BPM at the start."""
         return self.roll.tempo
 
     def notes(self) -> list:
@@ -110,15 +119,17 @@ class MusicResult:
         onsets marked darker, bar lines grey."""
         from PIL import Image
 
-        image = piano_roll_image(self.midi, self.roll.steps, self.roll.seconds_per_step, self.roll.steps_per_bar)
+        image = piano_roll_image(self.midi, self.roll.steps, self.roll.steps_per_bar)
         image = np.repeat(np.repeat(image, scale, axis=0), scale, axis=1)
         with atomic_path(path) as tmp:
             Image.fromarray(image).save(str(tmp), format="PNG")
         return Path(path)
 
 
-def piano_roll_image(midi, steps: int, seconds_per_step: float, steps_per_bar: int) -> np.ndarray:
-    """(pitches, steps, 3) uint8 RGB picture of the notes (after any transposition)."""
+def piano_roll_image(midi, steps: int, steps_per_bar: int) -> np.ndarray:
+    """(pitches, steps, 3) uint8 RGB picture of the notes (after any transposition), on the grid
+    of the MIDI's own tempo marks (a performed note may start between steps)."""
+    ticks_per_step = midi.resolution / rep.STEPS_PER_BEAT
     notes = [n for inst in midi.instruments for n in inst.notes]
     low = min([rep.LOW_PITCH] + [n.pitch for n in notes])
     high = max([rep.HIGH_PITCH] + [n.pitch for n in notes])
@@ -126,8 +137,8 @@ def piano_roll_image(midi, steps: int, seconds_per_step: float, steps_per_bar: i
     image[:, ::steps_per_bar] = 200
     for n in notes:
         row = high - n.pitch
-        start = int(round(n.start / seconds_per_step))
-        end = max(start + 1, int(round(n.end / seconds_per_step)))
+        start = min(steps - 1, int(round(midi.time_to_tick(n.start) / ticks_per_step)))
+        end = max(start + 1, int(round(midi.time_to_tick(n.end) / ticks_per_step)))
         shade = int(200 - 1.4 * n.velocity)
         image[row, start:end] = (shade, shade + 20, 235)
         image[row, start] = (20, 20, 120)

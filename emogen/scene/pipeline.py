@@ -221,7 +221,11 @@ class ScenePipeline:
             emotion = parse_emotion(emotion)
         if not isinstance(emotion, (EmotionSpec, EmotionTrajectory)):
             raise EmogenError(f"emotion must be a spec or trajectory, got {type(emotion).__name__}")
-        bars = bars or music_bars_for(len(speech) / sample_rate)
+        if not bars:  # the music's tempo follows its arousal: count bars at the fastest it reaches
+            from ..music.performance import tempo_for_arousal
+
+            specs = [emotion] if isinstance(emotion, EmotionSpec) else [k.spec for k in emotion.keyframes]
+            bars = music_bars_for(len(speech) / sample_rate, max(tempo_for_arousal(s.resolve_vad()[1]) for s in specs))
         piece = self.music(emotion, bars=bars, seed=seed)
         bed = piece.render_audio(sample_rate)
         return mix_music_under_speech(speech, bed, sample_rate, music_volume, duck_db), piece
