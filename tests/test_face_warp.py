@@ -258,4 +258,15 @@ def test_eval_face_measures_a_rendered_clip(tmp_path, portrait, renderer, capsys
     assert row["relative"]["mouth_open"] > 0.03
     assert abs(row["relative"]["brow_height"]) < 0.01
     assert (plots / "talk_face.png").stat().st_size > 1000
+    assert sum(row["expression"].values()) == pytest.approx(1, abs=1e-3)
+    assert set(row["lift"]) == set(row["expression"]) and row["recognised"] in ("happy", "sad", "angry", "surprised")
+    # a photo as the neutral reference: the classifier's lift against it, no frame-aligned measures
+    from PIL import Image
+
+    photo = tmp_path / "neutral.png"
+    Image.fromarray(portrait.image).save(photo)
+    assert main(["eval", "face", str(neutral), "--reference-neutral", str(photo), "--json"]) == 0
+    row = json.loads(capsys.readouterr().out)[0]
+    assert "relative" not in row and max(abs(v) for v in row["lift"].values()) < 0.1  # same face: no lift
+    assert main(["eval", "face", str(talk), "--reference-neutral", str(tmp_path / "none.png")]) == 2
     assert main(["eval", "face", str(tmp_path / "missing.mp4")]) == 2
