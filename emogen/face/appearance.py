@@ -30,6 +30,7 @@ shading rides on the skin and scales with the photo's own exposure (a dim selfie
 
 from __future__ import annotations
 
+import warnings
 from importlib import resources
 from pathlib import Path
 
@@ -163,7 +164,7 @@ def learn(pairs) -> dict[str, np.ndarray]:
         pairs: list of ``(neutral (S, S, 3) uint8, neutral (478, 2), smiling (S, S, 3), smiling (478, 2))``
             of the same person.
     Returns:
-        the arrays of the asset (see :func:`save`).
+        the arrays of the asset (see the module doc); ``teeth_*`` only when some smile is open.
     """
     import cv2
 
@@ -188,19 +189,24 @@ def learn(pairs) -> dict[str, np.ndarray]:
     moves = np.array([(to_face_frame(s_lm) - to_face_frame(n_lm))[:N_MESH].ravel() for _, n_lm, _, s_lm in pairs])
     mean_move = moves.mean(axis=0)
     broad = np.percentile(moves @ mean_move / (mean_move @ mean_move), 85)
-    with np.errstate(all="ignore"):
+    with warnings.catch_warnings():  # pixels no photo covers stay NaN, then 0
+        warnings.simplefilter("ignore", RuntimeWarning)
         smile = np.nanmean(logs, axis=0)
     count = np.isfinite(np.array(logs)).sum(axis=0)
     smile = np.where(count >= len(pairs) // 2, smile, 0.0).astype(np.float32)
     smile = cv2.GaussianBlur(smile, (0, 0), 1.0) * cv2.GaussianBlur(face.astype(np.float32), (0, 0), 4.0)
-    return {"canon": canon, "smile": smile.astype(np.float32), "broad_smile": np.array([broad], np.float32),
-            "teeth_upper": np.mean(uppers, axis=0).astype(np.float32),
-            "teeth_lower": np.mean(lowers, axis=0).astype(np.float32)}
+    out = {"canon": canon, "smile": smile.astype(np.float32), "broad_smile": np.array([broad], np.float32)}
+    if uppers:  # the teeth need open smiles
+        out["teeth_upper"] = np.mean(uppers, axis=0).astype(np.float32)
+        out["teeth_lower"] = np.mean(lowers, axis=0).astype(np.float32)
+    return out
 
 
 def save(arrays: dict[str, np.ndarray], path: str | Path, people: int) -> None:
     from safetensors.numpy import save_file
 
+    if "teeth_upper" not in arrays:
+        raise ValueError("no open smile among the photos: the teeth cannot be learned")
     save_file({k: np.ascontiguousarray(v) for k, v in arrays.items()}, str(path),
               metadata={"people": str(people), "canvas": f"{CANVAS} px, {SCALE} px/IOD, eyes at {ORIGIN}"})
 
@@ -255,10 +261,12 @@ def facs_maps(canon: np.ndarray) -> dict[str, np.ndarray]:
         top, bottom = float(inner_brow[:, 1].mean()) - 0.22, float(inner_brow[:, 1].mean()) + 0.08
         t = np.clip((y - top) / (bottom - top), 0, 1)
         along = np.sin(np.pi * t) * ((y >= top) & (y <= bottom))
-        au4 -= 0.3 * along * np.exp(-0.5 * ((x - cx - side * 0.04 * t) / 0.02) ** 2)
+        au4 -= 0.4 * along * np.exp(-0.5 * ((x - cx - side * 0.04 * t) / 0.02) ** 2)
+    root = float(inner_brow[:, 1].mean()) + 0.12  # the procerus' horizontal line at the nose root
+    au4 += _line(x, y, -0.12, 0.12, lambda u: root + 0.0 * u, 0.015, 0.25)
     for eye in (L.RIGHT_UPPER_LID, L.LEFT_UPPER_LID):  # the lowered brow shades the upper lid
         c = f[list(eye)].mean(axis=0) - [0, 0.07]
-        au4 -= 0.18 * np.exp(-0.5 * (((x - c[0]) / 0.2) ** 2 + ((y - c[1]) / 0.07) ** 2))
+        au4 -= 0.0 * np.exp(-0.5 * (((x - c[0]) / 0.2) ** 2 + ((y - c[1]) / 0.07) ** 2))
     au7 = np.zeros_like(x)
     for lid in (lower_lid[:7], lower_lid[7:]):  # lower-lid bulge: lit ridge, shadow under it
         c = lid.mean(axis=0)
