@@ -211,7 +211,7 @@ def _au9(p):  # nose wrinkler: nose wings and upper lip up
 
 
 def _au15(p):  # lip corner depressor
-    return _corner_field(p, -0.01, 0.06, sigma=0.14)
+    return _corner_field(p, -0.01, 0.09, sigma=0.14)
 
 
 def _au16(p):  # lower lip depressor
