@@ -118,3 +118,16 @@ def test_teeth_show_in_an_open_mouth_and_hide_when_it_closes(portrait, renderer)
     back = frame[int(top[1] + 0.18 * iod):int(top[1] + 0.22 * iod), int(top[0]) - 5:int(top[0]) + 5].mean()
     assert under_lip > back + 30  # upper teeth under the lip, the dark cavity behind them
     assert np.array_equal(renderer.render(lm), portrait.image)  # closed: no paint at all
+
+
+def test_a_dim_portrait_gets_stronger_shading(portrait):
+    """Calibration per face: on a darker copy of the photo the log ratios grow, so a fold changes
+    the skin by about as many grey levels as on the photos it was learned from (gain capped at 2)."""
+    from emogen.face.appearance import MAX_GAIN, Appearance, load_asset
+
+    box = (0, 0, portrait.size, portrait.size)
+    bright = Appearance(portrait.landmarks, box, portrait.image)
+    dim = Appearance(portrait.landmarks, box, (portrait.image * 0.6).astype(np.uint8))
+    assert 1.0 <= bright.gain < dim.gain <= MAX_GAIN
+    assert dim.gain == pytest.approx(min(bright.gain / 0.6, MAX_GAIN), rel=0.05)
+    assert load_asset()["skin"][0] > 100  # the London photos are studio-lit

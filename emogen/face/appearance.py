@@ -20,6 +20,10 @@ shading rides on the skin and scales with the photo's own exposure (a dim selfie
 - ``broad_smile``: how much of the mean smile a broad real smile holds (the 85th percentile of the
   training people's smiles projected on their mean, about 1.6): intensity 1 shows a broad smile,
   not the average one, whose mean includes near-neutral closed-lip smiles.
+- ``skin``: the training photos' mean cheek luminance. A portrait whose skin is darker (a dim
+  selfie) gets its log ratios scaled up by ``skin / its own`` (at most 2x), so the shading changes
+  by as many grey levels as on the photos it was learned from: a ratio alone would make every fold
+  and highlight fainter in proportion to the exposure, and a dim face would hardly change.
 - ``teeth_upper`` / ``teeth_lower``: the inside of the mouth of the training people's smiles
   (RGB divided by their skin's luminance), as strips measured from the upper and the lower inner
   lip in IOD, across the mouth from corner to corner; the renderer paints them under each lip at
@@ -47,6 +51,7 @@ ASSET = "face_appearance.safetensors"
 TEETH_ROWS = 24  # strip height in samples
 TEETH_DEPTH = 0.16  # IOD covered by a strip, from its lip inwards
 TEETH_COLS = 64  # samples from corner to corner
+MAX_GAIN = 2.0  # the most a dim portrait's shading is strengthened
 LEARNED = ("smile",)
 FACS = ("au1", "au2", "au4", "au7", "au15")
 
@@ -195,7 +200,9 @@ def learn(pairs) -> dict[str, np.ndarray]:
     count = np.isfinite(np.array(logs)).sum(axis=0)
     smile = np.where(count >= len(pairs) // 2, smile, 0.0).astype(np.float32)
     smile = cv2.GaussianBlur(smile, (0, 0), 1.0) * cv2.GaussianBlur(face.astype(np.float32), (0, 0), 4.0)
-    out = {"canon": canon, "smile": smile.astype(np.float32), "broad_smile": np.array([broad], np.float32)}
+    skin = np.mean([skin_luminance(n_img, n_lm) for n_img, n_lm, _, _ in pairs])
+    out = {"canon": canon, "smile": smile.astype(np.float32), "broad_smile": np.array([broad], np.float32),
+           "skin": np.array([skin], np.float32)}
     if uppers:  # the teeth need open smiles
         out["teeth_upper"] = np.mean(uppers, axis=0).astype(np.float32)
         out["teeth_lower"] = np.mean(lowers, axis=0).astype(np.float32)
@@ -309,9 +316,12 @@ class Appearance:
         else:
             self.sub = (0, 0, 1, 1)
         sx0, sy0, sx1, sy1 = self.sub
-        self.maps = np.ascontiguousarray(warped[sy0:sy1, sx0:sx1].reshape(-1, len(self.CHANNELS)))
-        self.shape = (sy1 - sy0, sx1 - sx0)
         skin = skin_luminance(image, rest)
+        self.gain = float(np.clip(asset["skin"][0] / max(skin, 1.0), 1.0, MAX_GAIN))  # see the module doc
+        # (channels, pixels): a frame sums only the channels it uses
+        self.maps = np.ascontiguousarray(np.moveaxis(warped[sy0:sy1, sx0:sx1], -1, 0).reshape(len(self.CHANNELS), -1)
+                                         * self.gain)
+        self.shape = (sy1 - sy0, sx1 - sx0)
         self.teeth_upper = asset["teeth_upper"] * skin
         self.teeth_lower = asset["teeth_lower"] * skin
 
@@ -322,7 +332,8 @@ class Appearance:
         if not np.any(weights):
             return roi
         sx0, sy0, sx1, sy1 = self.sub
-        gain = np.exp(self.maps @ weights).reshape(*self.shape, 1)
+        log = sum(weights[k] * self.maps[k] for k in np.flatnonzero(weights))
+        gain = np.exp(log).reshape(*self.shape, 1)
         out = roi.copy()
         out[sy0:sy1, sx0:sx1] = np.clip(roi[sy0:sy1, sx0:sx1] * gain + 0.5, 0, 255).astype(np.uint8)
         return out
