@@ -268,9 +268,9 @@ def facs_maps(canon: np.ndarray) -> dict[str, np.ndarray]:
         top, bottom = float(inner_brow[:, 1].mean()) - 0.22, float(inner_brow[:, 1].mean()) + 0.08
         t = np.clip((y - top) / (bottom - top), 0, 1)
         along = np.sin(np.pi * t) * ((y >= top) & (y <= bottom))
-        au4 -= 0.4 * along * np.exp(-0.5 * ((x - cx - side * 0.04 * t) / 0.02) ** 2)
+        au4 -= 0.32 * along * np.exp(-0.5 * ((x - cx - side * 0.04 * t) / 0.028) ** 2)
     root = float(inner_brow[:, 1].mean()) + 0.12  # the procerus' horizontal line at the nose root
-    au4 += _line(x, y, -0.12, 0.12, lambda u: root + 0.0 * u, 0.015, 0.25)
+    au4 += _line(x, y, -0.1, 0.1, lambda u: root + 0.0 * u, 0.03, 0.15)
     for eye in (L.RIGHT_UPPER_LID, L.LEFT_UPPER_LID):  # the lowered brow shades the upper lid
         c = f[list(eye)].mean(axis=0) - [0, 0.07]
         au4 -= 0.0 * np.exp(-0.5 * (((x - c[0]) / 0.2) ** 2 + ((y - c[1]) / 0.07) ** 2))
