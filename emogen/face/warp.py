@@ -39,6 +39,7 @@ _MOUTH_PAIRS = (np.array(L.UPPER_LIP_INNER[3:8]), np.array(L.LOWER_LIP_INNER[3:8
 
 
 _SHIFT = 3  # polygon vertices in 1/8 px, for anti-aliased sub-pixel edges
+LOWER_TEETH_SHADE = 0.6
 
 
 def _polygon_mask(poly: np.ndarray, frame_shape, pad: int, blur: int):
@@ -283,7 +284,9 @@ class PortraitRenderer:
         depth = TEETH_DEPTH * self._iod
         fade = 0.25 * depth
         up = _smoothstep((0.75 * depth - dy_top) / fade) * _smoothstep((dy_bottom - dy_top) / 2.0 + 0.5)
-        low = _smoothstep((0.5 * depth - dy_bottom) / fade) * (1 - up)
+        # the lower teeth sit lower, behind the lower lip and in the upper jaw's shadow: less of them
+        # shows, darker (bright lower teeth read as bared teeth: anger, not speech or surprise)
+        low = LOWER_TEETH_SHADE * _smoothstep((0.3 * depth - dy_bottom) / fade) * (1 - up)
         colour = colour * (1 - up - low)[..., None] + upper_teeth * up[..., None] + lower_teeth * low[..., None]
 
         a = (alpha * mask)[..., None]
