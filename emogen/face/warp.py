@@ -22,7 +22,10 @@ How it works:
    the expression's log ratio images (the learned smile; FACS furrows, forehead lines, lid bulges),
    so shading moves with the skin.
 
-Speed: about 6 ms per 512 x 512 frame on one core (median, measured on a busy 2-core machine).
+Speed: about 6 ms per 512 x 512 frame on one core (median, measured on a busy 2-core machine)
+before the expression appearance and the teeth strips were added; they add an ``exp`` over the
+shaded box and two small remaps of the mouth per frame (everything else is precomputed per face):
+re-measure with ``benchmarks/talk.py`` on a quiet machine.
 """
 
 from __future__ import annotations
