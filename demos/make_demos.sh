@@ -16,22 +16,28 @@ for e in neutral happy sad surprised angry; do
 done
 emogen talk --text "It started so well, and then everything went wrong." --emotion "happy>sad" --seed 0 -o demos/talk/happy-to-sad.mp4
 python - <<'PY'
-# one frame per emotion (eyes open, mouth mid-word), side by side, for the README
+# one frame per emotion (eyes open, mouth mid-word) at intensity 0.5 (top) and 1 (bottom), for the README
 import cv2, numpy as np
 from emogen.face import TalkPipeline
 from emogen.face.motion import INDEX
 talk = TalkPipeline.from_pretrained()
-tiles = []
-for e in ["neutral", "happy", "sad", "surprised", "angry"]:
-    clip = talk(text="I can't believe you remembered my birthday.", emotion=e, seed=0)
-    c = clip.coefficients
-    calm = np.flatnonzero(c[:, INDEX["blink"]] < 0.05)
-    i = int(calm[np.argmin(np.abs(c[calm, INDEX["jaw"]] - np.median(c[:, INDEX["jaw"]])))])
-    frame = next(f for k, f in enumerate(clip.frames()) if k == i)
-    tile = np.ascontiguousarray(frame[96:416, 96:416])
-    cv2.putText(tile, e, (10, 30), cv2.FONT_HERSHEY_SIMPLEX, 0.9, (255, 255, 255), 2, cv2.LINE_AA)
-    tiles.append(tile)
-cv2.imwrite("demos/talk/expressions.jpg", np.concatenate(tiles, 1)[:, :, ::-1], [cv2.IMWRITE_JPEG_QUALITY, 85])
+portrait = talk.portrait()
+rows = []
+for level in (0.5, 1.0):
+    tiles = []
+    for e in ["neutral", "happy", "sad", "surprised", "angry"]:
+        clip = talk(image=portrait, text="I can't believe you remembered my birthday.", emotion=e,
+                    intensity=None if e == "neutral" else level, seed=0)
+        c = clip.coefficients
+        calm = np.flatnonzero(c[:, INDEX["blink"]] < 0.05)
+        i = int(calm[np.argmin(np.abs(c[calm, INDEX["jaw"]] - np.median(c[:, INDEX["jaw"]])))])
+        frame = next(f for k, f in enumerate(clip.frames()) if k == i)
+        tile = np.ascontiguousarray(frame[96:416, 96:416])
+        label = e if e == "neutral" else f"{e} {level:g}"
+        cv2.putText(tile, label, (10, 30), cv2.FONT_HERSHEY_SIMPLEX, 0.9, (255, 255, 255), 2, cv2.LINE_AA)
+        tiles.append(tile)
+    rows.append(np.concatenate(tiles, 1))
+cv2.imwrite("demos/talk/expressions.jpg", np.concatenate(rows, 0)[:, :, ::-1], [cv2.IMWRITE_JPEG_QUALITY, 85])
 PY
 mkdir -p demos/scene
 emogen scene --text "I waited all day by the window, and nobody came." --emotion sad --seed 0 -o demos/scene/waiting-sad.mp4

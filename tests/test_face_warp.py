@@ -127,13 +127,15 @@ def test_open_mouth_has_a_dark_cavity_and_teeth(portrait, renderer):
     gap = bottom[1] - top[1]
     assert gap > 15
     x = int(round((top[0] + bottom[0]) / 2))
-    deep = luma(frame[int(top[1] + 0.7 * gap):int(bottom[1] - 2), x - 3:x + 4]).mean()
-    teeth = luma(frame[int(top[1] + 2):int(top[1] + 0.25 * gap), x - 3:x + 4]).mean()
+    # upper teeth under the upper lip, lower teeth over the lower lip, the dark cavity between
+    rows = luma(frame[int(top[1]):int(bottom[1]), x - 3:x + 4]).mean(axis=1)
+    inner = slice(int(0.3 * gap), int(0.9 * gap))
+    deep = rows[inner].min()
+    teeth = rows[2:int(0.25 * gap)].mean()
     skin = luma(portrait.image[int(top[1] + 0.7 * gap):int(bottom[1] - 2), x - 3:x + 4]).mean()
-    # 0.55: a sub-pixel change of the detected landmarks (e.g. another fill beyond the photo's
-    # edge) moves the sampled rows by one and the ratio by about 0.04
     assert deep < 0.55 * skin and deep < 60
     assert teeth > deep + 50
+    assert rows[-4:].max() > deep + 20
 
 
 def test_blink_covers_the_eye_with_lid_skin(portrait, renderer):
@@ -258,4 +260,15 @@ def test_eval_face_measures_a_rendered_clip(tmp_path, portrait, renderer, capsys
     assert row["relative"]["mouth_open"] > 0.03
     assert abs(row["relative"]["brow_height"]) < 0.01
     assert (plots / "talk_face.png").stat().st_size > 1000
+    assert sum(row["expression"].values()) == pytest.approx(1, abs=1e-3)
+    assert set(row["lift"]) == set(row["expression"]) and row["recognised"] in ("happy", "sad", "angry", "surprised")
+    # a photo as the neutral reference: the classifier's lift against it, no frame-aligned measures
+    from PIL import Image
+
+    photo = tmp_path / "neutral.png"
+    Image.fromarray(portrait.image).save(photo)
+    assert main(["eval", "face", str(neutral), "--reference-neutral", str(photo), "--json"]) == 0
+    row = json.loads(capsys.readouterr().out)[0]
+    assert "relative" not in row and max(abs(v) for v in row["lift"].values()) < 0.1  # same face: no lift
+    assert main(["eval", "face", str(talk), "--reference-neutral", str(tmp_path / "none.png")]) == 2
     assert main(["eval", "face", str(tmp_path / "missing.mp4")]) == 2

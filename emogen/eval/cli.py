@@ -215,10 +215,12 @@ def _cell(value) -> str:
 # -- emogen eval face ------------------------------------------------------------------------------
 def _add_face_parser(sub) -> None:
     """Register ``face`` under ``emogen eval``."""
-    face = sub.add_parser("face", help="detection rate, expression measures, lip sync, identity stability of videos")
+    face = sub.add_parser("face", help="detection rate, expression measures and classifier, lip sync, identity "
+                                       "stability of videos")
     face.add_argument("files", nargs="+", metavar="VIDEO")
-    face.add_argument("--reference-neutral", metavar="VIDEO",
-                      help="the same clip rendered neutral: adds frame-aligned differences of every measure")
+    face.add_argument("--reference-neutral", metavar="VIDEO_OR_PHOTO",
+                      help="the same face neutral (a clip or a photo): adds the expression classifier's lift "
+                           "per emotion and, for a clip, frame-aligned differences of every measure")
     face.add_argument("--max-lag", type=number(0, 250, integer=True), default=10,
                       help="lip-sync lags searched, 0-250 frames (default 10)")
     face.add_argument("--json", action="store_true")
@@ -227,33 +229,45 @@ def _add_face_parser(sub) -> None:
 
 
 def run_eval_face(args) -> int:
+    from ..face.expression import ExpressionClassifier
     from ..face.landmarks import FaceMeshDetector
     from ..face.measure import MEASURES
-    from .face import analyse_video
+    from .face import IMAGE_SUFFIXES, analyse_video, expression_reference, expression_summary
 
     plot_folder = None
     if args.plot:  # checked before any work
         from .plots import plot_dir
 
         plot_folder = plot_dir(args.plot)
-    detector = FaceMeshDetector()
-    reference = None
+    detector, classifier = FaceMeshDetector(), ExpressionClassifier.shared()
+    reference = reference_expression = None
     if args.reference_neutral:
-        reference = analyse_video(args.reference_neutral, detector, args.max_lag)["series"]
+        if Path(args.reference_neutral).suffix.lower() in IMAGE_SUFFIXES:
+            reference_expression = expression_reference(args.reference_neutral, detector, classifier)
+        else:
+            reference = analyse_video(args.reference_neutral, detector, args.max_lag, classifier)["series"]
+            reference_expression = reference["expression"]
     rows, analysed = [], []
     for path in args.files:
-        result = analyse_video(path, detector, args.max_lag)
+        result = analyse_video(path, detector, args.max_lag, classifier)
         series = result.pop("series")
         row = dict(result)
         for k in MEASURES:
             row[k] = _mean(series[k])
+        row.update(expression_summary(series["expression"], reference_expression))
         if reference is not None:
             n = min(len(series[k]), len(reference[k]))
             row["relative"] = {k: _mean(series[k][:n] - reference[k][:n]) for k in MEASURES}
         rows.append(row)
         analysed.append((path, series))
+    if not args.json:  # the text table shows the classifier's top label (and the recognised emotion)
+        for row in rows:
+            if row["expression"]:
+                top = max(row["expression"], key=row["expression"].get)
+                row["reads_as"] = f"{top} {row['expression'][top]:.2f}"
     _print(rows, args.json, ["file", "frames", "detection_rate", "lip_corner_height", "mouth_width", "mouth_open",
-                             "brow_height", "eye_open", "lip_sync_corr", "lip_sync_lag", "identity_psnr_db"])
+                             "brow_height", "eye_open", "lip_sync_corr", "lip_sync_lag", "identity_psnr_db",
+                             "reads_as", "recognised"])
     if plot_folder is not None:
         from .plots import announce
 

@@ -59,20 +59,24 @@ def measure_landmarks(landmarks: np.ndarray) -> dict[str, float]:
 
 
 def measure_video(frames: Iterable[np.ndarray], detector: L.FaceMeshDetector | None = None,
-                  progress: bool = False) -> dict:
+                  progress: bool = False, classifier=None) -> dict:
     """Track the face through a video and measure every frame.
 
     Args:
         frames: ``(h, w, 3)`` uint8 RGB frames.
         detector: reused when given (its tracking state is reset first).
+        classifier: an :class:`emogen.face.expression.ExpressionClassifier` to score every frame.
     Returns:
         a dict with one ``(n_frames,)`` float64 array per measure (NaN where no face was found),
         ``detected`` (bool array), ``detection_rate`` (share of frames with a face), ``n_frames``,
-        and ``first_landmarks`` / ``last_landmarks`` (``(478, 2)`` or None).
+        ``first_landmarks`` / ``last_landmarks`` (``(478, 2)`` or None), and with a classifier
+        ``expression``: ``(n_frames, 7)`` probabilities of its labels (NaN rows without a face).
     """
     detector = detector or L.FaceMeshDetector()
     detector.reset_tracking()
-    rows, detected = [], []
+    if classifier is not None:
+        from .expression import LABELS, SIZE, face_crop
+    rows, detected, crops = [], [], []
     first = last = None
     iterator = frames
     if progress:
@@ -86,6 +90,8 @@ def measure_video(frames: Iterable[np.ndarray], detector: L.FaceMeshDetector | N
             rows.append({k: np.nan for k in MEASURES})
             continue
         rows.append(measure_landmarks(lm))
+        if classifier is not None:
+            crops.append(face_crop(frame, lm))
         first = lm if first is None else first
         last = lm
     n = len(rows)
@@ -94,6 +100,9 @@ def measure_video(frames: Iterable[np.ndarray], detector: L.FaceMeshDetector | N
     out["detection_rate"] = float(np.mean(detected)) if n else 0.0
     out["n_frames"] = n
     out["first_landmarks"], out["last_landmarks"] = first, last
+    if classifier is not None:
+        out["expression"] = np.full((n, len(LABELS)), np.nan)
+        out["expression"][out["detected"]] = classifier.probabilities(np.reshape(crops, (-1, SIZE, SIZE)))
     return out
 
 

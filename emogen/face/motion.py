@@ -166,7 +166,7 @@ def _au2(p):  # outer brow raiser
 
 
 def _au4(p):  # brow lowerer: down and together
-    inner = _brow_field(p, [(65, 55, 66, 107), (295, 285, 296, 336)], lambda s: (-s * 0.045, 0.08), 0.14)
+    inner = _brow_field(p, [(65, 55, 66, 107), (295, 285, 296, 336)], lambda s: (-s * 0.06, 0.15), 0.12)
     middle = _brow_field(p, [(52, 105), (282, 334)], lambda s: (0.0, 0.03), 0.14)
     return inner + middle
 
@@ -211,7 +211,7 @@ def _au9(p):  # nose wrinkler: nose wings and upper lip up
 
 
 def _au15(p):  # lip corner depressor
-    return _corner_field(p, -0.01, 0.06, sigma=0.14)
+    return _corner_field(p, -0.01, 0.09, sigma=0.14)
 
 
 def _au16(p):  # lower lip depressor

@@ -68,18 +68,26 @@ class TalkClip:
         return self.num_frames / self.fps
 
     def landmarks(self):
-        """Yield the (478, 2) landmark targets frame by frame."""
-        basis = MotionBasis(self.portrait.landmarks, self.smile)
+        """Yield the (478, 2) landmark targets frame by frame (the smile scaled so that intensity 1
+        is a broad real smile: ``emogen.face.appearance.broad_smile``)."""
+        from .appearance import broad_smile
+
+        basis = MotionBasis(self.portrait.landmarks, self.smile * broad_smile())
         for row in self.coefficients:
             yield basis.landmarks(row)
 
     def frames(self):
         """Yield rendered (S, S, 3) uint8 RGB frames."""
+        from .appearance import Appearance
         from .warp import PortraitRenderer
 
         renderer = PortraitRenderer(self.portrait)
-        for target in self.landmarks():
-            yield renderer.render(target)
+        from .appearance import broad_smile
+
+        shading = self.coefficients[:, [INDEX[k] for k in Appearance.CHANNELS]].copy()
+        shading[:, Appearance.CHANNELS.index("smile")] *= broad_smile()
+        for target, weights in zip(self.landmarks(), shading):
+            yield renderer.render(target, np.clip(weights, 0.0, 1.5))
 
     def save(self, path: str | os.PathLike, audio: np.ndarray | None = None, progress: bool = False) -> Path:
         """Render and encode an mp4 at ``path`` (atomically: complete or absent). ``audio``

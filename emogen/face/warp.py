@@ -13,11 +13,19 @@ How it works:
    are mapped exactly through their triangle in the target mesh. ``cv2.remap`` then samples the
    ORIGINAL crop (never the previous frame, so nothing drifts over long clips) on the ROI only.
 3. Where a warp cannot invent content it paints: an open mouth gets a cavity (dark red-brown,
-   darkest at the back, a band of upper teeth under the upper lip growing with the opening); a
-   closing eye gets lid skin blended from the skin just above and below it, and a lash line.
-   Both masks are anti-aliased and feathered.
+   darkest at the back, a tongue towards the lower lip) with real teeth in it: the upper and lower
+   teeth strips learned from smiling photos (``emogen.face.appearance``), hung from each inner lip
+   at their real size in inter-ocular distances, so the lips occlude them as the mouth closes and
+   they never stretch with the opening; a closing eye gets lid skin blended from the skin just
+   above and below it, and a lash line. Both masks are anti-aliased and feathered.
+4. Expression appearance (``emogen.face.appearance``): before the warp, the rest crop is shaded by
+   the expression's log ratio images (the learned smile; FACS furrows, forehead lines, lid bulges),
+   so shading moves with the skin.
 
-Speed: about 6 ms per 512 x 512 frame on one core (median, measured on a busy 2-core machine).
+Speed: about 6 ms per 512 x 512 frame on one core (median, measured on a busy 2-core machine)
+before the expression appearance and the teeth strips were added; they add an ``exp`` over the
+shaded box and two small remaps of the mouth per frame (everything else is precomputed per face):
+re-measure with ``benchmarks/talk.py`` on a quiet machine.
 """
 
 from __future__ import annotations
@@ -25,6 +33,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import landmarks as L
+from .appearance import TEETH_COLS, TEETH_DEPTH, TEETH_ROWS, Appearance
 
 N_MESH = 468  # the mesh without the 10 iris points
 RING_SCALE = 1.35  # anchor ring = face oval scaled about its centre
@@ -33,6 +42,7 @@ _MOUTH_PAIRS = (np.array(L.UPPER_LIP_INNER[3:8]), np.array(L.LOWER_LIP_INNER[3:8
 
 
 _SHIFT = 3  # polygon vertices in 1/8 px, for anti-aliased sub-pixel edges
+LOWER_TEETH_SHADE = 0.6
 
 
 def _polygon_mask(poly: np.ndarray, frame_shape, pad: int, blur: int):
@@ -70,7 +80,8 @@ class PortraitRenderer:
         portrait: an :class:`emogen.face.analysis.Portrait` (its ``image`` and ``landmarks`` are the
             rest state: ``render(portrait.landmarks)`` returns the crop unchanged).
         ring_scale: size of the fixed anchor ring relative to the face oval.
-        paint: paint the mouth cavity and closed eyelids (turn off to see the bare warp).
+        paint: paint the mouth cavity and closed eyelids and apply the expression appearance
+            (turn off to see the bare warp).
     """
 
     def __init__(self, portrait, ring_scale: float = RING_SCALE, paint: bool = True):
@@ -115,11 +126,12 @@ class PortraitRenderer:
         self._roi_image = np.ascontiguousarray(self.image[y0:y1, x0:x1])
         self._eyes = [self._eye_skin(L.RIGHT_UPPER_LID), self._eye_skin(L.LEFT_UPPER_LID)]
         self._rest_mouth_gap = self._mouth_gap(self.rest)
-        # painted teeth and cavity follow the photo's exposure (bright teeth in a dim photo glow)
+        # the painted cavity follows the photo's exposure (the teeth follow its skin: Appearance)
         cheeks = self.rest[[50, 280, 205, 425]].round().astype(int).clip(0, self.size - 1)
         luma = float(np.median(self.image[cheeks[:, 1], cheeks[:, 0]].astype(np.float32) @ [0.299, 0.587, 0.114]))
         self._light = float(np.clip(luma / 160.0, 0.55, 1.1))
         self._iod = L.inter_ocular_distance(self.rest)
+        self.appearance = Appearance(self.rest, self.roi, self.image) if paint else None
 
     # ------------------------------------------------------------------ warp
     def displacement(self, target: np.ndarray) -> np.ndarray:
@@ -127,11 +139,12 @@ class PortraitRenderer:
         delta = np.asarray(target, dtype=np.float32)[:N_MESH] - self.rest[:N_MESH]
         return np.asarray(self._W @ delta, dtype=np.float32).reshape(self._grid.shape)
 
-    def render(self, target: np.ndarray) -> np.ndarray:
+    def render(self, target: np.ndarray, appearance: np.ndarray | None = None) -> np.ndarray:
         """One frame.
 
         Args:
             target: ``(478, 2)`` target landmark positions in crop pixels.
+            appearance: weights of ``Appearance.CHANNELS`` (the expression's action units), or None.
         Returns:
             ``(S, S, 3)`` uint8 RGB frame.
         """
@@ -142,7 +155,12 @@ class PortraitRenderer:
             raise ValueError(f"target landmarks must be (478, 2), got {target.shape}")
         out = self.image.copy()
         delta = target[:N_MESH] - self.rest[:N_MESH]
+        source = self._roi_image
+        if appearance is not None and self.appearance is not None:
+            source = self.appearance.apply(source, appearance)
         if not np.any(delta):
+            x0, y0, x1, y1 = self.roi
+            out[y0:y1, x0:x1] = source
             return out
         d = self.displacement(target)
         x0, y0, x1, y1 = self.roi
@@ -152,7 +170,7 @@ class PortraitRenderer:
             m = self._grid - cv2.remap(d, m, None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
         self._exact_where_torn(m, previous, target)
         # d is zero on the ring and beyond, so every source point lies inside the ROI
-        out[y0:y1, x0:x1] = cv2.remap(self._roi_image, m, None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+        out[y0:y1, x0:x1] = cv2.remap(source, m, None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
         if self.paint:
             self._paint_eyes(out, target)
             self._paint_mouth(out, target)
@@ -251,16 +269,28 @@ class PortraitRenderer:
         back, front = np.array([22, 8, 10], np.float32), np.array([64, 26, 28], np.float32)
         colour = back * (1 - r ** 2) + front * r ** 2
         tongue = (_smoothstep((v - 0.6) / 0.35) * _smoothstep((0.8 - u) / 0.4))[..., None] * 0.55
-        colour = colour * (1 - tongue) + np.array([140, 62, 64], np.float32) * tongue
+        colour = (colour * (1 - tongue) + np.array([140, 62, 64], np.float32) * tongue) * self._light
 
-        # teeth: a band of upper teeth under the upper lip, growing with the opening
-        tooth = np.array([206, 198, 184], np.float32) * self._light
-        upper_h = min(0.38 * gap, 0.12 * max(self._iod, 1.0))
-        across = _smoothstep((0.7 - u) / 0.3)  # teeth fade out before the corners (dark buccal corridor)
-        dy_top = yy - top
-        band = _smoothstep((upper_h - dy_top) / 2.0) * _smoothstep(dy_top + 0.5) * across
-        shade = (0.72 + 0.28 * _smoothstep(dy_top / max(upper_h * 0.6, 1.0))) * (1 - 0.3 * u ** 2)  # lip shadow
-        colour = colour * (1 - band[..., None]) + tooth * (shade * band)[..., None]
+        # teeth: the learned strips hung from each inner lip at their real size (TEETH_DEPTH IOD
+        # deep), so an opening mouth uncovers them and a closing one hides them behind the lips;
+        # where the strips overlap (a small opening) the nearer lip's teeth show
+        import cv2
+
+        inner_l, inner_r = target[L.UPPER_LIP_INNER[0], 0], target[L.UPPER_LIP_INNER[-1], 0]
+        cols = ((xx - inner_l) / max(inner_r - inner_l, 1.0) * TEETH_COLS - 0.5).astype(np.float32)
+        per_row = (TEETH_ROWS - 1) / (TEETH_DEPTH * max(self._iod, 1.0))
+        dy_top, dy_bottom = yy - top, bottom - yy
+        upper_teeth = cv2.remap(self.appearance.teeth_upper, cols, (dy_top * per_row).astype(np.float32), cv2.INTER_LINEAR,
+                                borderMode=cv2.BORDER_REPLICATE)
+        lower_teeth = cv2.remap(self.appearance.teeth_lower, cols, (dy_bottom * per_row).astype(np.float32),
+                                cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+        depth = TEETH_DEPTH * self._iod
+        fade = 0.25 * depth
+        up = _smoothstep((0.75 * depth - dy_top) / fade) * _smoothstep((dy_bottom - dy_top) / 2.0 + 0.5)
+        # the lower teeth sit lower, behind the lower lip and in the upper jaw's shadow: less of them
+        # shows, darker (bright lower teeth read as bared teeth: anger, not speech or surprise)
+        low = LOWER_TEETH_SHADE * _smoothstep((0.3 * depth - dy_bottom) / fade) * (1 - up)
+        colour = colour * (1 - up - low)[..., None] + upper_teeth * up[..., None] + lower_teeth * low[..., None]
 
         a = (alpha * mask)[..., None]
         region = out[y0:y1, x0:x1].astype(np.float32)
