@@ -274,7 +274,12 @@ def main() -> None:
     sentences = HARVARD[: args.sentences]
     sphinx = recognizer("pocketsphinx")
     ser = SERPipeline.from_pretrained(args.ser)
-    results = [measure_voice(v, args, whisper, sphinx, ser, sentences) for v in (args.voice or voice_names())]
+    results = []
+    for voice in args.voice or voice_names():
+        results.append(measure_voice(voice, args, whisper, sphinx, ser, sentences))
+        r = results[-1]  # progress, and a record should a later step fail
+        print(json.dumps({"voice": voice, "heard": r["heard"], "ser": r["ser_per_emotion"],
+                          "monotone": r["monotone_ok"], "directions": r["directions_ok"]}), flush=True)
     # reference audio in the same run
     fest_clips = festival_clips(sentences)
     references = reference_rows(sentences, whisper, fest_clips)

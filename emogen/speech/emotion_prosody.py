@@ -50,10 +50,10 @@ VOICE_QUALITY_SCALE = 0.6
 # Where the literature's direction overrides RAVDESS's strong sadness (sobbing: brighter and
 # tenser), its voice quality comes from RAVDESS "normal" instead.
 VOICE_QUALITY_FROM_NORMAL = ("sad",)
-# Aspiration noise at intensity 1, amplitude re the speech's RMS (-3 dB for fear): the breathy voice
+# Aspiration noise at intensity 1, amplitude re the speech's RMS (-6 dB for fear): the breathy voice
 # that tells RAVDESS fear from happiness. Only the natural waveform stage (``natural.py``) renders
 # it; the WORLD corpus carries no aspiration, so the acoustic model does not generate it.
-BREATHINESS = {"fearful": 0.71}
+BREATHINESS = {"fearful": 0.5}
 
 
 @dataclass

