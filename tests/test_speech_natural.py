@@ -144,14 +144,14 @@ def test_shipped_joe_voice_carries_the_emotions():
     cues = {e: measure(c.audio, c.sample_rate) for e, c in clips.items()}
     assert f0["happy"] > f0["neutral"] * 2 ** (2 / 12) > f0["sad"] * 2 ** (3 / 12)
     assert cues["angry"].loudness_db > cues["neutral"].loudness_db + 5 > cues["sad"].loudness_db + 5
-    assert cues["sad"].duration_s > 1.1 * cues["neutral"].duration_s > 1.1 * cues["happy"].duration_s
+    assert cues["sad"].duration_s > 1.1 * cues["neutral"].duration_s > 1.15 * cues["happy"].duration_s
     assert all(np.abs(c.audio).max() <= 0.99 for c in clips.values())
     assert clips["happy"].sample_rate == 22050 and tts("Hello.", "happy", seed=3).audio.shape == \
         tts("Hello.", "happy", seed=3).audio.shape
     # a trajectory inside one sentence: its second half is louder than its first
     a = clips["neutral@0,angry@2"].audio
     half = len(a) // 2
-    assert np.std(a[half:]) > 1.5 * np.std(a[:half])
+    assert np.std(a[half:]) > 1.3 * np.std(a[:half])
     # phone timings span the audio (lip sync)
     s = clips["sad"].sentences[0]
     assert int(s.phone_frames.sum()) == pytest.approx(len(s.audio) / 22050 * 100, abs=2)
