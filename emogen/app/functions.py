@@ -177,14 +177,15 @@ def _progress(progress, fraction: float, desc: str) -> None:
 @user_errors
 def speech(text: str, emotion="neutral", intensity=0.7, dimensional=False, valence=0.0, arousal=0.0, dominance=0.0,
            second=NONE, mix=0.0, spec="", negative=NONE, negative_scale=1.0, guidance_scale=1.0, steps=4, seed=0,
-           speed=1.0, progress=None) -> str:
-    """Speech as a .wav file path."""
+           speed=1.0, voice=None, progress=None) -> str:
+    """Speech as a .wav file path; ``voice``: a name from ``emogen voices`` (None: the default)."""
     from ..pipelines import load_pipeline
+    from ..speech.voices import get_voice
 
     emotion_text = build_spec(emotion, intensity, dimensional, valence, arousal, dominance, second, mix, spec)
     _check_text(text)
     _progress(progress, 0.05, "loading the voice")
-    tts = load_pipeline("tts")
+    tts = load_pipeline("tts", get_voice(voice or None).name)
     _progress(progress, 0.2, "speaking")
     result = tts(text, emotion_text, steps=_whole(steps, "steps"), guidance_scale=float(guidance_scale),
                  negative=negative_spec(negative), negative_scale=float(negative_scale), speed=float(speed),

@@ -14,6 +14,7 @@ import inspect
 import gradio as gr
 
 from ..emotion import CATEGORY_NAMES
+from ..speech.voices import DEFAULT_VOICE, voice_names
 from . import functions as fx
 
 SPEC_HELP = ("Optional, overrides the controls above: any spec, e.g. 'sad:0.7', 'happy:0.6+surprised:0.4', "
@@ -93,9 +94,10 @@ def build_app() -> gr.Blocks:
             emo = emotion_controls("tts")
             samp = sampling_controls(1.0, 4, 1.0)  # speech.pipeline.DEFAULT_STEPS (importing it loads diffusers)
             speed = gr.Slider(0.5, 2.0, value=1.0, step=0.05, label="Speed")
+            voice = gr.Dropdown(voice_names(), value=DEFAULT_VOICE, label="Voice", elem_id="tts-voice")
             button = gr.Button("Generate speech", variant="primary", elem_id="tts-generate")
             audio = gr.Audio(type="filepath", label="Speech", elem_id="tts-audio", interactive=False)
-            button.click(_with_progress(fx.speech), [text, *emo, *samp, speed], audio, api_name="tts")
+            button.click(_with_progress(fx.speech), [text, *emo, *samp, speed, voice], audio, api_name="tts")
 
         with gr.Tab("Talking head"):
             with gr.Row():

@@ -89,7 +89,7 @@ class Pipeline:
         :meth:`from_pretrained`), loaded on the first request (see the module doc)."""
         name_or_path = name_or_path or cls.default_checkpoint
         device, dtype = torch.device(device or "cpu"), dtype or torch.float32
-        key = (cls, str(resolve_checkpoint(name_or_path).resolve()), str(device), dtype)
+        key = (cls, cls.shared_key(name_or_path), str(device), dtype)
 
         def load():
             pipe = cls._load_shared(name_or_path, device, dtype)
@@ -97,6 +97,11 @@ class Pipeline:
             return pipe
 
         return cached(key, load)
+
+    @classmethod
+    def shared_key(cls, name_or_path: str) -> str:
+        """What identifies the model ``name_or_path`` loads (two spellings of one checkpoint share it)."""
+        return str(resolve_checkpoint(name_or_path).resolve())
 
     @classmethod
     def _load_shared(cls, name_or_path: str, device: torch.device, dtype: torch.dtype):

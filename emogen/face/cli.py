@@ -8,7 +8,7 @@ from pathlib import Path
 from .. import cli_args as A
 from ..errors import EmogenError
 from ..io import check_writable
-from ..speech.cli import add_speech_sampling_options, data_root, speech_sampling_kwargs
+from ..speech.cli import add_speech_sampling_options, add_voice_option, check_voice, data_root, speech_sampling_kwargs
 
 
 def add_talk_parser(commands) -> None:
@@ -26,6 +26,7 @@ def add_talk_parser(commands) -> None:
     p.add_argument("--intensity", type=A.INTENSITY, help="intensity in [0, 1]")
     A.add_emotion_from_option(p)
     p.add_argument("-o", "--output", required=True, help="output video (.mp4)")
+    add_voice_option(p)
     p.add_argument("--checkpoint", default="face-motion", help="a face-motion checkpoint directory or shipped name")
     add_speech_sampling_options(p)
     p.add_argument("--max-seconds", type=A.number(1, 3600), default=120.0,
@@ -77,10 +78,11 @@ def run_talk(args) -> int:
         load_speech(args.audio, None, args.max_seconds)
     if text is not None:  # an over-long text fails now, not after minutes of synthesis
         check_speech_length(text, args.speed, args.max_seconds)
+    check_voice(args.voice)
     talk = TalkPipeline.shared(args.checkpoint)
     progress = A.show_progress(args)
     clip = talk(image=args.image, text=text, audio=args.audio, emotion=args.emotion, intensity=args.intensity,
-                max_seconds=args.max_seconds, progress=progress, **speech_sampling_kwargs(args))
+                max_seconds=args.max_seconds, progress=progress, voice=args.voice, **speech_sampling_kwargs(args))
     clip.save(args.output, progress=progress)
     print(args.output)
     return 0

@@ -180,7 +180,7 @@ class TalkPipeline(Pipeline):
                  emotion: "str | Emotion" = "neutral", intensity: float | None = None, seed: int = 0,
                  steps: int = 10, guidance_scale: float = 1.0, negative: "str | EmotionSpec | None" = None,
                  negative_scale: float = 1.0, speed: float = 1.0, max_seconds: float = MAX_SECONDS,
-                 progress: bool = False, output=None) -> TalkClip:
+                 progress: bool = False, voice: str | None = None, output=None) -> TalkClip:
         """Make a talking-head clip; writes no file (``clip.save("out.mp4")`` does).
 
         Args:
@@ -199,6 +199,7 @@ class TalkPipeline(Pipeline):
             speed: speaking-rate factor for text.
             max_seconds: longest speech accepted.
             progress: show the speech synthesis on stderr.
+            voice: the voice for text (``emogen voices``; None: this pipeline's ``tts``).
             output: removed (calling writes no file); a clear error says to use ``.save``.
 
         Returns:
@@ -210,7 +211,7 @@ class TalkPipeline(Pipeline):
                                      max_seconds, negative)
         # 2. Speech: synthesised from text (its phone timings drive the mouth), or given as audio
         if text is not None:
-            speech, sr, mouth, sentences = self._speak(text, emotion, intensity, seed, steps, speed, progress)
+            speech, sr, mouth, sentences = self._speak(text, emotion, intensity, seed, steps, speed, progress, voice)
         else:
             speech, sr = load_speech(audio, sample_rate, max_seconds)
             mouth, sentences = None, [(0.0, parse_emotion(emotion, intensity))]
@@ -243,8 +244,14 @@ class TalkPipeline(Pipeline):
                       "clip", FutureWarning, stacklevel=2)
         return self(*args, **kwargs)
 
-    def _speak(self, text, emotion, intensity, seed, steps, speed, progress=False):
-        speech = self.tts(text, emotion, intensity, seed=seed, speed=speed, steps=steps, progress=progress)
+    def _speak(self, text, emotion, intensity, seed, steps, speed, progress=False, voice=None):
+        if voice is not None:
+            from ..speech.pipeline import TTSPipeline
+
+            tts = TTSPipeline.shared(voice, self.device, self.dtype)
+        else:
+            tts = self.tts
+        speech = tts(text, emotion, intensity, seed=seed, speed=speed, steps=steps, progress=progress)
         n = int(np.ceil(len(speech.audio) / speech.sample_rate * FPS))
         mouth = sum(mouth_track(s.phones, s.phone_frames, FPS, n, start_s=s.start_s) for s in speech.sentences)
         mouth = follow_loudness(mouth, energy_envelope(speech.audio, speech.sample_rate, n))

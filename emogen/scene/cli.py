@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 
 from .. import cli_args as A
+from ..speech.cli import add_voice_option, check_voice
 from ..checks import BARS
 from ..errors import EmogenError
 from ..io import check_writable
@@ -30,6 +31,7 @@ def add_scene_parser(commands) -> None:
     p.add_argument("--guidance", type=A.GUIDANCE, default=1.0, help="emotion guidance scale, 0-10 (1 = none)")
     p.add_argument("--speed", type=A.SPEED, default=1.0, help="speaking-rate factor (0.25-4)")
     p.add_argument("--seed", type=A.SEED, default=0, help="random seed, 0 to 2^32-1")
+    add_voice_option(p)
     A.add_progress_option(p)
     p.add_argument("-o", "--output", required=True, help="the mp4 to write")
     p.set_defaults(run=run_scene)
@@ -53,11 +55,12 @@ def run_scene(args) -> int:
     if parse_auto(args.emotion) is None:  # a bad spec fails before any model loads
         parse_emotion(args.emotion, args.intensity)
     check_speech_length(text, args.speed, MAX_SECONDS)
+    check_voice(args.voice)
     scene = ScenePipeline.from_pretrained()
     progress = A.show_progress(args)
     result = scene(text, args.emotion, args.intensity, image=args.image, music=not args.no_music,
                    music_volume=args.music_volume, bars=args.bars, seed=args.seed, steps=args.steps,
-                   guidance_scale=args.guidance, speed=args.speed, progress=progress)
+                   guidance_scale=args.guidance, speed=args.speed, progress=progress, voice=args.voice)
     result.save(args.output, progress=progress)
     print(f"wrote {args.output} ({len(result.audio) / result.sample_rate:.2f} s, emotion {result.emotion})",
           file=sys.stdout)

@@ -169,7 +169,7 @@ class ScenePipeline:
     def __call__(self, text: str, emotion="neutral", intensity: float | None = None, image=None,
                  music: bool = True, music_volume: float = 0.25, bars: int | None = None, seed: int = 0,
                  steps: int = 10, guidance_scale: float = 1.0, negative=None, negative_scale: float = 1.0,
-                 speed: float = 1.0, video: bool = True, progress: bool = False,
+                 speed: float = 1.0, video: bool = True, progress: bool = False, voice: str | None = None,
                  output=None) -> SceneResult:
         """Make the scene; writes no file (``result.save("scene.mp4")`` does).
 
@@ -190,6 +190,7 @@ class ScenePipeline:
             output: where to write the mp4; ``None`` writes nothing.
             video: ``False`` makes only the soundtrack (no face model needed).
             progress: progress bars on stderr (speech and frame rendering).
+            voice: the voice (``emogen voices``; None: the default voice, or the ``tts`` given).
             output: removed (calling writes no file); a clear error says to use ``.save``.
         """
         # 1. Check inputs and resolve the emotion once; everything below uses this same spec or trajectory
@@ -202,11 +203,14 @@ class ScenePipeline:
         if video:
             # 2-3. The talking head speaks the script (its TTS's phone timings drive the mouth); the
             # clip's soundtrack is the speech the music goes under
-            clip = self.talk(image=image, text=text, emotion=spec, progress=progress, **options)
+            clip = self.talk(image=image, text=text, emotion=spec, progress=progress, voice=voice, **options)
             speech, sr = np.asarray(clip.audio, np.float32), int(clip.sample_rate)
         else:
             # 2. Speech only
-            speech, sr = self.tts(text, spec, progress=progress, **options)
+            from ..pipelines import load_pipeline
+
+            tts = self.tts if voice is None else load_pipeline("tts", voice, self.device, self.dtype)
+            speech, sr = tts(text, spec, progress=progress, **options)
         # 4-5. Music bed with the same emotion, mixed under the speech
         result = SceneResult(speech, sr, speech, spec, None, clip)
         if music and music_volume > 0:

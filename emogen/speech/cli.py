@@ -24,7 +24,9 @@ def add_tts_parser(commands) -> None:
     A.add_emotion_from_option(p)
     p.add_argument("-o", "--output", help="output audio file (.wav, .flac or .ogg)")
     p.add_argument("--out-dir", help="batch mode: one file per line of --text-file, 0000.wav, 0001.wav, ...")
-    p.add_argument("--checkpoint", default="tts-slt-emotion", help="a checkpoint directory or shipped name")
+    add_voice_option(p)
+    p.add_argument("--checkpoint", help="an acoustic checkpoint directory or shipped name, spoken through the "
+                                         "WORLD vocoder (instead of --voice)")
     add_speech_sampling_options(p)
     p.add_argument("--text-guidance", type=A.GUIDANCE,
                    help="classifier-free guidance on the text, 1 = none (default: the checkpoint's, 2 for the shipped voice)")
@@ -33,6 +35,43 @@ def add_tts_parser(commands) -> None:
     p.add_argument("--format", choices=sorted(AUDIO_FORMATS), help="audio format (default: from the file name)")
     A.add_progress_option(p)
     p.set_defaults(run=run_tts)
+
+
+def add_voice_option(p) -> None:
+    """``--voice NAME`` for everything that speaks (``tts``, ``talk``, ``scene``)."""
+    p.add_argument("--voice", help="the voice (see `emogen voices`; default: joe)")
+
+
+def check_voice(name: str | None) -> str | None:
+    """``name`` if it is a registered voice (None: the default), else an EmogenError listing them."""
+    from .voices import get_voice
+
+    if name is not None:
+        get_voice(name)
+    return name
+
+
+def add_voices_parser(commands) -> None:
+    p = commands.add_parser("voices", help="list the voices", description="The voices `--voice` takes.")
+    p.add_argument("--json", action="store_true", help="a JSON list of objects (name, sex, sample_rate, ...)")
+    p.set_defaults(run=run_voices)
+
+
+def run_voices(args) -> int:
+    import json
+
+    from .voices import DEFAULT_VOICE, VOICES
+
+    if args.json:
+        print(json.dumps([{**v.as_dict(), "default": v.name == DEFAULT_VOICE} for v in VOICES.values()], indent=1))
+        return 0
+    rows = [("name", "sex", "sample rate", "data licence", "")]
+    rows += [(v.name + (" (default)" if v.name == DEFAULT_VOICE else ""), v.sex, f"{v.sample_rate} Hz",
+              v.data_licence, v.description) for v in VOICES.values()]
+    widths = [max(len(r[i]) for r in rows) for i in range(4)]
+    for r in rows:
+        print(("  ".join(c.ljust(w) for c, w in zip(r[:4], widths)) + "  " + r[4]).rstrip())
+    return 0
 
 
 def add_speech_sampling_options(p) -> None:
@@ -105,6 +144,9 @@ def run_tts(args) -> int:
 
     if args.sample_rate is not None and not 8000 <= args.sample_rate <= 96000:
         raise EmogenError(f"sample rate {args.sample_rate} is out of range; accepted: 8000 to 96000 Hz")
+    if args.voice is not None and args.checkpoint is not None:
+        raise EmogenError("give either --voice or --checkpoint, not both")
+    voice = args.checkpoint or check_voice(args.voice)
     text = _read_text(args)
     # fail on a bad spec before loading anything; 'auto' is resolved per sentence by the pipeline
     emotion = args.emotion if parse_auto(args.emotion) is not None else parse_emotion(args.emotion, args.intensity)
@@ -124,7 +166,7 @@ def run_tts(args) -> int:
         fmt = args.format or "wav"
         from .pipeline import TTSPipeline  # torch: only once the arguments are known to be good
 
-        tts = TTSPipeline.shared(args.checkpoint)
+        tts = TTSPipeline.shared(voice)
         per_line = {}
         if parse_auto(args.emotion) is not None:  # one classification pass, smoothed across lines
             from ..text.auto import infer_specs
@@ -147,7 +189,7 @@ def run_tts(args) -> int:
     check_text(text)
     from .pipeline import TTSPipeline  # torch: only once the arguments are known to be good
 
-    speech = TTSPipeline.shared(args.checkpoint)(text, emotion, progress=progress, **options)
+    speech = TTSPipeline.shared(voice)(text, emotion, progress=progress, **options)
     speech.save(path, args.sample_rate, fmt)
     print(f"wrote {path} ({speech.duration:.2f} s)")
     return 0

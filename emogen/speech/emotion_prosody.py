@@ -50,6 +50,10 @@ VOICE_QUALITY_SCALE = 0.6
 # Where the literature's direction overrides RAVDESS's strong sadness (sobbing: brighter and
 # tenser), its voice quality comes from RAVDESS "normal" instead.
 VOICE_QUALITY_FROM_NORMAL = ("sad",)
+# Aspiration noise at intensity 1, amplitude re the speech's RMS (-6 dB for fear): the breathy voice
+# that tells RAVDESS fear from happiness. Only the natural waveform stage (``natural.py``) renders
+# it; the WORLD corpus carries no aspiration, so the acoustic model does not generate it.
+BREATHINESS = {"fearful": 0.5}
 
 
 @dataclass
@@ -63,6 +67,7 @@ class CueChanges:
     rate: float = 0.0
     aperiodicity_db: float = 0.0
     spectral_shape_db: np.ndarray = field(default_factory=lambda: np.zeros(len(load_profile()["spectral_shape_hz"])))
+    breathiness: float = 0.0  # aspiration amplitude re the speech (``BREATHINESS``; natural voices only)
 
     def scaled(self, k: float) -> "CueChanges":
         return CueChanges(*(k * getattr(self, f.name) for f in fields(self)))
@@ -87,7 +92,8 @@ def full_intensity_changes(emotion: str) -> CueChanges:
     directions = LITERATURE_DIRECTIONS.get(emotion, {})
     quality = load_profile()["emotions"][emotion]["normal" if emotion in VOICE_QUALITY_FROM_NORMAL else "strong"]
     values = {"aperiodicity_db": VOICE_QUALITY_SCALE * quality["aperiodicity_db"],
-              "spectral_shape_db": VOICE_QUALITY_SCALE * np.asarray(quality["spectral_shape_db"])}
+              "spectral_shape_db": VOICE_QUALITY_SCALE * np.asarray(quality["spectral_shape_db"]),
+              "breathiness": BREATHINESS.get(emotion, 0.0)}
     for cue in CUES:
         size = abs(measured[cue]) * _cue_scales()[cue]
         direction = directions.get(cue)

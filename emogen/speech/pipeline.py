@@ -1,7 +1,7 @@
 """``TTSPipeline``: text + emotion -> speech. Load once, call many times.
 
     from emogen.speech import TTSPipeline
-    tts = TTSPipeline.from_pretrained("tts-slt-emotion")
+    tts = TTSPipeline.from_pretrained("joe")    # a voice (``emogen voices``), or an acoustic checkpoint
     speech = tts("I can't believe you remembered my birthday.", emotion="happy", intensity=0.8)
     speech.save("birthday.wav")                 # or: audio, sr = speech (float32 samples, Hz)
 
@@ -30,12 +30,17 @@ from .model import TTSModel
 from .phonemes import phonemize_batch
 from .result import SENTENCE_GAP_S, SentenceAudio, SpeechResult
 from .text import check_text, has_pronounceable, normalize, parse_tagged, split_sentences
+from .voices import DEFAULT_VOICE, Voice, resolve_voice
 
-DEFAULT_CHECKPOINT = "tts-slt-emotion"
+DEFAULT_CHECKPOINT = "tts-slt-emotion"  # the acoustic model every shipped voice uses
 DEFAULT_TEMPERATURE = 0.667
 # ODE steps: 4 speak as clearly as 10 (pocketsphinx WER over 20 Harvard sentences and 3 seeds:
 # neutral 0.394 vs 0.413, angry 0.405 vs 0.405) in 40% of the decoder time.
 DEFAULT_STEPS = 4
+# Piper's sampling noise for natural voices: none, so that a seed fixes the result (its graph's random
+# ops cannot be seeded per call). On 20 Harvard sentences (Whisper tiny.en WER / DNSMOS P.808): 0.119 /
+# 3.85 at 0 and 0; 0.119 / 3.87 at noise scale 0.333, width 0; 0.156 / 3.92 at 0.333, 0.8 (one draw each).
+PIPER_NOISE = (0.0, 0.0)
 
 def check_inputs(text: str, emotion, intensity: float | None, steps: int, guidance_scale: float,
                  negative_scale: float, speed: float, seed: int, temperature: float, text_guidance: float,
@@ -57,12 +62,42 @@ def check_inputs(text: str, emotion, intensity: float | None, steps: int, guidan
 
 
 class TTSPipeline(Pipeline):
-    """Emotional text-to-speech (see the module doc). ``TTSPipeline(model, device, dtype)`` wraps a
-    ``TTSModel``; ``TTSPipeline.from_pretrained(name_or_path, device, dtype)`` loads one."""
+    """Emotional text-to-speech (see the module doc). ``TTSPipeline(model, device, dtype, voice)``
+    wraps a ``TTSModel`` (``voice``: a :class:`Voice`; default: the model through WORLD);
+    ``TTSPipeline.from_pretrained(voice_or_checkpoint, device, dtype)`` loads one."""
 
     model_class = TTSModel
-    default_checkpoint = DEFAULT_CHECKPOINT
-    sample_rate = acoustic.SAMPLE_RATE
+    default_checkpoint = DEFAULT_VOICE
+
+    def __init__(self, model: TTSModel, device=None, dtype=None, voice: Voice | None = None):
+        self.voice = voice or resolve_voice(DEFAULT_CHECKPOINT)
+        self.sample_rate = self.voice.sample_rate if self.voice.waveform == "natural" else acoustic.SAMPLE_RATE
+        self._piper = None
+        super().__init__(model, device, dtype)
+
+    @classmethod
+    def from_pretrained(cls, name_or_path: str | None = None, device=None, dtype=None, **components):
+        """Load a voice by name (``emogen voices``; default ``DEFAULT_VOICE``) or an acoustic
+        checkpoint (a shipped name or a directory; spoken through WORLD) onto ``device`` in ``dtype``."""
+        voice = resolve_voice(name_or_path)
+        pipe = cls(TTSModel.from_pretrained(voice.checkpoint), device=device, dtype=dtype, voice=voice, **components)
+        if voice.waveform == "natural":
+            pipe.piper  # load the natural voice now, not on the first request
+        return pipe
+
+    @classmethod
+    def shared_key(cls, name_or_path: str | None) -> str:
+        voice = resolve_voice(name_or_path or cls.default_checkpoint)
+        return voice.name if voice.name in _registered() else super().shared_key(voice.checkpoint)
+
+    @property
+    def piper(self):
+        """The natural voice's Piper runtime (``natural`` voices only; loaded on first use)."""
+        if self._piper is None:
+            from .natural import PiperVoice
+
+            self._piper = PiperVoice(self.voice.piper_package, noise_scale=PIPER_NOISE[0], noise_w=PIPER_NOISE[1])
+        return self._piper
 
     # -- public API ---------------------------------------------------------------------------
     def __call__(self, text: str, emotion: "str | Emotion" = "neutral", intensity: float | None = None,
@@ -101,18 +136,25 @@ class TTSPipeline(Pipeline):
         if scale is not None:  # emotion from the words of each untagged sentence (emogen.text)
             sentences = self._infer_emotions(sentences, scale)
         sentences = [(normalize(s), e) for s, e in sentences]
-        # 3. Phonemize, then synthesize sentence by sentence (WORLD frames -> vocoder)
+        # 3. Phonemize, then synthesize sentence by sentence (WORLD frames -> the voice's waveform stage)
         total_chars = sum(len(s) for s, _ in sentences)
         generator = torch.Generator().manual_seed(seed)
         clock, chars = 0.0, 0
         bar = tqdm(total=len(sentences), desc="speaking", unit="sentence", disable=not progress, leave=False)
         for (sentence, spec), ph in zip(sentences, phonemize_batch([s for s, _ in sentences])):
             fraction = (chars + len(sentence) / 2) / total_chars
-            frames, durations = self._synthesize(ph.ids(boundaries=False), spec, clock, fraction, steps,
-                                                 guidance_scale, negative_spec, negative_scale, speed, generator,
-                                                 temperature, text_guidance)
+            sample = dict(steps=steps, speed=speed, generator=generator, temperature=temperature,
+                          text_guidance=text_guidance)
+            ids = ph.ids(boundaries=False)
+            if self.voice.waveform == "natural":
+                audio, durations = self._natural(sentence, ids, spec, clock, fraction, guidance_scale,
+                                                 negative_spec, negative_scale, seed, **sample)
+            else:
+                frames, durations, _ = self._synthesize(ids, spec, clock, fraction, guidance_scale, negative_spec,
+                                                        negative_scale, **sample)
+                audio = acoustic.synthesize(acoustic.WorldFrames.unstack(frames))
             # the output stage: no NaN, and peaks limited below full scale (emogen.audio)
-            audio = limit_peak(acoustic.synthesize(acoustic.WorldFrames.unstack(frames)), self.sample_rate)
+            audio = limit_peak(audio, self.sample_rate)
             bar.update()
             yield SentenceAudio(sentence, audio, ph.phones, durations, clock, spec)
             clock += len(audio) / self.sample_rate + SENTENCE_GAP_S
@@ -127,11 +169,59 @@ class TTSPipeline(Pipeline):
         return [(s, e if e is not None else next(specs)) for s, e in sentences]
 
     # -- one sentence --------------------------------------------------------------------------
+    def _natural(self, sentence: str, ids: list[int], emotion: Emotion, clock: float, fraction: float,
+                 guidance_scale: float, negative: EmotionSpec | None, negative_scale: float, seed: int,
+                 speed: float, **sample) -> tuple[np.ndarray, np.ndarray]:
+        """The natural stage (``natural.py``): Piper's neutral audio moved by the model's emotional
+        rendering relative to its neutral one (same phones, same noise). Returns the audio
+        (samples,) and frames (10 ms) per phone in it (p,), for lip sync."""
+        from . import natural
+
+        base, _ = self.piper(sentence)
+        neutral_frames, neutral_durations, noise = self._synthesize(ids, NEUTRAL, clock, fraction, 1.0, None, 1.0,
+                                                                    speed=speed, **sample)
+        breath = self._cue_rows(emotion, clock, len(neutral_frames), fraction, "breathiness")
+        if _is_neutral(emotion) and negative is None:
+            changes = natural.ProsodyChanges.none(len(neutral_frames))
+            changes.breath = breath
+            durations = neutral_durations
+        else:
+            frames, durations, _ = self._synthesize(ids, emotion, clock, fraction, guidance_scale, negative,
+                                                    negative_scale, speed=speed,
+                                                    reference=(noise, neutral_durations), **sample)
+            changes = natural.relative_prosody(neutral_frames, neutral_durations, frames, durations, breath)
+        audio, _ = natural.apply_prosody(base, self.sample_rate, changes, seed=seed)
+        # phone timings for lip sync: the model's emotional durations spread over the natural audio
+        total = len(audio) / self.sample_rate * 1000.0 / acoustic.FRAME_PERIOD_MS
+        ends = np.round(np.cumsum(durations) * total / max(int(np.sum(durations)), 1)).astype(int)
+        return audio, np.diff(np.concatenate([[0], ends]))
+
+    def _cue_rows(self, emotion: Emotion, clock: float, n: int, fraction: float, cue: str) -> np.ndarray:
+        """One cue of the table (``emotion_prosody.changes_for``) at each of ``n`` frames from ``clock``
+        seconds: (n,). For cues the acoustic model does not generate (breathiness)."""
+        from ..emotion import EmotionTrajectory
+        from .emotion_prosody import changes_for
+
+        if not isinstance(emotion, EmotionTrajectory):
+            return np.full(n, getattr(changes_for(emotion), cue))
+        times = clock + np.arange(n) * acoustic.FRAME_PERIOD_MS / 1000.0
+        spread = emotion.keyframes[0].time is None  # segments spread over the text, by characters spoken
+        out = np.empty(n)
+        for i, t in enumerate(times):
+            pairs = emotion.weights_at(fraction, 1.0) if spread else emotion.weights_at(float(t), max(times[-1], 1e-3))
+            out[i] = sum(w * getattr(changes_for(spec), cue) for spec, w in pairs)
+        return out
+
     @torch.no_grad()
-    def _synthesize(self, ids: list[int], emotion: Emotion, clock: float, fraction: float, steps: int,
-                    guidance_scale: float, negative: EmotionSpec | None, negative_scale: float, speed: float,
-                    generator: torch.Generator, temperature: float,
-                    text_guidance: float) -> tuple[np.ndarray, np.ndarray]:
+    def _synthesize(self, ids: list[int], emotion: Emotion, clock: float, fraction: float,
+                    guidance_scale: float, negative: EmotionSpec | None, negative_scale: float, steps: int,
+                    speed: float, generator: torch.Generator, temperature: float, text_guidance: float,
+                    reference: tuple[torch.Tensor, np.ndarray] | None = None
+                    ) -> tuple[np.ndarray, np.ndarray, torch.Tensor]:
+        """WORLD frames (n, f), frames per phone (p,) and the starting noise (1, f, n) of one
+        sentence. ``reference``: another rendering's noise and durations; this one then starts from
+        the same noise, warped onto its own phone durations (``natural.align``), so the two differ
+        by the emotion, not by the draw."""
         m, dev = self.model, self.device
         phone_ids = torch.tensor([ids], device=dev)
         mask = torch.ones_like(phone_ids, dtype=torch.bool)
@@ -158,12 +248,18 @@ class TTSPipeline(Pipeline):
             if negative is not None:
                 contexts.append(context_for(negative_vector))
         # a temperature below 1 starts the ODE closer to the mode (Grad-TTS, Matcha-TTS): clearer speech
-        noise = temperature * torch.randn((1, m.config.feature_dims, n), generator=generator).to(dev, self.dtype)
+        if reference is None:
+            noise = temperature * torch.randn((1, m.config.feature_dims, n), generator=generator).to(dev, self.dtype)
+        else:
+            from .natural import align
+
+            source = align(durations[0].cpu().numpy(), reference[1])  # each of our frames -> the reference's
+            noise = reference[0][:, :, torch.from_numpy(source).to(dev)]
         x = FlowSampler(steps).sample(m.velocity, noise, frame_emotion, guidance,
                                       context=contexts if len(contexts) > 1 else contexts[0],
                                       text_guidance=text_guidance)
         frames = m.denormalize(x.float())[0].cpu().numpy()
-        return frames, durations[0].cpu().numpy()
+        return frames, durations[0].cpu().numpy(), noise
 
     def _emotion_rows(self, emotion: Emotion, times, fraction: float) -> torch.Tensor:
         """Emotion vectors at ``times`` seconds: (len(times), e), or (1, e) for one time."""
@@ -173,3 +269,16 @@ class TTSPipeline(Pipeline):
         else:  # a static spec, or keyframes at absolute seconds (the duration is then unused)
             batch = EmotionBatch.from_trajectory(emotion, list(times), duration=max(times[-1], 1e-3))
         return self.model.emotion_encoder(batch.to(self.device)).to(self.dtype)
+
+
+NEUTRAL = parse_emotion("neutral")
+
+
+def _is_neutral(emotion: Emotion) -> bool:
+    return isinstance(emotion, EmotionSpec) and (emotion.is_neutral or emotion.intensity == 0)
+
+
+def _registered() -> dict:
+    from .voices import VOICES
+
+    return VOICES

