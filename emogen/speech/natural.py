@@ -32,6 +32,7 @@ import numpy as np
 from . import acoustic
 from .emotion_prosody import VOICE_QUALITY_SCALE
 from .prosody_profile import load_profile
+from .voice_shift import VoiceShift
 
 BASE_GAIN = 0.3  # Piper peaks near full scale; its neutral sits ~10 dB down so angry's +9 dB fits
 BREATH_HIGHPASS_HZ = 6500.0  # aspiration above this: the SER hears fear, DNSMOS barely notices
@@ -236,22 +237,28 @@ def apply_gain_and_shape(audio: np.ndarray, sr: int, changes: ProsodyChanges) ->
 
 
 def psola(audio: np.ndarray, sr: int, changes: ProsodyChanges, speed: float = 1.0,
-          f0_range_hz: tuple[float, float] = F0_RANGE_HZ) -> tuple[np.ndarray, np.ndarray]:
-    """F0 level and range and local duration by Praat's PSOLA (overlap-add).
+          f0_range_hz: tuple[float, float] = F0_RANGE_HZ,
+          shift: VoiceShift | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """F0 level and range and local duration by Praat's PSOLA (overlap-add); with ``shift`` (a
+    voice made from another, ``voice_shift.py``) the formants and the pitch median move in the same
+    pass, as Praat's "Change gender" does it: the samples read at ``formant_ratio`` times the rate
+    raise every frequency and shorten the sound, and PSOLA sets the pitch and restores the length
+    (one pass kept DNSMOS P.808 equal or higher than a shift followed by a second PSOLA pass).
 
     Returns: the new audio (samples,) and each model frame's time in it (n,) seconds, for the
     stages after (breath noise, phone timings)."""
     import parselmouth
     from parselmouth.praat import call
 
-    total = len(audio) / sr
+    ratio = shift.formant_ratio if shift is not None else 1.0
+    total = len(audio) / (sr * ratio)
     n = len(changes.f0_level_st)
     factor = changes.duration / speed
-    if (np.abs(changes.f0_level_st).max() < 1e-3 and np.abs(changes.f0_range - 1).max() < 1e-3
+    if (shift is None and np.abs(changes.f0_level_st).max() < 1e-3 and np.abs(changes.f0_range - 1).max() < 1e-3
             and np.abs(factor - 1).max() < 1e-3):  # nothing to move: keep the natural audio untouched
         return audio, np.arange(1, n + 1) * total / n
-    sound = parselmouth.Sound(audio.astype(np.float64), sampling_frequency=sr)
-    manip = call(sound, "To Manipulation", 0.01, *f0_range_hz)
+    sound = parselmouth.Sound(audio.astype(np.float64), sampling_frequency=sr * ratio)
+    manip = call(sound, "To Manipulation", 0.01, f0_range_hz[0] * ratio, f0_range_hz[1] * ratio)
     pitch = call(manip, "Extract pitch tier")
     count = int(call(pitch, "Get number of points"))
     if count > 2:
@@ -259,7 +266,11 @@ def psola(audio: np.ndarray, sr: int, changes: ProsodyChanges, speed: float = 1.
         semitones = 12.0 * np.log2(np.array([call(pitch, "Get value at index", i + 1) for i in range(count)]))
         centre = float(np.median(semitones))
         at = _frame_of(times, total, n)
-        new = centre + changes.f0_level_st[at] + (semitones - centre) * changes.f0_range[at]
+        target, spread = centre, changes.f0_range[at]
+        if shift is not None:
+            target = 12.0 * np.log2(shift.pitch_median_hz) if shift.pitch_median_hz > 0 else centre
+            spread = spread * shift.pitch_range
+        new = target + changes.f0_level_st[at] + (semitones - centre) * spread
         new = np.clip(2.0 ** (new / 12.0), 40.0, 1000.0)
         tier = call("Create PitchTier", "emotion", 0.0, total)
         for t, hz in zip(times, new):
@@ -268,9 +279,12 @@ def psola(audio: np.ndarray, sr: int, changes: ProsodyChanges, speed: float = 1.
     frame_s = total / n
     tier = call("Create DurationTier", "emotion", 0.0, total)
     for j in range(0, n, 2):
-        call(tier, "Add point", (j + 0.5) * frame_s, float(factor[j]))
+        call(tier, "Add point", (j + 0.5) * frame_s, float(factor[j] * ratio))
     call([manip, tier], "Replace duration tier")
-    out = call(manip, "Get resynthesis (overlap-add)").values[0].astype(np.float32)
+    out = call(manip, "Get resynthesis (overlap-add)")
+    if ratio != 1.0:
+        out = call(out, "Resample", sr, 50)
+    out = out.values[0].astype(np.float32)
     frame_times = np.cumsum(factor) * frame_s  # where each model frame ends in the new audio
     frame_times *= len(out) / sr / max(frame_times[-1], 1e-9)
     return out, frame_times
@@ -297,10 +311,11 @@ def add_breath(audio: np.ndarray, sr: int, amplitude: np.ndarray, frame_times: n
 
 
 def apply_prosody(audio: np.ndarray, sr: int, changes: ProsodyChanges, speed: float = 1.0,
-                  seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+                  seed: int = 0, shift: VoiceShift | None = None) -> tuple[np.ndarray, np.ndarray]:
     """The whole stage on a neutral natural rendering (samples,) at ``sr`` Hz: gain and shape,
     PSOLA, breath. Not yet limited (the pipeline limits every output). Returns the audio and
-    each model frame's end time in it (n,) seconds."""
+    each model frame's end time in it (n,) seconds. ``shift``: the voice's formant and pitch move
+    (:func:`psola`), for voices made from another."""
     out = apply_gain_and_shape(audio * BASE_GAIN, sr, changes)
-    out, frame_times = psola(out, sr, changes, speed)
+    out, frame_times = psola(out, sr, changes, speed, shift=shift)
     return add_breath(out, sr, changes.breath, frame_times, seed), frame_times

