@@ -56,18 +56,49 @@ def test_reading_json_has_the_fields_of_from_text():
 
 def test_face_measures_at_rest_read_neutral_and_a_smile_reads_happy():
     from emogen.face.measure import MEASURES
-    from emogen.sources.face import _norms, face_probabilities
+    from emogen.sources.face import FACE_CATEGORIES, _norms, landmark_probabilities
 
     mean, std = _norms()
     rest = dict(zip(MEASURES, mean))
-    assert max(face_probabilities(rest).items(), key=lambda kv: kv[1])[0] == "neutral"
+    probs = landmark_probabilities(rest)
+    assert tuple(probs) == FACE_CATEGORIES and abs(sum(probs.values()) - 1) < 1e-9 and probs["disgusted"] == 0
+    assert max(probs, key=probs.get) == "neutral"
     smile = dict(rest, lip_corner_height=rest["lip_corner_height"] + 3 * std[0],
                  mouth_width=rest["mouth_width"] + 3 * std[1])
-    probs = face_probabilities(smile)
+    probs = landmark_probabilities(smile)
     assert max(probs, key=probs.get) == "happy" and probs["happy"] > 0.6
     frown = dict(rest, brow_height=rest["brow_height"] - 3 * std[3], inner_brow_height=rest["inner_brow_height"]
                  - 3 * std[4])
-    assert max(face_probabilities(frown).items(), key=lambda kv: kv[1])[0] == "angry"
+    assert max(landmark_probabilities(frown).items(), key=lambda kv: kv[1])[0] == "angry"
+
+
+def test_face_reading_mixes_the_classifier_and_the_landmarks(monkeypatch):
+    """read_face_emotion averages the expression classifier's probabilities (all seven
+    categories, disgust included) with the landmark reader's, weighted CLASSIFIER_WEIGHT."""
+    import emogen.sources.face as face
+    from emogen.face.expression import LABELS, ExpressionClassifier
+
+    class Detector:
+        def detect(self, image):
+            return [np.zeros((478, 2))] if image.any() else []
+
+    seen = dict(zip(LABELS, (0.0, 0.7, 0.0, 0.1, 0.0, 0.0, 0.2)))  # classifier: mostly disgust
+    marks = dict.fromkeys(face.FACE_CATEGORIES, 0.0) | {"neutral": 0.5, "sad": 0.5}
+    monkeypatch.setattr(face, "_detector", lambda: Detector())
+    monkeypatch.setattr(ExpressionClassifier, "shared", classmethod(lambda cls: lambda image, lm: seen))
+    monkeypatch.setattr("emogen.face.measure.measure_landmarks", lambda lm: {})
+    monkeypatch.setattr(face, "landmark_probabilities", lambda m: marks)
+    probs = face.read_face_emotion(np.ones((8, 8, 3), np.uint8))
+    w = face.CLASSIFIER_WEIGHT
+    assert tuple(probs) == face.FACE_CATEGORIES and abs(sum(probs.values()) - 1) < 1e-9
+    assert probs["disgusted"] == pytest.approx(0.7 * w) and probs["sad"] == pytest.approx(0.5 * (1 - w))
+    assert probs["neutral"] == pytest.approx(0.2 * w + 0.5 * (1 - w)) and probs["happy"] == pytest.approx(0.1 * w)
+    assert face.read_face_emotion(np.zeros((8, 8, 3), np.uint8)) is None
+    from emogen.sources.reading import build_reading, dominant
+
+    disgust = np.array([0.1, 0.0, 0.0, 0.1, 0.0, 0.0, 0.8])
+    reading = build_reading("face.jpg", "face", face.FACE_CATEGORIES, disgust)
+    assert reading.category == "disgusted" and dominant(reading.emotion) == "disgusted"
 
 
 # -- the score --------------------------------------------------------------------------------

@@ -6,8 +6,9 @@
     emogen.TTSPipeline.shared()("Hello there.", reading.emotion).save("hello.wav")
 
 Each kind of file goes to the recogniser emogen owns for it (``speech``: the speech-emotion
-classifier; ``face``: face-mesh landmark measures; ``video``: both, over time; ``music``: the
-EMOPIA quadrant classifier; ``text``: the text-emotion classifier), and its category
+classifier; ``face``: the real-face expression classifier mixed with face-mesh landmark
+measures; ``video``: both, over time; ``music``: the EMOPIA quadrant classifier; ``text``: the
+text-emotion classifier), and its category
 probabilities are mapped into the shared space (``reading``). ``score`` writes music to a video.
 This package sits above the media and the judges (it uses them all) and below the front ends.
 """

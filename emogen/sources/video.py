@@ -4,7 +4,7 @@ Frames are decoded at ``FPS`` per second (ffmpeg drops the rest before conversio
 :func:`emogen.sources.face.read_face_emotion`; the audio track is read by the speech-emotion
 recogniser in windows (``emogen.sources.speech``). On a grid of ``STEP_S`` seconds the two are
 combined where both are present: the face's probabilities (neutral, happy, sad, angry, fearful,
-surprised) weighted ``FACE_WEIGHT``, the speech's (happy, sad, angry, fearful) weighted
+surprised, disgusted) weighted ``FACE_WEIGHT``, the speech's (happy, sad, angry, fearful) weighted
 ``1 - FACE_WEIGHT``; either alone where the other is missing. A face at rest is no evidence
 against the voice (people say sad things with still faces), so the face's neutral share is
 handed to the categories in the proportions the voice gives them. The speech recogniser has no
