@@ -104,10 +104,12 @@ def test_face_reading_mixes_the_classifier_and_the_landmarks(monkeypatch):
 # -- the score --------------------------------------------------------------------------------
 @pytest.mark.parametrize("seconds", [30.0, 31.3, 7.9])
 def test_score_length_fits_the_video_in_whole_bars(seconds):
-    from emogen.sources.score import fit_tempo
+    from emogen.sources.score import beat_lengths, fit_tempo
 
     bars, tempo = fit_tempo(seconds)
-    assert abs(bars * 4 * 60 / tempo - seconds) < 1e-9 and 100 <= tempo <= 145
+    lengths = beat_lengths(bars)
+    assert len(lengths) == bars * 4 and lengths[-1] > 1.2 and np.allclose(lengths[:-4], 1.0)  # the last bar slows
+    assert abs(lengths.sum() * 60 / tempo - seconds) < 1e-9 and 100 <= tempo <= 145
 
 
 def test_score_follows_at_full_strength_and_in_music_steps():

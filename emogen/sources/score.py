@@ -34,11 +34,22 @@ BASE_TEMPO = 120.0  # BPM: the tempo of the music model's training data
 BEATS_PER_BAR = 4
 
 
+def beat_lengths(bars: int, beats_per_bar: int = BEATS_PER_BAR) -> np.ndarray:
+    """(bars * beats_per_bar,) length of each performed beat in beats of the nominal tempo: 1,
+    except over the last bar, which slows (``music.performance.beat_tempi``'s final ritardando)."""
+    from ..music.performance import beat_tempi
+
+    beats = bars * beats_per_bar
+    nominal = 100.0  # any tempo inside the model's range: the ritardando is relative
+    return nominal / beat_tempi(beats, np.full(beats, nominal), beats_per_bar)
+
+
 def fit_tempo(duration: float, beats_per_bar: int = BEATS_PER_BAR) -> tuple[int, float]:
-    """(bars, tempo BPM) nearest to ``BASE_TEMPO`` whose bars last exactly ``duration`` seconds."""
+    """(bars, tempo BPM) nearest to ``BASE_TEMPO`` whose performed bars (with the final
+    ritardando) last exactly ``duration`` seconds."""
     bar_at_base = beats_per_bar * 60.0 / BASE_TEMPO
     bars = int(np.clip(round(duration / bar_at_base), 2, BARS[1]))
-    tempo = bars * beats_per_bar * 60.0 / duration
+    tempo = float(beat_lengths(bars, beats_per_bar).sum()) * 60.0 / duration
     if not TEMPO[0] <= tempo <= TEMPO[1]:
         raise EmogenError(f"cannot fit whole bars to a {duration:.1f} s video (tempo {tempo:.0f} BPM is outside "
                           f"{TEMPO[0]:g}-{TEMPO[1]:g}); give a video of 2 s to {BARS[1] * 2 / 60:.0f} min")
@@ -111,7 +122,8 @@ def score_video(video: str | os.PathLike, reference: str | os.PathLike | None = 
     piece = load_pipeline("music", checkpoint)(retime(followed, duration, total_steps), bars=bars, tempo=tempo,
                                                seed=seed, steps=steps,
                                                guidance_scale=guidance_scale, key=key, progress=progress, **options)
-    end_with_cadence(piece.midi, BEATS_PER_BAR * 60.0 / tempo, duration)
+    last_bar = float(beat_lengths(bars)[-BEATS_PER_BAR:].sum()) * 60.0 / tempo  # it slows: longer than the others
+    end_with_cadence(piece.midi, last_bar, duration)
     return ScoredVideo(piece, reading, followed, duration)
 
 
