@@ -57,6 +57,22 @@ def test_psola_duration_factor_and_speed_change_the_length():
     assert len(faster) / len(x) == pytest.approx(0.5, rel=0.05)
 
 
+def test_voice_shift_in_the_same_pass_sets_the_median_and_keeps_emotion_and_length():
+    """joan's pass: the median lands on the shift's 200 Hz, the emotion's +3 st on top of it,
+    the formants rise (spectral centroid), the length and the frame times hold."""
+    from emogen.speech.voice_shift import FEMALE
+
+    x = vowel()
+    neutral, _ = natural.psola(x, SR, changes(120), shift=FEMALE)
+    raised, times = natural.psola(x, SR, changes(120, f0_level_st=3.0), shift=FEMALE)
+    assert 12 * np.log2(median_f0(neutral) / FEMALE.pitch_median_hz) == pytest.approx(0.0, abs=0.7)
+    assert 12 * np.log2(median_f0(raised) / median_f0(neutral)) == pytest.approx(3.0, abs=0.5)
+    centroid = lambda a: np.sum(np.abs(np.fft.rfft(a)) ** 2 * np.fft.rfftfreq(len(a), 1 / SR)) / np.sum(  # noqa: E731
+        np.abs(np.fft.rfft(a)) ** 2)
+    assert centroid(neutral) / centroid(x) > 1.1
+    assert len(raised) == pytest.approx(len(x), rel=0.02) and times[-1] == pytest.approx(len(raised) / SR)
+
+
 def test_no_change_leaves_the_natural_audio_untouched():
     x = vowel()
     out, _ = natural.psola(x, SR, changes(120))

@@ -19,7 +19,7 @@ def test_registry_has_a_male_and_a_female_voice_and_a_default():
 
 
 def test_unknown_voice_lists_the_voices():
-    with pytest.raises(EmogenError, match=r"unknown voice 'bob'; accepted: joe, slt"):
+    with pytest.raises(EmogenError, match=r"unknown voice 'bob'; accepted: joe, joan, slt"):
         get_voice("bob")
 
 
@@ -41,7 +41,7 @@ def test_voices_command_lists_name_sex_rate_licence(capsys):
     assert "joe (default)" in out and "female" in out and "22050 Hz" in out and "CC0" in out
     assert main(["voices", "--json"]) == 0
     voices = json.loads(capsys.readouterr().out)
-    assert [v["name"] for v in voices][:2] == ["joe", "slt"]
+    assert [v["name"] for v in voices][:3] == ["joe", "joan", "slt"]
     assert all({"name", "sex", "sample_rate", "data_licence"} <= set(v) for v in voices)
 
 
@@ -55,7 +55,7 @@ def test_unknown_voice_is_one_error_line_exit_2_and_no_file(argv, tmp_path, caps
     argv = [a.replace("{out}", str(out)) for a in argv]
     assert main(argv) == 2
     err = capsys.readouterr().err.strip().splitlines()
-    assert err == ["error: unknown voice 'bob'; accepted: joe, slt"]
+    assert err == ["error: unknown voice 'bob'; accepted: joe, joan, slt"]
     assert list(tmp_path.iterdir()) == []
 
 
