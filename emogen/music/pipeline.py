@@ -215,30 +215,38 @@ class MusicPipeline(Pipeline):
 
     def _fill_bars(self, values, bars, emotion, negative, bar_steps, ts, steps, guidance_scale, negative_scale,
                    generator, mode_guidance: float = 0.0, key_mode: str | None = None) -> torch.Tensor:
-        """(3, p, total) ``values`` with each bar in ``bars`` inpainted anew: one window per bar, centred
-        on it where the piece allows, with every other step of the piece held as it is.
+        """(3, p, total) ``values`` with the bars in ``bars`` inpainted anew: one window per run of
+        adjacent bars (at most a window less one bar), centred on it where the piece allows, with
+        every other step of the piece held as it is.
 
         A bar the model writes too faintly for ``rep.decode_notes`` (sustain that barely crosses
         ``SUSTAIN_ON`` for one step, no onset peak) decodes to silence; drawing only that bar
-        again, to fit the bars around it, keeps the rest of the piece and its joins.
+        again, to fit the bars around it, keeps the rest of the piece and its joins. Adjacent
+        silent bars are drawn together: one drawn beside a neighbour held silent tends to stay so.
         """
         window, total = self.model.config.window_steps, values.shape[-1]
+        longest = max(1, window // bar_steps - 1)
+        spans = []  # (first step, last step + 1) of each run of adjacent bars
+        for b in bars:
+            if spans and spans[-1][1] == b * bar_steps and spans[-1][1] - spans[-1][0] < longest * bar_steps:
+                spans[-1] = (spans[-1][0], (b + 1) * bar_steps)
+            else:
+                spans.append((b * bar_steps, (b + 1) * bar_steps))
         length = max(total, window)  # a piece shorter than a window: the steps past its end are free
         canvas = torch.full((*values.shape[:-1], length), -1.0)
         canvas[..., :total] = values
-        starts = [min(max(0, b * bar_steps - (window - bar_steps) // 2), length - window) for b in bars]
+        starts = [min(max(0, lo - (window - (hi - lo)) // 2), length - window) for lo, hi in spans]
         windows = torch.stack([canvas[..., a:a + window] for a in starts])
-        mask = torch.zeros(len(bars), 1, 1, window)
-        for row, (b, a) in enumerate(zip(bars, starts)):
+        mask = torch.zeros(len(spans), 1, 1, window)
+        for row, ((lo, hi), a) in enumerate(zip(spans, starts)):
             mask[row, ..., :max(0, total - a)] = 1.0
-            mask[row, ..., b * bar_steps - a:(b + 1) * bar_steps - a] = 0.0
-        noise = torch.randn((len(bars), *self.model.roll_shape), generator=generator)
+            mask[row, ..., lo - a:hi - a] = 0.0
+        noise = torch.randn((len(spans), *self.model.roll_shape), generator=generator)
         x = self._windows(starts, noise, (windows, mask.expand_as(windows)), emotion, negative, total, ts, steps,
                           guidance_scale, negative_scale, False, mode_guidance, key_mode)
         out = values.clone()
-        for row, (b, a) in enumerate(zip(bars, starts)):
-            lo = b * bar_steps - a
-            out[..., b * bar_steps:(b + 1) * bar_steps] = clean(x[row])[..., lo:lo + bar_steps]
+        for row, ((lo, hi), a) in enumerate(zip(spans, starts)):
+            out[..., lo:hi] = clean(x[row])[..., lo - a:hi - a]
         return out
 
     def _windows(self, starts, noise, known, emotion, negative, total, ts, steps, guidance_scale, negative_scale,
