@@ -15,6 +15,8 @@ Long pieces: the model generates 4-bar windows that overlap by one bar. Even win
 together first; odd windows are then inpainted between them (``FlowSampler.sample(known=...)``),
 so every join is generated to fit both sides, and 16 bars take two batched sampling passes.
 Each window's emotion is the trajectory's value at each of its steps (``calm>angry``).
+A bar the model writes too faintly to decode to any note is then inpainted again, alone, between
+the bars around it (``max_retries``), so a piece has no silent bar and keeps the rest as drawn.
 """
 
 from __future__ import annotations
@@ -111,7 +113,8 @@ class MusicPipeline(Pipeline):
             negative_scale: the strength of that negative term.
             mode_guidance: strength of the steering toward the mode the valence (or ``key``) asks
                 for (``emogen.music.tonality``); 0 leaves the mode to the model.
-            max_retries: a piece with a silent bar is drawn again with the next noise (up to this often).
+            max_retries: a bar that decodes to no note (the model wrote it too faintly) is inpainted
+                again with new noise between the bars around it, up to this often.
             prompt: with ``emotion="auto"`` (or ``"auto:0.5"``), the text whose emotion the piece takes
                 (emogen.text); several lines become a trajectory through their emotions.
             quantize: write the score (onsets and ends on the sixteenth grid, no pedal) instead of
@@ -128,18 +131,17 @@ class MusicPipeline(Pipeline):
         bar_steps = int(round(rep.beats_per_bar(ts) * rep.STEPS_PER_BEAT))
         total = bars * bar_steps
         generator = torch.Generator().manual_seed(check_number(seed, "seed", *SEED, integer=True))
-        best = None
-        for attempt in range(max_retries + 1):
-            # 2. Sample the roll (a new noise draw for each attempt)
-            values = self._sample(emotion, negative, total, bar_steps, ts, steps, guidance_scale,
-                                  negative_scale, generator, progress, mode_guidance, key_req and key_req[1])
-            roll = rep.PianoRoll(values, tempo, ts)
-            silent = silent_bars(roll)
-            if best is None or len(silent) < len(best[1]):
-                best = (roll, silent)
+        # 2. Sample the roll, then redraw only the bars that came out silent (new noise each try)
+        values = self._sample(emotion, negative, total, bar_steps, ts, steps, guidance_scale,
+                              negative_scale, generator, progress, mode_guidance, key_req and key_req[1])
+        roll = rep.PianoRoll(values, tempo, ts)
+        silent = silent_bars(roll)
+        for _ in range(max_retries):
             if not silent:
                 break
-        roll, silent = best
+            roll.values = self._fill_bars(values, silent, emotion, negative, bar_steps, ts, steps, guidance_scale,
+                                          negative_scale, generator, mode_guidance, key_req and key_req[1])
+            values, silent = roll.values, silent_bars(roll)
         # 3. Perform it: tempo (asked for, or from the arousal beat by beat), key, pedal, timing, touch
         tempi, quadrants = self._beat_plan(emotion, total, requested_tempo)
         roll.tempo = float(tempi[0])
@@ -187,20 +189,11 @@ class MusicPipeline(Pipeline):
         shape = self.model.roll_shape
         noise = torch.randn((n, *shape), generator=generator)
         canvas = torch.full((shape[0], shape[1], length), -1.0)
-        encoder = self.model.emotion_encoder
-        device, dtype = self.device, self.dtype
         for parity in (0, 1):
             ids = [k for k in range(n) if k % 2 == parity]
             if not ids:
                 continue
-            # 2a. Emotion per window (per step for trajectories) and guidance
-            vectors = torch.stack([self._emotion_vectors(emotion, starts[k], window, total) for k in ids]).to(device, dtype)
-            neg = []
-            if negative is not None:
-                neg = [(encoder(EmotionBatch.from_specs([negative]).to(device))[0].expand_as(vectors), negative_scale)]
-            guidance = Guidance(guidance_scale, encoder.null_embedding, neg)
-            context = torch.stack([rep.metric_context(window, ts, starts[k]) for k in ids]).to(device, dtype)
-            # 2b. Inpainting: odd windows keep the overlaps their even neighbours already wrote
+            # Inpainting: odd windows keep the overlaps their even neighbours already wrote
             known = None
             if parity == 1 and overlap:
                 values = torch.stack([canvas[..., starts[k]:starts[k] + window] for k in ids])
@@ -209,13 +202,9 @@ class MusicPipeline(Pipeline):
                     mask[row, ..., :overlap] = 1.0
                     if k + 1 < n:
                         mask[row, ..., window - overlap:] = 1.0
-                known = (values.to(device, dtype), mask.expand_as(values).to(device, dtype))
-            # 2c. Mode: the requested key's, else the one the valence at the window's centre implies
-            modes = torch.tensor([self._mode(emotion, key_mode, starts[k] + window / 2, total) for k in ids])
-            steer = mode_steering(modes, mode_guidance) if mode_guidance > 0 and modes.any() else None
-            sampler = FlowSampler(steps)
-            x = sampler.sample(self.model, noise[ids].to(device, dtype), vectors, guidance, known=known,
-                               progress=progress, steer=steer, context=context).float().cpu()
+                known = (values, mask.expand_as(values))
+            x = self._windows([starts[k] for k in ids], noise[ids], known, emotion, negative, total, ts, steps,
+                              guidance_scale, negative_scale, progress, mode_guidance, key_mode)
             for row, k in enumerate(ids):
                 # an inpainted window writes only its new steps: the overlaps stay as its neighbours
                 # wrote them (a note held across the seam reads as one note when the piece is decoded)
@@ -223,6 +212,64 @@ class MusicPipeline(Pipeline):
                 hi = window - overlap if known is not None and k + 1 < n else window
                 canvas[..., starts[k] + lo:starts[k] + hi] = clean(x[row])[..., lo:hi]
         return canvas[..., :total]
+
+    def _fill_bars(self, values, bars, emotion, negative, bar_steps, ts, steps, guidance_scale, negative_scale,
+                   generator, mode_guidance: float = 0.0, key_mode: str | None = None) -> torch.Tensor:
+        """(3, p, total) ``values`` with the bars in ``bars`` inpainted anew: one window per run of
+        adjacent bars (at most a window less one bar), centred on it where the piece allows, with
+        every other step of the piece held as it is.
+
+        A bar the model writes too faintly for ``rep.decode_notes`` (sustain that barely crosses
+        ``SUSTAIN_ON`` for one step, no onset peak) decodes to silence; drawing only that bar
+        again, to fit the bars around it, keeps the rest of the piece and its joins. Adjacent
+        silent bars are drawn together: one drawn beside a neighbour held silent tends to stay so.
+        """
+        window, total = self.model.config.window_steps, values.shape[-1]
+        longest = max(1, window // bar_steps - 1)
+        spans = []  # (first step, last step + 1) of each run of adjacent bars
+        for b in bars:
+            if spans and spans[-1][1] == b * bar_steps and spans[-1][1] - spans[-1][0] < longest * bar_steps:
+                spans[-1] = (spans[-1][0], (b + 1) * bar_steps)
+            else:
+                spans.append((b * bar_steps, (b + 1) * bar_steps))
+        length = max(total, window)  # a piece shorter than a window: the steps past its end are free
+        canvas = torch.full((*values.shape[:-1], length), -1.0)
+        canvas[..., :total] = values
+        starts = [min(max(0, lo - (window - (hi - lo)) // 2), length - window) for lo, hi in spans]
+        windows = torch.stack([canvas[..., a:a + window] for a in starts])
+        mask = torch.zeros(len(spans), 1, 1, window)
+        for row, ((lo, hi), a) in enumerate(zip(spans, starts)):
+            mask[row, ..., :max(0, total - a)] = 1.0
+            mask[row, ..., lo - a:hi - a] = 0.0
+        noise = torch.randn((len(spans), *self.model.roll_shape), generator=generator)
+        x = self._windows(starts, noise, (windows, mask.expand_as(windows)), emotion, negative, total, ts, steps,
+                          guidance_scale, negative_scale, False, mode_guidance, key_mode)
+        out = values.clone()
+        for row, ((lo, hi), a) in enumerate(zip(spans, starts)):
+            out[..., lo:hi] = clean(x[row])[..., lo - a:hi - a]
+        return out
+
+    def _windows(self, starts, noise, known, emotion, negative, total, ts, steps, guidance_scale, negative_scale,
+                 progress, mode_guidance: float = 0.0, key_mode: str | None = None) -> torch.Tensor:
+        """(w, 3, p, window) windows sampled from (w, 3, p, window) ``noise`` at these start steps;
+        ``known``: ``(values, mask)`` held where the mask is 1 (``FlowSampler.sample``) or None."""
+        window = self.model.config.window_steps
+        encoder = self.model.emotion_encoder
+        device, dtype = self.device, self.dtype
+        # Emotion per window (per step for trajectories) and guidance
+        vectors = torch.stack([self._emotion_vectors(emotion, a, window, total) for a in starts]).to(device, dtype)
+        neg = []
+        if negative is not None:
+            neg = [(encoder(EmotionBatch.from_specs([negative]).to(device))[0].expand_as(vectors), negative_scale)]
+        guidance = Guidance(guidance_scale, encoder.null_embedding, neg)
+        context = torch.stack([rep.metric_context(window, ts, a) for a in starts]).to(device, dtype)
+        if known is not None:
+            known = tuple(t.to(device, dtype) for t in known)
+        # Mode: the requested key's, else the one the valence at the window's centre implies
+        modes = torch.tensor([self._mode(emotion, key_mode, a + window / 2, total) for a in starts])
+        steer = mode_steering(modes, mode_guidance) if mode_guidance > 0 and modes.any() else None
+        return FlowSampler(steps).sample(self.model, noise.to(device, dtype), vectors, guidance, known=known,
+                                         progress=progress, steer=steer, context=context).float().cpu()
 
     @staticmethod
     def _mode(emotion, key_mode: str | None, time: float, total: int) -> int:
