@@ -238,17 +238,20 @@ def apply_gain_and_shape(audio: np.ndarray, sr: int, changes: ProsodyChanges) ->
 
 def psola(audio: np.ndarray, sr: int, changes: ProsodyChanges, speed: float = 1.0,
           f0_range_hz: tuple[float, float] = F0_RANGE_HZ,
-          shift: VoiceShift | None = None) -> tuple[np.ndarray, np.ndarray]:
+          shift: VoiceShift | None = None, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
     """F0 level and range and local duration by Praat's PSOLA (overlap-add); with ``shift`` (a
     voice made from another, ``voice_shift.py``) the formants and the pitch median move in the same
     pass, as Praat's "Change gender" does it: the samples read at ``formant_ratio`` times the rate
     raise every frequency and shorten the sound, and PSOLA sets the pitch and restores the length
     (one pass kept DNSMOS P.808 equal or higher than a shift followed by a second PSOLA pass).
 
+    Praat's overlap-add draws random periods in unvoiced stretches; ``seed`` fixes them, so a
+    seed fixes the result.
+
     Returns: the new audio (samples,) and each model frame's time in it (n,) seconds, for the
     stages after (breath noise, phone timings)."""
     import parselmouth
-    from parselmouth.praat import call
+    from parselmouth.praat import call, run
 
     ratio = shift.formant_ratio if shift is not None else 1.0
     total = len(audio) / (sr * ratio)
@@ -281,7 +284,11 @@ def psola(audio: np.ndarray, sr: int, changes: ProsodyChanges, speed: float = 1.
     for j in range(0, n, 2):
         call(tier, "Add point", (j + 0.5) * frame_s, float(factor[j] * ratio))
     call([manip, tier], "Replace duration tier")
-    out = call(manip, "Get resynthesis (overlap-add)")
+    run(f"random_initializeWithSeedUnsafelyButPredictably ({int(seed)})\n")
+    try:
+        out = call(manip, "Get resynthesis (overlap-add)")
+    finally:
+        run("random_initializeSafelyAndUnpredictably ()\n")
     if ratio != 1.0:
         out = call(out, "Resample", sr, 50)
     out = out.values[0].astype(np.float32)
@@ -317,5 +324,5 @@ def apply_prosody(audio: np.ndarray, sr: int, changes: ProsodyChanges, speed: fl
     each model frame's end time in it (n,) seconds. ``shift``: the voice's formant and pitch move
     (:func:`psola`), for voices made from another."""
     out = apply_gain_and_shape(audio * BASE_GAIN, sr, changes)
-    out, frame_times = psola(out, sr, changes, speed, shift=shift)
+    out, frame_times = psola(out, sr, changes, speed, shift=shift, seed=seed)
     return add_breath(out, sr, changes.breath, frame_times, seed), frame_times
