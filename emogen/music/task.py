@@ -104,7 +104,11 @@ MUSIC_CARD_HEADER = """# emogen music generator (piano, emotion-conditioned)
 
 Flow matching over 4-bar piano-roll windows (onset, sustain, velocity; 16th-note grid; MIDI
 28-91), conditioned on emogen's shared emotion vector (categories and continuous valence /
-arousal / dominance). Used by `emogen music` / `emogen.music.MusicPipeline`.
+arousal / dominance). Used by `emogen music` / `emogen.music.MusicPipeline`, which decodes its
+soft rolls with hysteresis and onset peaks and plays the score as a pianist would
+(`emogen.music.performance`: pedal, timing, touch and tempo fitted from EMOPIA's performances;
+the velocity map in `emogen/music/assets/performance.json` is fitted to this checkpoint, so refit
+it with `python -m emogen.music.performance_fit` after retraining).
 
 ## Data and licence
 
