@@ -204,13 +204,15 @@ class TTSPipeline(Pipeline):
 
         if not isinstance(emotion, EmotionTrajectory):
             return np.full(n, getattr(changes_for(emotion), cue))
+        value = {k.spec: getattr(changes_for(k.spec), cue) for k in emotion.keyframes}  # once per keyframe
+
+        def blend(pairs) -> float:
+            return sum(w * value[spec] for spec, w in pairs)
+
+        if emotion.keyframes[0].time is None:  # segments spread over the text: one position per sentence
+            return np.full(n, blend(emotion.weights_at(fraction, 1.0)))
         times = clock + np.arange(n) * acoustic.FRAME_PERIOD_MS / 1000.0
-        spread = emotion.keyframes[0].time is None  # segments spread over the text, by characters spoken
-        out = np.empty(n)
-        for i, t in enumerate(times):
-            pairs = emotion.weights_at(fraction, 1.0) if spread else emotion.weights_at(float(t), max(times[-1], 1e-3))
-            out[i] = sum(w * getattr(changes_for(spec), cue) for spec, w in pairs)
-        return out
+        return np.array([blend(emotion.weights_at(float(t), max(times[-1], 1e-3))) for t in times])
 
     @torch.no_grad()
     def _synthesize(self, ids: list[int], emotion: Emotion, clock: float, fraction: float,
