@@ -60,16 +60,20 @@ def limit_peak(audio: np.ndarray, sample_rate: int, ceiling: float = CEILING, wi
     return out.astype(np.float32)
 
 
-def read_speech(path: str | Path) -> tuple[np.ndarray, int]:
-    """A speech recording as mono float samples (n,) in [-1, 1] and its sample rate (Hz); an
-    unreadable, empty or silent file is an :class:`EmogenError` naming it."""
+def read_speech(path: str | Path, what: str = "audio") -> tuple[np.ndarray, int]:
+    """A speech recording (WAV, FLAC, OGG or MP3) as mono float samples (n,) in [-1, 1] and its
+    sample rate (Hz); a missing, unreadable, non-finite, empty or silent file is an
+    :class:`EmogenError` naming it (``what``: how the message calls it)."""
     import soundfile as sf
 
+    if not Path(path).is_file():
+        raise EmogenError(f"cannot read {what} '{path}': no such file")
     try:
         audio, sr = sf.read(str(path), dtype="float32", always_2d=True)
-    except (RuntimeError, OSError) as e:
-        raise EmogenError(f"cannot read audio '{path}': {e}") from None
+    except Exception as e:  # noqa: BLE001 - soundfile reports unknown formats and damaged files alike
+        raise EmogenError(f"cannot read {what} '{path}' ({str(e).splitlines()[0] if str(e) else type(e).__name__}); "
+                          "accepted: WAV, FLAC, OGG, MP3") from None
     audio = audio.mean(axis=1)
-    if len(audio) == 0 or float(abs(audio).max()) < 1e-4:
-        raise EmogenError(f"'{path}' is silent or empty; give speech audio")
-    return audio, sr
+    if len(audio) == 0 or not np.isfinite(audio).all() or np.sqrt(np.mean(audio ** 2)) < 1e-4:
+        raise EmogenError(f"{what} '{path}' is silent or empty; give speech audio")
+    return audio, int(sr)

@@ -26,6 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..audio import read_speech as read_recording
 from ..errors import EmogenError
 from .reading import EmotionReading, build_reading
 
@@ -38,27 +39,14 @@ REFERENCE_ASSET = Path(__file__).parent / "assets" / "neutral_reference.json"
 
 
 def load_audio(path: str | Path, what: str = "audio") -> tuple[np.ndarray, int]:
-    """(float32 mono samples, rate) of a WAV, FLAC, OGG or MP3 file; EmogenError if unreadable,
-    empty, silent or over ``MAX_SECONDS``."""
-    import soundfile as sf
-
-    path = Path(path)
-    if not path.is_file():
-        raise EmogenError(f"{what} '{path}' not found")
-    try:
-        samples, rate = sf.read(str(path), dtype="float32", always_2d=True)
-    except Exception as e:  # noqa: BLE001 - soundfile reports unknown formats and damaged files alike
-        raise EmogenError(f"cannot read {what} '{path}' ({str(e).splitlines()[0] if str(e) else type(e).__name__}); "
-                          "accepted: WAV, FLAC, OGG, MP3") from None
-    samples = samples.mean(axis=1)
-    if not len(samples) or not np.isfinite(samples).all() or np.sqrt(np.mean(samples ** 2)) < 1e-4:
-        raise EmogenError(f"{what} '{path}' is empty or silent; give a recording of speech")
+    """(float32 mono samples, rate) of a speech recording (``emogen.audio.read_speech``: WAV,
+    FLAC, OGG or MP3; EmogenError if missing, unreadable, empty or silent), at most ``MAX_SECONDS`` long."""
+    samples, rate = read_recording(path, what)
     if len(samples) / rate > MAX_SECONDS:
         raise EmogenError(f"{what} '{path}' lasts {len(samples) / rate:.0f} s, over the limit of {MAX_SECONDS:g} s")
-    return samples, int(rate)
+    return samples, rate
 
 
-@lru_cache(maxsize=2)
 def recogniser(name: str | None = None):
     """The speech-emotion pipeline, loaded once per process."""
     from ..ser.pipeline import DEFAULT_CHECKPOINT, SERPipeline
