@@ -1,6 +1,6 @@
 """How much a MIDI piece looks like real piano music: note statistics against EMOPIA, MusPy-style metrics.
 
-Two kinds of measures, each next to the range real pieces show:
+Three kinds of measures, each next to the range real pieces show:
 
 - **Note-statistic overlap**: histograms of pitch, log duration, velocity and log inter-onset
   interval (IOI, between consecutive note onsets, chord notes included) of a piece, intersected
@@ -11,6 +11,9 @@ Two kinds of measures, each next to the range real pieces show:
   lines each, on pretty_midi notes): muspy pins old dependencies and reads performed MIDI on its
   tick grid, where groove consistency is near 1 for any performance; here onsets are read on the
   sixteenth grid of the file's tempo and time signature.
+- **Texture** (:func:`texture`): melody over accompaniment, as the share of polyphonic time in
+  which the top voice moves apart from the voice under it, and the skyline melody's intervals
+  (share of steps, and the overlap of their histogram with real clips').
 
 The reference (``assets/music_reference.json``) is computed from EMOPIA by
 ``python -m emogen.eval.music_realism --out emogen/eval/assets/music_reference.json``: histograms
@@ -33,6 +36,9 @@ from ..music.tonality import midi_notes, read_midi
 STATISTICS = ("pitch", "log_duration", "velocity", "log_ioi")
 METRICS = ("pitch_class_entropy", "scale_consistency", "groove_consistency", "empty_beat_rate", "polyphony",
            "bar_self_similarity")
+TEXTURE = ("top_voice_share", "melodic_step_share", "overlap_melodic_interval")
+"""melody over accompaniment (issue 28 item 2), beside the MusPy-style metrics: see :func:`texture`"""
+INTERVAL_EDGES = np.arange(-0.5, 14.0, 1.0)  # |semitones| 0..12, then 13 and more in the last bin
 # Histogram edges: MIDI pitch (piano keys), ln seconds (10 ms .. 10 s; IOIs from 5 ms), MIDI velocity.
 EDGES = {
     "pitch": np.arange(20.5, 109.5, 1.0),
@@ -69,8 +75,9 @@ def overlap(a: np.ndarray, b: np.ndarray) -> float:
     return float(np.minimum(a / a.sum(), b / b.sum()).sum())
 
 
-def _grid(pm, notes: np.ndarray) -> tuple[np.ndarray, int, int]:
-    """(onset sixteenth index of every note, sixteenths per bar, sixteenths in the piece)."""
+def _grid(pm, notes: np.ndarray) -> tuple[np.ndarray, int, int, float]:
+    """(onset sixteenth index of every note, sixteenths per bar, sixteenths in the piece, seconds
+    per sixteenth)."""
     _, tempi = pm.get_tempo_changes()
     tempo = float(tempi[0]) if len(tempi) else 120.0
     sig = pm.time_signature_changes[0] if pm.time_signature_changes else None
@@ -78,7 +85,7 @@ def _grid(pm, notes: np.ndarray) -> tuple[np.ndarray, int, int]:
     step = 60.0 / tempo / GRID
     onset = np.round(notes[:, 1] / step).astype(int)
     total = max(int(np.ceil(notes[:, 2].max() / step - 1e-6)), int(onset.max()) + 1)
-    return onset, int(round(beats * GRID)), total
+    return onset, int(round(beats * GRID)), total, step
 
 
 def metrics(midi) -> dict[str, float]:
@@ -101,7 +108,7 @@ def metrics(midi) -> dict[str, float]:
     counts = np.bincount(pitch_class, minlength=12).astype(np.float64)
     p = counts[counts > 0] / counts.sum()
     in_scale = max(np.isin(pitch_class, (MAJOR_SCALE + tonic) % 12).mean() for tonic in range(12))
-    onset, per_bar, total = _grid(pm, notes)
+    onset, per_bar, total, _ = _grid(pm, notes)
     bars = int(np.ceil(total / per_bar))
     pattern = np.zeros((bars, per_bar), bool)
     pattern[onset // per_bar, onset % per_bar] = True
@@ -124,6 +131,50 @@ def metrics(midi) -> dict[str, float]:
             "bar_self_similarity": float(np.mean(similar)) if similar else 0.0}
 
 
+def skyline(notes: np.ndarray, onset: np.ndarray) -> np.ndarray:
+    """(m,) pitches of the top line (the skyline, Uitdenbogerd & Zobel 1999): at each onset step the
+    highest note starting there, unless a higher note started earlier still sounds. ``notes``:
+    (n, 4) pitch, start (s), end (s), velocity; ``onset``: (n,) their onset steps."""
+    line = []
+    for step in np.unique(onset):
+        here = onset == step
+        top = notes[here, 0].max()
+        t = notes[here, 1].min()
+        above = (onset < step) & (notes[:, 2] > t + 1e-3) & (notes[:, 0] > top)
+        if not above.any():
+            line.append(top)
+    return np.array(line)
+
+
+def texture(midi) -> tuple[dict[str, float], np.ndarray]:
+    """Melody over accompaniment: ({top_voice_share, melodic_step_share}, (14,) counts of the
+    skyline's melodic intervals in semitones 0..12, 13+).
+
+    - top_voice_share: of the sixteenths where two or more notes sound, the share in which the
+      highest started on another step than the one under it (a line moving over held notes, not
+      a block chord struck together);
+    - melodic_step_share: share of the skyline's intervals that are steps (1 or 2 semitones).
+    """
+    pm = read_midi(midi)
+    notes = midi_notes(pm)
+    if len(notes) < 2:
+        return {"top_voice_share": float("nan"), "melodic_step_share": float("nan")}, np.zeros(len(INTERVAL_EDGES) - 1)
+    onset, _, total, seconds_per_step = _grid(pm, notes)
+    end = np.maximum(onset + 1, np.round(notes[:, 2] / seconds_per_step).astype(int))
+    distinct = polyphonic = 0
+    order = np.argsort(-notes[:, 0], kind="stable")  # highest first
+    for t in range(total):
+        sounding = order[(onset[order] <= t) & (end[order] > t)]
+        if len(sounding) >= 2:
+            polyphonic += 1
+            distinct += onset[sounding[0]] != onset[sounding[1]]
+    intervals = np.abs(np.diff(skyline(notes, onset)))
+    counts = np.histogram(np.minimum(intervals, 13), INTERVAL_EDGES)[0].astype(np.float64)
+    steps = float(np.isin(intervals, (1, 2)).mean()) if len(intervals) else float("nan")
+    share = distinct / polyphonic if polyphonic else 0.0
+    return {"top_voice_share": float(share), "melodic_step_share": steps}, counts
+
+
 class RealismReference:
     """Real EMOPIA clips summarised: per quadrant 1-4 the pooled histograms of each statistic and
     the 5th-95th percentile range of each overlap and metric over held-out real clips."""
@@ -131,6 +182,7 @@ class RealismReference:
     def __init__(self, data: dict):
         self.data = data
         self.hist = {int(q): {k: np.asarray(v, float) for k, v in h.items()} for q, h in data["histograms"].items()}
+        self.melodic = {int(q): np.asarray(v, float) for q, v in data.get("melodic_intervals", {}).items()}
 
     @classmethod
     def load(cls, source: str | os.PathLike | None = None) -> "RealismReference":
@@ -164,6 +216,12 @@ class RealismReference:
         out["mean"] = float(np.mean([out[k] for k in STATISTICS]))
         return out
 
+    def texture(self, midi, quadrant: int) -> dict[str, float]:
+        """:func:`texture`'s shares and the overlap of the skyline's melodic intervals with the real
+        clips' of the quadrant (``overlap_melodic_interval``)."""
+        shares, counts = texture(midi)
+        return {**shares, "overlap_melodic_interval": overlap(counts, self.melodic[int(quadrant)])}
+
     def real_range(self, name: str, quadrant: int) -> tuple[float, float]:
         """(5th, 95th) percentile of an overlap (``overlap_<stat>`` / ``overlap_mean``) or metric over
         held-out real clips of the quadrant."""
@@ -177,6 +235,7 @@ class RealismReference:
         notes = midi_notes(pm)
         values = {f"overlap_{k}": v for k, v in self.overlaps(notes, quadrant).items()} if len(notes) else {}
         values.update(metrics(pm))
+        values.update(self.texture(pm, quadrant))
         out = {}
         for name, value in values.items():
             lo, hi = self.real_range(name, quadrant)
@@ -201,11 +260,15 @@ def reference_from_emopia(root: str | os.PathLike | None = None, progress: bool 
     root = Path(root) if root else data_root()
     folder = root / "music" / "emopia" / "midis"
     pooled = {q: {k: np.zeros(len(EDGES[k]) - 1) for k in STATISTICS} for q in (1, 2, 3, 4)}
+    melodic = {q: np.zeros(len(INTERVAL_EDGES) - 1) for q in (1, 2, 3, 4)}
     for name, q in tqdm(emopia_split(root, "train"), desc="EMOPIA train", disable=not progress):
-        for k, h in histograms(midi_notes(read_midi(folder / name))).items():
+        pm = read_midi(folder / name)
+        for k, h in histograms(midi_notes(pm)).items():
             pooled[q][k] += h
+        melodic[q] += texture(pm)[1]
     reference = RealismReference({"histograms": {str(q): {k: v.tolist() for k, v in h.items()}
-                                                 for q, h in pooled.items()}})
+                                                 for q, h in pooled.items()},
+                                  "melodic_intervals": {str(q): v.tolist() for q, v in melodic.items()}})
     held_out = {q: [] for q in (1, 2, 3, 4)}
     held_out_notes = {q: [] for q in (1, 2, 3, 4)}
     for split in ("val", "test"):
@@ -213,7 +276,7 @@ def reference_from_emopia(root: str | os.PathLike | None = None, progress: bool 
             pm = read_midi(folder / name)
             notes = midi_notes(pm)
             values = {f"overlap_{k}": v for k, v in reference.overlaps(notes, q).items()}
-            held_out[q].append({**values, **metrics(pm)})
+            held_out[q].append({**values, **metrics(pm), **reference.texture(pm, q)})
             held_out_notes[q].append(notes)
     ranges = {}
     for q, rows in held_out.items():
@@ -223,6 +286,7 @@ def reference_from_emopia(root: str | os.PathLike | None = None, progress: bool 
     return {"source": "EMOPIA 1.0 (CC BY-NC-SA 4.0): histograms from the official train clips, ranges "
                       "(5th-95th percentile) over the val + test clips",
             "edges": {k: v.tolist() for k, v in EDGES.items()}, "histograms": reference.data["histograms"],
+            "melodic_intervals": reference.data["melodic_intervals"],
             "ranges": ranges, "held_out_clips": {str(q): len(r) for q, r in held_out.items()},
             "pooled_overlap": {str(q): reference.pooled_overlaps(n, q) for q, n in held_out_notes.items()}}
 

@@ -21,7 +21,6 @@ the bars around it (``max_retries``), so a piece has no silent bar and keeps the
 
 from __future__ import annotations
 
-import math
 import re
 
 import numpy as np
@@ -32,6 +31,7 @@ from ..core.flow import FlowSampler, Guidance
 from ..core.pipeline import Pipeline
 from ..emotion import EmotionBatch, EmotionSpec, EmotionTrajectory, parse_emotion
 from ..errors import EmogenError
+from . import form
 from . import representation as rep
 from .model import MusicFlowModel
 from .performance import quadrant, tempo_for_arousal
@@ -152,16 +152,17 @@ class MusicPipeline(Pipeline):
     def _beat_plan(emotion, total: int, tempo: float | None) -> tuple[np.ndarray, np.ndarray]:
         """(beats,) BPM and (beats,) quadrant 1-4 of the emotion at each beat's centre."""
         beats = int(np.ceil(total / rep.STEPS_PER_BEAT))
-        vad = []
-        for b in range(beats):
-            if isinstance(emotion, EmotionSpec):
-                vad.append(emotion.resolve_vad())
-                continue
-            t = min((b + 0.5) * rep.STEPS_PER_BEAT, total - 0.5)
-            vad.append(np.sum([w * np.array(spec.resolve_vad()) for spec, w in emotion.weights_at(t, total)], 0))
-        vad = np.array(vad, dtype=np.float64).reshape(beats, 3)
+        vad = np.array([MusicPipeline._vad_at(emotion, (b + 0.5) * rep.STEPS_PER_BEAT, total) for b in range(beats)])
         tempi = np.array([tempo_for_arousal(a) if tempo is None else float(tempo) for a in vad[:, 1]])
         return tempi, np.array([quadrant(v, a) for v, a, _ in vad])
+
+    @staticmethod
+    def _vad_at(emotion, step: float, total: int) -> np.ndarray:
+        """(3,) VAD of the emotion (a spec, or a trajectory over ``total`` steps) at ``step``."""
+        if isinstance(emotion, EmotionSpec):
+            return np.array(emotion.resolve_vad(), np.float64)
+        weights = emotion.weights_at(min(step, total - 0.5), total)
+        return np.sum([w * np.array(spec.resolve_vad(), np.float64) for spec, w in weights], 0)
 
     def resolve_emotion(self, emotion, intensity: float | None = None, prompt: str | None = None):
         """``emotion`` unchanged, or for ``auto[:SCALE]`` the spec (one line of ``prompt``) or
@@ -179,39 +180,34 @@ class MusicPipeline(Pipeline):
 
     def _sample(self, emotion, negative, total, bar_steps, ts, steps, guidance_scale, negative_scale,
                 generator, progress, mode_guidance: float = 0.0, key_mode: str | None = None) -> torch.Tensor:
-        """(3, p, total) roll from overlapping windows, the odd ones inpainted between the even ones."""
+        """(3, p, total) roll planned as phrases (``form.plan``), one window each: the new phrases
+        sampled together, then the returning ones inpainted over their sources' accompaniment;
+        every window holds its phrase's cadence."""
         window = self.model.config.window_steps
-        overlap = bar_steps if window > 2 * bar_steps else 0
-        stride = window - overlap
-        n = 1 if total <= window else math.ceil((total - overlap) / stride)
-        length = (n - 1) * stride + window
-        starts = [k * stride for k in range(n)]
+        phrases = form.plan(total // bar_steps, bar_steps, window, lambda t: self._vad_at(emotion, t, total))
         shape = self.model.roll_shape
-        noise = torch.randn((n, *shape), generator=generator)
-        canvas = torch.full((shape[0], shape[1], length), -1.0)
-        for parity in (0, 1):
-            ids = [k for k in range(n) if k % 2 == parity]
+        noise = torch.randn((len(phrases), *shape), generator=generator)
+        canvas = torch.full((shape[0], shape[1], total), -1.0)
+        for returning in (False, True):
+            ids = [k for k, phrase in enumerate(phrases) if (phrase.source is not None) == returning]
             if not ids:
                 continue
-            # Inpainting: odd windows keep the overlaps their even neighbours already wrote
-            known = None
-            if parity == 1 and overlap:
-                values = torch.stack([canvas[..., starts[k]:starts[k] + window] for k in ids])
-                mask = torch.zeros(len(ids), 1, 1, window)
-                for row, k in enumerate(ids):
-                    mask[row, ..., :overlap] = 1.0
-                    if k + 1 < n:
-                        mask[row, ..., window - overlap:] = 1.0
-                known = (values, mask.expand_as(values))
-            x = self._windows([starts[k] for k in ids], noise[ids], known, emotion, negative, total, ts, steps,
-                              guidance_scale, negative_scale, progress, mode_guidance, key_mode)
+            values = torch.full((len(ids), *shape), -1.0)
+            mask = torch.zeros_like(values)
             for row, k in enumerate(ids):
-                # an inpainted window writes only its new steps: the overlaps stay as its neighbours
-                # wrote them (a note held across the seam reads as one note when the piece is decoded)
-                lo = overlap if known is not None else 0
-                hi = window - overlap if known is not None and k + 1 < n else window
-                canvas[..., starts[k] + lo:starts[k] + hi] = clean(x[row])[..., lo:hi]
-        return canvas[..., :total]
+                phrase = phrases[k]
+                if returning:
+                    source = phrases[phrase.source]
+                    form.variation_known(canvas[..., source.start:source.end], values[row], mask[row],
+                                         form.VARIED_BARS * bar_steps)
+                mode = self._mode(emotion, key_mode, phrase.start + window / 2, total)
+                form.cadence_known(phrase, phrase.start, bar_steps, mode, values[row], mask[row])
+            x = self._windows([phrases[k].start for k in ids], noise[ids], (values, mask), emotion, negative, total,
+                              ts, steps, guidance_scale, negative_scale, progress, mode_guidance, key_mode)
+            for row, k in enumerate(ids):
+                phrase = phrases[k]
+                canvas[..., phrase.start:phrase.end] = clean(x[row])[..., :phrase.end - phrase.start]
+        return canvas
 
     def _fill_bars(self, values, bars, emotion, negative, bar_steps, ts, steps, guidance_scale, negative_scale,
                    generator, mode_guidance: float = 0.0, key_mode: str | None = None) -> torch.Tensor:

@@ -38,6 +38,14 @@ MODE_VALENCE = 0.1
 (the category nearest neutral valence) from 0.21; nearer neutral either mode fits"""
 # Sharpness of the smooth maximum over rival keys (correlations lie in -1..1).
 RIVAL_SHARPNESS = 20.0
+NATURAL_MINOR = (0, 2, 3, 5, 7, 8, 10)
+MINOR_SCALE_WEIGHT = 0.6
+"""weight of the share of sounding time in C natural minor, added to a minor window's score: the
+KK minor profile rates the leading tone B (3.17) nearly as high as Bb (3.34), so steering by it
+alone wrote harmonic minor (B in 10% of sad notes, F in 3%) and sad pieces' scale consistency
+fell below every real sad clip's (0.85 against 0.91-1.00); real EMOPIA minor is mostly natural
+minor. 0.6 brought it to 0.93-0.95 on 6 + 6 seeds, 1.0 to 0.97 with pitch-class entropy near real
+clips' 5th percentile. Major windows need none (happy 0.93 in range)."""
 
 
 def mode_for_valence(valence: float) -> int:
@@ -54,17 +62,19 @@ def key_profiles() -> torch.Tensor:
 
 def mode_score(roll: torch.Tensor, modes: torch.Tensor) -> torch.Tensor:
     """(b,) correlation with C major (mode +1) or C minor (-1) minus a smooth maximum over the
-    other 23 keys, from (b, 3, p, s) rolls on -1..+1 (notes sound where sustain > 0)."""
+    other 23 keys, from (b, 3, p, s) rolls on -1..+1 (notes sound where sustain > 0); for minor
+    plus ``MINOR_SCALE_WEIGHT`` times the share of sounding time in C natural minor."""
     sounding = torch.sigmoid(4.0 * roll[:, 1])  # (b, p, s): soft version of the decoder's threshold
     pitch_class = (torch.arange(roll.shape[2], device=roll.device) + rep.LOW_PITCH) % 12
     to_class = torch.nn.functional.one_hot(pitch_class, 12).to(roll.dtype)  # (p, 12)
     profile = sounding.sum(-1) @ to_class  # (b, 12) duration-weighted
+    in_minor = profile[:, list(NATURAL_MINOR)].sum(1) / profile.sum(1).clamp_min(1e-6)
     profile = (profile - profile.mean(1, keepdim=True)) / (profile.std(1, keepdim=True) + 1e-6)
     corr = profile @ key_profiles().to(roll).T / 11.0  # (b, 24) Pearson correlations
     wanted = torch.where(modes > 0, 0, 12).to(roll.device)
     target = corr.gather(1, wanted[:, None])[:, 0]
     rivals = corr.scatter(1, wanted[:, None], -1e4)
-    return target - torch.logsumexp(RIVAL_SHARPNESS * rivals, dim=1) / RIVAL_SHARPNESS
+    return target - torch.logsumexp(RIVAL_SHARPNESS * rivals, dim=1) / RIVAL_SHARPNESS + MINOR_SCALE_WEIGHT * (modes < 0).to(roll) * in_minor
 
 
 def mode_steering(modes: torch.Tensor, strength: float):
