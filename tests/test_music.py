@@ -17,6 +17,7 @@ from emogen.errors import EmogenError  # noqa: E402
 from emogen.music.synth import render_audio  # noqa: E402
 from emogen.eval.music import FEATURE_NAMES, QuadrantClassifier, symbolic_features  # noqa: E402
 from emogen.music.tonality import estimate_key  # noqa: E402
+from emogen.music import form  # noqa: E402
 from emogen.music import representation as rep  # noqa: E402
 from emogen.music.data import QUADRANT_EMOTIONS, quadrant_of, quadrant_spec  # noqa: E402
 from emogen.music.model import MusicFlowConfig, MusicFlowModel  # noqa: E402
@@ -217,14 +218,45 @@ def test_pipeline_length_determinism_and_well_formed():
     assert trajectory.roll.steps == 9 * 16
 
 
-def test_inpainted_windows_keep_the_overlap_of_their_neighbours():
-    pipe = MusicPipeline(tiny_model(window=48))  # 3-bar windows overlapping by one bar
-    args = (None, 16, (4, 4), 2, 1.0, 0.0)
-    # 5 bars: window 0 (steps 0-47) first, then window 1 (32-79) inpainted onto its last bar
-    piece = pipe._sample(parse_spec("sad"), None, 80, *args[1:], torch.Generator().manual_seed(0), False)
-    alone = pipe._sample(parse_spec("sad"), None, 48, *args[1:], torch.Generator().manual_seed(0), False)
-    assert torch.equal(piece[..., :48], alone)
-    assert not torch.equal(piece[..., 48:64], piece[..., 32:48])
+def test_phrase_plan_returns_and_cadences():
+    # 16 bars of 4/4 in 4-bar windows: A A' B A'', half cadences then closes, the last one final
+    phrases = form.plan(16, 16, 64)
+    assert [(p.start, p.end, p.source, p.ending) for p in phrases] == [
+        (0, 64, None, "open"), (64, 128, 0, "closed"), (128, 192, None, "open"), (192, 256, 0, "final")]
+    assert [p.source for p in form.plan(32, 16, 64)] == [None, 0, None, 0, None, 4, None, 0]
+    # 4 bars of 3/4 and 8 of 2/4 per phrase; a short last phrase; a longer one never copies a shorter
+    assert form.phrase_bars(12, 64) == 4 and form.phrase_bars(8, 64) == 8 and form.phrase_bars(16, 48) == 3
+    assert [(p.start, p.end, p.source) for p in form.plan(6, 16, 64)] == [(0, 64, None), (64, 96, 0)]
+    assert [p.source for p in form.plan(7, 16, 48)] == [None, 0, None]
+    # a trajectory that has moved on gets new material
+    far = form.plan(16, 16, 64, lambda step: (0.0, 1.0 if step > 64 else -1.0, 0.0))
+    assert [p.source for p in far] == [None, None, None, None]
+    # the cadence chords are in C: V (with the leading tone) and I; natural minor's v in an open minor phrase
+    assert [{q % 12 for q in c} for c in form.chords("final", 1)] == [{7, 11, 2}, {0, 4, 7}]
+    assert {q % 12 for q in form.chords("open", -1)[0]} == {7, 10, 2}
+    assert {q % 12 for q in form.chords("closed", 0)[0]} == {0, 7}
+
+
+def test_pipeline_fills_the_plan_by_inpainting():
+    pipe = MusicPipeline(tiny_model(window=64))
+    piece = pipe("happy", bars=8, seed=0, steps=2, max_retries=0)
+    values = piece.roll.values
+    # the return (bars 4-7) keeps the accompaniment of the opening's first two bars: below the
+    # opening's median pitch, onsets and sustain as they were (the last copied step may join a note
+    # the model starts right after it: the decoder bridges a one-step gap with no onset)
+    opening = rep.decode_notes(values[..., :64])
+    split = int(np.median([p for p, _, _, _ in opening])) - rep.LOW_PITCH
+    assert torch.equal(values[:2, :split, 64:95], values[:2, :split, 0:31])
+    assert not torch.equal(values[:2, :, 64:128], values[:2, :, 0:64])
+    # each phrase ends on its chord, nothing else sounding at or below its top: V at the end of
+    # the first phrase, V then I over the last bar
+    for (a, b), chord in [((56, 64), form.chords("open", 1)[0]), ((112, 120), form.chords("final", 1)[0]),
+                          ((120, 128), form.chords("final", 1)[1])]:
+        below = values[1, :max(chord) - rep.LOW_PITCH + 1, a:b] > 0
+        wanted = torch.zeros_like(below)
+        wanted[[q - rep.LOW_PITCH for q in chord]] = True
+        assert torch.equal(below, wanted)
+        assert all(values[0, q - rep.LOW_PITCH, a] > 0 for q in chord)
 
 
 def test_a_silent_bar_is_inpainted_again_and_the_rest_kept(monkeypatch):

@@ -12,7 +12,8 @@ import torch
 pretty_midi = pytest.importorskip("pretty_midi")
 
 from emogen.cli import main  # noqa: E402
-from emogen.eval.music_realism import METRICS, STATISTICS, RealismReference, metrics, note_statistics  # noqa: E402
+from emogen.eval.music_realism import (METRICS, STATISTICS, TEXTURE, RealismReference, metrics,  # noqa: E402
+                                      note_statistics, texture)
 from emogen.music import representation as rep  # noqa: E402
 from emogen.music.performance import PerformanceStyle, perform, tempo_for_arousal  # noqa: E402
 from emogen.music.pipeline import MusicPipeline  # noqa: E402
@@ -37,9 +38,28 @@ def test_a_rigid_sixteenth_grid_scores_low_ioi_spread_and_full_repetition():
     assert m["scale_consistency"] == 1.0
     reference = RealismReference.load()
     measured = reference.measure(grid, 1)
-    assert set(measured) == {f"overlap_{k}" for k in (*STATISTICS, "mean")} | set(METRICS)
+    assert set(measured) == {f"overlap_{k}" for k in (*STATISTICS, "mean")} | set(METRICS) | set(TEXTURE)
     assert measured["overlap_log_ioi"]["value"] < measured["overlap_log_ioi"]["real_5"]
     assert not measured["overlap_mean"]["inside"]
+
+
+def test_texture_tells_a_melody_over_held_chords_from_block_chords():
+    dt = 60.0 / 120.0 / 4
+    melody = pretty_midi.PrettyMIDI(initial_tempo=120.0)
+    piano = pretty_midi.Instrument(0)
+    scale = [60, 62, 64, 65, 67, 69, 71, 72]
+    for bar in range(2):
+        piano.notes += [pretty_midi.Note(60, p, bar * 16 * dt, (bar + 1) * 16 * dt) for p in (48, 52, 55)]
+        piano.notes += [pretty_midi.Note(80, p, (bar * 16 + 2 * k) * dt, (bar * 16 + 2 * k + 2) * dt)
+                        for k, p in enumerate(scale)]
+    melody.instruments.append(piano)
+    shares, intervals = texture(melody)
+    # the top voice moves over the held chord except while the chord's first melody note sounds
+    assert shares["top_voice_share"] == pytest.approx(14 / 16)
+    assert shares["melodic_step_share"] == pytest.approx(14 / 15)  # one octave leap back to the bar's start
+    assert intervals[[1, 2, 12]].tolist() == [4, 10, 1] and intervals.sum() == 15
+    block, _ = texture(make_midi([[48, 52, 55, 60]] * 8))
+    assert block == {"top_voice_share": 0.0, "melodic_step_share": 0.0}
 
 
 def test_silent_and_chromatic_pieces():

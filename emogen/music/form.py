@@ -120,6 +120,9 @@ def cadence_known(phrase: Phrase, offset: int, bar_steps: int, mode: int,
         for pitch in chord:
             values[0, pitch - rep.LOW_PITCH, a] = 1.0
             values[1, pitch - rep.LOW_PITCH, a:b] = 1.0
+            if a > 0:  # no onset just before: the chord's is a peak, so a key already down is struck again
+                values[0, pitch - rep.LOW_PITCH, a - 1] = -1.0
+                mask[0, pitch - rep.LOW_PITCH, a - 1] = 1.0
 
 
 def variation_known(source: torch.Tensor, values: torch.Tensor, mask: torch.Tensor, bars: int) -> None:
