@@ -15,7 +15,8 @@ Targets (issues 5 and 28):
 - realism (issue 28, ``emogen.eval.music_realism``): the overlap of the note statistics (pitch, log
   duration, velocity, log IOI) of each emotion's pieces, pooled, with real EMOPIA clips of its
   quadrant >= 0.75 averaged over the four; every MusPy-style metric's mean inside the 5-95% range
-  of real clips of that quadrant.
+  of real clips of that quadrant, bar self-similarity too (phrases that return), also for long
+  pieces; texture (melody over accompaniment) reported beside its real range.
 """
 
 from __future__ import annotations
@@ -37,7 +38,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import comparison_table, figure_path, markdown_table, write_results  # noqa: E402
 
 from emogen.eval.music import FEATURE_NAMES, QuadrantClassifier, symbolic_features  # noqa: E402
-from emogen.eval.music_realism import METRICS, STATISTICS, RealismReference, metrics  # noqa: E402
+from emogen.eval.music_realism import METRICS, STATISTICS, TEXTURE, RealismReference, metrics  # noqa: E402
 from emogen.music.tonality import midi_notes  # noqa: E402
 from emogen.music.tonality import estimate_key  # noqa: E402
 from emogen.eval.controllability import estimate_va  # noqa: E402
@@ -68,8 +69,11 @@ def well_formed(result, bars: int) -> dict:
     end_tick = round(bars * result.roll.steps_per_bar * pm.resolution / 4)
     length_error = abs(pm.time_to_tick(pm.get_end_time()) - end_tick) / pm.resolution
     duplicates = sum(1 for same in by_pitch.values() for a, b in zip(same, same[1:]) if abs(a.start - b.start) < 1e-6)
+    # a real ending: the lowest note sounding at the end is the key's tonic
+    bass = min(n.pitch for n in notes if n.end >= pm.get_end_time() - 0.05)
     return {"zero_length": zero, "overlapping": overlaps + duplicates, "length_error_beats": length_error,
-            "silent_bars": len(result.silent_bars), "notes": len(notes)}
+            "silent_bars": len(result.silent_bars), "notes": len(notes),
+            "ends_on_tonic": bass % 12 == estimate_key(pm).tonic}
 
 
 def music_figures(per_emotion: dict, level_means: dict, pieces: dict, name: str) -> list[Path]:
@@ -137,8 +141,8 @@ def realism(results, quadrant: int) -> dict:
     reference = RealismReference.load()
     out = {"overlap": reference.pooled_overlaps([midi_notes(r.midi) for r in results], quadrant),
            "real_overlap": reference.data["pooled_overlap"][str(quadrant)], "metrics": {}}
-    values = [metrics(r.midi) for r in results]
-    for name in METRICS:
+    values = [{**metrics(r.midi), **reference.texture(r.midi, quadrant)} for r in results]
+    for name in (*METRICS, *TEXTURE):
         lo, hi = reference.real_range(name, quadrant)
         mean = float(np.nanmean([v[name] for v in values]))
         out["metrics"][name] = {"mean": mean, "inside_share": float(np.mean([lo <= v[name] <= hi for v in values])),
@@ -165,6 +169,8 @@ def main() -> int:
     parser.add_argument("--classifier", default="music-quadrant-classifier")
     parser.add_argument("--seeds", type=int, default=20)
     parser.add_argument("--bars", type=int, default=8, help="bars per piece for the emotion statistics")
+    parser.add_argument("--long-bars", type=int, default=32, help="bars of the long pieces (structure)")
+    parser.add_argument("--long-seeds", type=int, default=5)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--steps", type=int, default=12)
     parser.add_argument("--guidance", type=float, default=3.0)
@@ -211,7 +217,11 @@ def main() -> int:
     rho_density_pieces = float(spearmanr(levels, densities)[0])
     rho_velocity_pieces = float(spearmanr(levels, velocities)[0])
 
-    # 3. Speed: 16 bars including MIDI writing; audio apart
+    # 3. Long pieces keep their structure: bar self-similarity of long pieces per emotion
+    long_similarity = {e: [metrics(pipe(e, seed=seed, **{**settings, "bars": args.long_bars}).midi)
+                           ["bar_self_similarity"] for seed in range(args.long_seeds)] for e in QUADRANT_OF}
+
+    # 4. Speed: 16 bars including MIDI writing; audio apart
     speed = []
     for seed in range(0 if args.skip_timing else 5):
         _, seconds = timed(pipe, emotion="happy", seed=100 + seed, **{**settings, "bars": 16})
@@ -228,6 +238,9 @@ def main() -> int:
     silent = sum(c["silent_bars"] for c in checks)
     happy_major = per_emotion["happy"]["major_share"]
     sad_minor = 1.0 - per_emotion["sad"]["major_share"]
+
+    def inside(v: dict, names) -> int:
+        return sum(v["realism"]["metrics"][n]["inside"] for n in names)
 
     def ok(flag: bool) -> str:
         return "pass" if flag else "FAIL"
@@ -251,13 +264,20 @@ def main() -> int:
         *[[f"note-statistic overlap with real EMOPIA {e} (Q{QUADRANT_OF[e]}) clips, mean of 4",
            f"{v['realism']['overlap']['mean']:.2f}", ">= 0.75", ok(v["realism"]["overlap"]["mean"] >= 0.75)]
           for e, v in per_emotion.items()],
-        ["MusPy-style metrics (means) inside the real 5-95% range, all emotions",
-         f"{sum(m['inside'] for v in per_emotion.values() for m in v['realism']['metrics'].values())}"
-         f"/{len(per_emotion) * len(METRICS)}", "all",
-         ok(all(m["inside"] for v in per_emotion.values() for m in v["realism"]["metrics"].values()))],
+        ["MusPy-style metrics and bar self-similarity (means) inside the real 5-95% range, all emotions",
+         f"{sum(inside(v, METRICS) for v in per_emotion.values())}/{len(per_emotion) * len(METRICS)}", "all",
+         ok(all(inside(v, METRICS) == len(METRICS) for v in per_emotion.values()))],
+        ["texture (top voice share, skyline steps, melodic interval overlap) inside the real range",
+         f"{sum(inside(v, TEXTURE) for v in per_emotion.values())}/{len(per_emotion) * len(TEXTURE)}",
+         "(reported)", ""],
+        *[[f"  bar self-similarity of {args.long_bars}-bar {e} pieces ({len(sims)} seeds), real range",
+           f"{np.mean(sims):.2f}", "[{:.2f}, {:.2f}]".format(*RealismReference.load().real_range(
+               "bar_self_similarity", QUADRANT_OF[e])), ""] for e, sims in long_similarity.items()],
         ["zero-length / overlapping duplicate notes", f"{zero} / {overlapping}", "0 / 0", ok(zero == 0 and overlapping == 0)],
         ["worst length error (beats)", f"{worst_length:.3f}", "<= 1", ok(worst_length <= 1)],
         ["silent bars over %d pieces" % len(checks), str(silent), "0", ok(silent == 0)],
+        ["pieces ending over the key's tonic (lowest note sounding at the end)", f"{np.mean([c['ends_on_tonic'] for c in checks]):.2f}",
+         "(reported)", ""],
     ]
     if not args.skip_timing:
         rows += [[f"16 bars incl. MIDI writing, {args.threads} threads (median of 5)", f"{gen16:.2f} s", "<= 1 s",
@@ -272,7 +292,7 @@ def main() -> int:
              + "\n\nRealism per emotion: note-statistic overlap of the pooled pieces with real EMOPIA clips of "
                "its quadrant (in brackets: held-out real clips, pooled, against the same reference), and each "
                "MusPy-style metric's mean over the pieces with the real clips' 5-95% range:\n\n"
-             + markdown_table(["emotion", *[f"overlap {k}" for k in STATISTICS], "overlap mean", *METRICS],
+             + markdown_table(["emotion", *[f"overlap {k}" for k in STATISTICS], "overlap mean", *METRICS, *TEXTURE],
                               realism_rows(per_emotion))
              + "\n\nPer emotion, means over seeds:\n\n"
              + markdown_table(["emotion", "notes / s", "velocity", "mean pitch", "major share", "classifier says (Q)"],
@@ -288,7 +308,7 @@ def main() -> int:
             "rho_density_levels": rho_density_levels, "rho_velocity_levels": rho_velocity_levels,
             "rho_tempo_levels": rho_tempo_levels, "rho_density_pieces": rho_density_pieces, "rho_velocity_pieces": rho_velocity_pieces,
             "zero_length": zero, "overlapping": overlapping, "worst_length_error_beats": worst_length,
-            "silent_bars": silent, "seconds_16_bars": speed, "audio_seconds_16_bars": audio_seconds,
+            "silent_bars": silent, "long_bar_self_similarity": long_similarity, "seconds_16_bars": speed, "audio_seconds_16_bars": audio_seconds,
             "settings": vars(args)}
     table += "\n\nNext to published numbers:\n\n" + comparison_table([
         ("4-quadrant accuracy of a symbolic classifier on EMOPIA clips it did not train on",

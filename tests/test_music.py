@@ -421,8 +421,9 @@ def test_mode_steering_alone_turns_noise_into_the_wanted_mode(mode, name):
     x = FlowSampler(12).sample(still, noise, torch.zeros(3, 4), steer=mode_steering(torch.full((3,), mode), 0.5))
     for roll in x:
         assert estimate_key(rep.PianoRoll(roll).to_midi()).name == f"C {name}"
-    unsteered = FlowSampler(12).sample(still, noise, torch.zeros(3, 4), steer=mode_steering(torch.zeros(3), 0.5))
-    assert torch.equal(unsteered, noise)  # mode 0: the model's choice, nothing added
+    # mode 0: either mode, on the tonic C the cadences are written in
+    either = FlowSampler(12).sample(still, noise, torch.zeros(3, 4), steer=mode_steering(torch.zeros(3), 0.5))
+    assert all(estimate_key(rep.PianoRoll(roll).to_midi()).tonic == 0 for roll in either)
 
 
 def test_mode_follows_valence_beyond_a_margin():

@@ -16,8 +16,8 @@ form first and lets the model fill it by inpainting (``FlowSampler.sample(known=
   chord (bass an octave below a close triad) with nothing sounding below its top note, while the
   melody above it stays free: the dominant (a half cadence; in minor the natural minor's v,
   as real minor pieces keep to their scale) after the first phrase of a pair, the tonic after
-  the second, and the dominant (V, with the leading tone) then the tonic over the piece's last
-  bar (the ending, which the performance slows and lets ring).
+  the second, and the dominant (V, with the leading tone) then the tonic alone over the piece's
+  last bar (the ending, which the performance slows, pedals afresh and lets ring).
 
 New phrases are sampled in one batch, then the varied ones in a second, so a piece of any length
 costs two sampling passes of one window per phrase. A phrase returns only where the emotion is
@@ -104,7 +104,8 @@ def cadence_known(phrase: Phrase, offset: int, bar_steps: int, mode: int,
                   values: torch.Tensor, mask: torch.Tensor) -> None:
     """Write a phrase's cadence into the (3, p, s) window ``values`` / ``mask`` that starts at step
     ``offset`` (in place): onset and sustain held at and below each chord's top note; velocity and
-    everything above left to the model. 'final' fills its last bar, half dominant, half tonic."""
+    everything above left to the model. 'final' fills its last bar, half dominant, half tonic
+    alone."""
     groups = chords(phrase.ending, mode)
     length = min(bar_steps if phrase.ending == "final" else CADENCE_BEATS * rep.STEPS_PER_BEAT,
                  phrase.end - phrase.start)
@@ -112,9 +113,10 @@ def cadence_known(phrase: Phrase, offset: int, bar_steps: int, mode: int,
     cuts = np.linspace(first, phrase.end, len(groups) + 1).round().astype(int)
     cuts = [int(c) // rep.STEPS_PER_BEAT * rep.STEPS_PER_BEAT if 0 < k < len(groups) else int(c)
             for k, c in enumerate(cuts)]
-    for chord, a, b in zip(groups, cuts, cuts[1:]):
+    for k, (chord, a, b) in enumerate(zip(groups, cuts, cuts[1:])):
         a, b = a - offset, b - offset
-        top = max(chord) - rep.LOW_PITCH
+        # the piece's last chord sounds alone (the ending); elsewhere the melody above stays free
+        top = values.shape[1] - 1 if phrase.ending == "final" and k == len(groups) - 1 else max(chord) - rep.LOW_PITCH
         values[:2, :top + 1, a:b] = -1.0
         mask[:2, :top + 1, a:b] = 1.0
         for pitch in chord:

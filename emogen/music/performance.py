@@ -231,7 +231,8 @@ def _pedal(notes, steps: int, time_of, quadrants: np.ndarray, style: Performance
     A beat's harmony is the duration-weighted pitch classes of the notes starting in it; the
     change at a beat is one minus its cosine with the previous sounding beat's (1 for a new
     bass pitch class). The pedal changes at the highest-scoring beats, as many as the real clips
-    of the quadrant would in that time (``duration / pedal_seconds``), bar lines winning ties.
+    of the quadrant would in that time (``duration / pedal_seconds``), bar lines winning ties,
+    and always at the last onset (the final chord sounds clean).
     """
     per_beat = rep.STEPS_PER_BEAT
     beats = int(np.ceil(steps / per_beat))
@@ -258,6 +259,9 @@ def _pedal(notes, steps: int, time_of, quadrants: np.ndarray, style: Performance
     strength = score + 1e-3 * (np.arange(beats) % max(1, int(round(beats_per_bar))) == 0)  # bar lines win ties
     order = [b for b in np.argsort(-strength, kind="stable") if chroma[b].any() and b * per_beat > first]
     chosen = {b for b in order[:max(changes, 0)] if score[b] > 0}
+    last = max(n[1] for n in notes) // per_beat
+    if last * per_beat > first:  # the final chord is pedalled afresh: nothing before it rings into it
+        chosen.add(last)
     beat_time = np.array([time_of(b * per_beat) for b in range(beats + 1)])
     while True:  # no pedal held longer than real clips hold it (their 95th percentile): re-pedal inside
         bounds = sorted(chosen | {first // per_beat, beats})

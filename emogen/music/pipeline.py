@@ -6,15 +6,18 @@ What does what: the **emotion** (density, loudness, register, articulation) come
 flow model's conditioning; its **mode**, music's strongest valence cue, which the model learned
 only weakly, is steered while sampling (``emogen.music.tonality``): major where the requested
 valence is at least ``MODE_VALENCE`` above neutral, minor where it is that far below, the model's
-choice in between, or the mode of a requested key. A requested **key** then transposes the
+choice in between (on the tonic C all the same, which the cadences are written in), or the mode
+of a requested key. A requested **key** then transposes the
 finished piece to its tonic; a requested **tempo** sets the tempo mark (the model writes on a
 sixteenth grid; its training data played at 120 BPM, the default); a requested **time
 signature** is given to the model as metre context and sets the bar length.
 
-Long pieces: the model generates 4-bar windows that overlap by one bar. Even windows are sampled
-together first; odd windows are then inpainted between them (``FlowSampler.sample(known=...)``),
-so every join is generated to fit both sides, and 16 bars take two batched sampling passes.
-Each window's emotion is the trajectory's value at each of its steps (``calm>angry``).
+Form (``emogen.music.form``): the piece is planned as 4-bar phrases, A A' B A'' by fours, one
+window each. The new phrases are sampled together first; the returning ones are then inpainted
+(``FlowSampler.sample(known=...)``) over their source's accompaniment, so phrases return and vary,
+and every window holds its phrase's cadence chord, so each phrase closes and the piece ends on
+V-I. Any length takes two batched sampling passes of one window per phrase. Each window's
+emotion is the trajectory's value at each of its steps (``calm>angry``).
 A bar the model writes too faintly to decode to any note is then inpainted again, alone, between
 the bars around it (``max_retries``), so a piece has no silent bar and keeps the rest as drawn.
 """
@@ -263,7 +266,7 @@ class MusicPipeline(Pipeline):
             known = tuple(t.to(device, dtype) for t in known)
         # Mode: the requested key's, else the one the valence at the window's centre implies
         modes = torch.tensor([self._mode(emotion, key_mode, a + window / 2, total) for a in starts])
-        steer = mode_steering(modes, mode_guidance) if mode_guidance > 0 and modes.any() else None
+        steer = mode_steering(modes, mode_guidance) if mode_guidance > 0 else None
         return FlowSampler(steps).sample(self.model, noise.to(device, dtype), vectors, guidance, known=known,
                                          progress=progress, steer=steer, context=context).float().cpu()
 

@@ -61,8 +61,8 @@ def key_profiles() -> torch.Tensor:
 
 
 def mode_score(roll: torch.Tensor, modes: torch.Tensor) -> torch.Tensor:
-    """(b,) correlation with C major (mode +1) or C minor (-1) minus a smooth maximum over the
-    other 23 keys, from (b, 3, p, s) rolls on -1..+1 (notes sound where sustain > 0); for minor
+    """(b,) correlation with C major (mode +1), C minor (-1) or the better of the two (0) minus a
+    smooth maximum over the other keys, from (b, 3, p, s) rolls on -1..+1 (notes sound where sustain > 0); for minor
     plus ``MINOR_SCALE_WEIGHT`` times the share of sounding time in C natural minor."""
     sounding = torch.sigmoid(4.0 * roll[:, 1])  # (b, p, s): soft version of the decoder's threshold
     pitch_class = (torch.arange(roll.shape[2], device=roll.device) + rep.LOW_PITCH) % 12
@@ -71,23 +71,30 @@ def mode_score(roll: torch.Tensor, modes: torch.Tensor) -> torch.Tensor:
     in_minor = profile[:, list(NATURAL_MINOR)].sum(1) / profile.sum(1).clamp_min(1e-6)
     profile = (profile - profile.mean(1, keepdim=True)) / (profile.std(1, keepdim=True) + 1e-6)
     corr = profile @ key_profiles().to(roll).T / 11.0  # (b, 24) Pearson correlations
-    wanted = torch.where(modes > 0, 0, 12).to(roll.device)
-    target = corr.gather(1, wanted[:, None])[:, 0]
-    rivals = corr.scatter(1, wanted[:, None], -1e4)
-    return target - torch.logsumexp(RIVAL_SHARPNESS * rivals, dim=1) / RIVAL_SHARPNESS + MINOR_SCALE_WEIGHT * (modes < 0).to(roll) * in_minor
+    modes = modes.to(roll.device)
+    major, minor = corr[:, 0], corr[:, 12]
+    # mode 0: C major or C minor, whichever the notes lean to (a smooth maximum of the two)
+    either = torch.logsumexp(RIVAL_SHARPNESS * torch.stack([major, minor], 1), dim=1) / RIVAL_SHARPNESS
+    target = torch.where(modes > 0, major, torch.where(modes < 0, minor, either))
+    rivals = corr.clone()
+    rivals[:, 0] = torch.where(modes < 0, major, torch.full_like(major, -1e4))
+    rivals[:, 12] = torch.where(modes > 0, minor, torch.full_like(minor, -1e4))
+    best_rival = torch.logsumexp(RIVAL_SHARPNESS * rivals, dim=1) / RIVAL_SHARPNESS
+    return target - best_rival + MINOR_SCALE_WEIGHT * (modes < 0).to(roll) * in_minor
 
 
 def mode_steering(modes: torch.Tensor, strength: float):
-    """``FlowSampler`` steer function pushing window ``i`` toward mode ``modes[i]`` (+1 / -1; 0
-    leaves it alone). ``strength`` is the size of the velocity change (RMS per roll value)."""
-    active = (modes != 0).float()
+    """``FlowSampler`` steer function pushing window ``i`` toward C in mode ``modes[i]`` (+1 major,
+    -1 minor, 0 the one the notes lean to: the tonic still C, which the phrases' cadences are
+    written in, ``emogen.music.form``). ``strength`` is the size of the velocity change (RMS per
+    roll value)."""
 
     def steer(x1_hat: torch.Tensor) -> torch.Tensor:
         with torch.enable_grad():
             x = x1_hat.detach().float().requires_grad_(True)
             (grad,) = torch.autograd.grad(mode_score(x, modes.to(x.device)).sum(), x)
         grad = grad / grad.pow(2).mean(dim=(1, 2, 3), keepdim=True).sqrt().clamp_min(1e-8)
-        return (strength * active.to(x1_hat.device).view(-1, 1, 1, 1) * grad).to(x1_hat.dtype)
+        return (strength * grad).to(x1_hat.dtype)
 
     return steer
 
