@@ -276,8 +276,8 @@ def main() -> int:
         ["zero-length / overlapping duplicate notes", f"{zero} / {overlapping}", "0 / 0", ok(zero == 0 and overlapping == 0)],
         ["worst length error (beats)", f"{worst_length:.3f}", "<= 1", ok(worst_length <= 1)],
         ["silent bars over %d pieces" % len(checks), str(silent), "0", ok(silent == 0)],
-        ["pieces ending over the key's tonic (lowest note sounding at the end)", f"{np.mean([c['ends_on_tonic'] for c in checks]):.2f}",
-         "(reported)", ""],
+        ["pieces ending over the key's tonic (lowest note sounding at the end)",
+         f"{np.mean([c['ends_on_tonic'] for c in checks]):.2f}", "(reported)", ""],
     ]
     if not args.skip_timing:
         rows += [[f"16 bars incl. MIDI writing, {args.threads} threads (median of 5)", f"{gen16:.2f} s", "<= 1 s",
@@ -299,7 +299,8 @@ def main() -> int:
                               emotion_rows))
     notes = (f"Checkpoint `{args.checkpoint}`, {args.seeds} seeds per condition, {args.bars} bars, "
              f"{args.steps} sampling steps, guidance {args.guidance}, mode steering {args.mode_guidance}, "
-             "tempo from the arousal, performed (pedal, timing, touch: emogen.music.performance). Classifier: "
+             "phrases planned (A A' B A'', cadences: emogen.music.form), tempo from the arousal, performed (pedal, "
+             "timing, touch: emogen.music.performance). Classifier: "
              f"`{args.classifier}` ({', '.join(FEATURE_NAMES)}). `python benchmarks/music.py` reproduces this; "
              "no GPU was available for GPU timings.")
     data = {"per_emotion": per_emotion, "generated_accuracy": generated_accuracy, "real_accuracy": real_accuracy,
@@ -308,7 +309,8 @@ def main() -> int:
             "rho_density_levels": rho_density_levels, "rho_velocity_levels": rho_velocity_levels,
             "rho_tempo_levels": rho_tempo_levels, "rho_density_pieces": rho_density_pieces, "rho_velocity_pieces": rho_velocity_pieces,
             "zero_length": zero, "overlapping": overlapping, "worst_length_error_beats": worst_length,
-            "silent_bars": silent, "long_bar_self_similarity": long_similarity, "seconds_16_bars": speed, "audio_seconds_16_bars": audio_seconds,
+            "silent_bars": silent, "long_bar_self_similarity": long_similarity, "seconds_16_bars": speed,
+            "audio_seconds_16_bars": audio_seconds,
             "settings": vars(args)}
     table += "\n\nNext to published numbers:\n\n" + comparison_table([
         ("4-quadrant accuracy of a symbolic classifier on EMOPIA clips it did not train on",

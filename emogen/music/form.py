@@ -127,13 +127,13 @@ def cadence_known(phrase: Phrase, offset: int, bar_steps: int, mode: int,
                 mask[0, pitch - rep.LOW_PITCH, a - 1] = 1.0
 
 
-def variation_known(source: torch.Tensor, values: torch.Tensor, mask: torch.Tensor, bars: int) -> None:
-    """Copy the accompaniment of the (3, p, s) clean ``source`` phrase's first ``bars`` steps into
+def variation_known(source: torch.Tensor, values: torch.Tensor, mask: torch.Tensor, steps: int) -> None:
+    """Copy the accompaniment of the (3, p, s) clean ``source`` phrase's first ``steps`` steps into
     the window ``values`` / ``mask`` (in place): the pitches below the median pitch of its notes,
     all channels."""
     notes = rep.decode_notes(source)
     if not notes:
         return
     split = int(np.median([p for p, _, _, _ in notes])) - rep.LOW_PITCH
-    values[:, :split, :bars] = source[:, :split, :bars]
-    mask[:, :split, :bars] = 1.0
+    values[:, :split, :steps] = source[:, :split, :steps]
+    mask[:, :split, :steps] = 1.0
