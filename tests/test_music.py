@@ -257,6 +257,11 @@ def test_pipeline_fills_the_plan_by_inpainting():
         wanted[[q - rep.LOW_PITCH for q in chord]] = True
         assert torch.equal(below, wanted)
         assert all(values[0, q - rep.LOW_PITCH, a] > 0 for q in chord)
+    # performed, the piece ends on the tonic chord alone (in the key it was moved to), ringing to the end
+    notes = piece.notes()
+    last = [n for n in notes if n.start >= max(m.start for m in notes) - 0.05]
+    assert {n.pitch % 12 for n in last} == {(pc + piece.transposed) % 12 for pc in (0, 4, 7)}
+    assert all(n.end == pytest.approx(piece.midi.get_end_time()) for n in last)
 
 
 def test_a_silent_bar_is_inpainted_again_and_the_rest_kept(monkeypatch):

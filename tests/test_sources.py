@@ -1,5 +1,5 @@
 """Emotion from a file (``emogen.sources``): the mapping into the shared space, the face measures'
-reading, the score's length and cadence, and the command line (``--emotion-from``,
+reading, the score's length, and the command line (``--emotion-from``,
 ``emotions --from``, ``music --from-video``). Tests marked slow read real files with the shipped
 recognisers; those that need real data skip without it."""
 
@@ -121,26 +121,6 @@ def test_score_follows_at_full_strength_and_in_music_steps():
     assert strong.keyframes[2].spec.is_neutral
     steps = retime(strong, 30.0, 240)
     assert [k.time for k in steps.keyframes] == [0, 80, 96, 240]
-
-
-def test_cadence_ends_on_dominant_then_tonic():
-    import pretty_midi
-
-    from emogen.music.cadence import end_with_cadence
-
-    pm = pretty_midi.PrettyMIDI(initial_tempo=120)
-    piano = pretty_midi.Instrument(0)
-    scale = [60, 62, 64, 65, 67, 69, 71, 72]
-    for i in range(32):  # four bars of C major scale in eighths
-        piano.notes.append(pretty_midi.Note(80, scale[i % 8], i * 0.25, i * 0.25 + 0.5))
-    pm.instruments.append(piano)
-    end_with_cadence(pm, bar_seconds=2.0, end=8.0)
-    last = [n for n in pm.instruments[0].notes if n.start >= 6.0]
-    dominant = {n.pitch % 12 for n in last if n.start < 7.0}
-    tonic = {n.pitch % 12 for n in last if n.start >= 7.0}
-    assert dominant == {7, 11, 2} and tonic == {0, 4, 7}
-    assert max(n.end for n in pm.instruments[0].notes) == 8.0
-    assert all(n.end <= 6.0 for n in pm.instruments[0].notes if n.start < 6.0)
 
 
 # -- the command line: bad input --------------------------------------------------------------

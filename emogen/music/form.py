@@ -32,7 +32,6 @@ import numpy as np
 import torch
 
 from . import representation as rep
-from .cadence import cadence_chords
 
 VARIED_BARS = 2
 """bars at the start of a returning phrase whose accompaniment is copied from its source"""
@@ -77,6 +76,14 @@ def plan(bars: int, bar_steps: int, window: int, vad_at=None) -> list[Phrase]:
         ending = "final" if i == len(spans) - 1 else "open" if i % 2 == 0 else "closed"
         phrases.append(Phrase(a, b, source, ending))
     return phrases
+
+
+def cadence_chords(tonic: int, mode: str) -> tuple[list[int], list[int]]:
+    """Pitch classes of V and of I in the key (``tonic`` 0-11, 'major' or 'minor'); V is a major
+    triad in both modes (the leading tone raised in minor, as in the harmonic minor)."""
+    third = 4 if mode == "major" else 3
+    dominant = [(tonic + 7) % 12, (tonic + 11) % 12, (tonic + 2) % 12]
+    return dominant, [tonic, (tonic + third) % 12, (tonic + 7) % 12]
 
 
 def _voicing(classes: list[int], root_octave: int = 48) -> list[int]:

@@ -107,9 +107,9 @@ def score_video(video: str | os.PathLike, reference: str | os.PathLike | None = 
                 steps: int = 12, guidance_scale: float = 3.0, key: str | None = None, checkpoint: str | None = None,
                 reading=None, progress: bool = False, **options) -> ScoredVideo:
     """Read the video's emotion over time (or take ``reading``) and write a piece that follows
-    it, of the video's length, ending on a cadence; ``options`` go to ``MusicPipeline``
+    it, of the video's length, ending on the pipeline's final cadence (``emogen.music.form``);
+    ``options`` go to ``MusicPipeline``
     (e.g. ``mode_guidance``)."""
-    from ..music.cadence import end_with_cadence
     from ..music.representation import STEPS_PER_BEAT
     from ..pipelines import load_pipeline
     from .video import read_video
@@ -122,8 +122,6 @@ def score_video(video: str | os.PathLike, reference: str | os.PathLike | None = 
     piece = load_pipeline("music", checkpoint)(retime(followed, duration, total_steps), bars=bars, tempo=tempo,
                                                seed=seed, steps=steps,
                                                guidance_scale=guidance_scale, key=key, progress=progress, **options)
-    last_bar = float(beat_lengths(bars)[-BEATS_PER_BAR:].sum()) * 60.0 / tempo  # it slows: longer than the others
-    end_with_cadence(piece.midi, last_bar, duration)
     return ScoredVideo(piece, reading, followed, duration)
 
 
