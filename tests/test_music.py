@@ -224,6 +224,7 @@ def test_phrase_plan_returns_and_cadences():
     assert [(p.start, p.end, p.source, p.ending) for p in phrases] == [
         (0, 64, None, "open"), (64, 128, 0, "closed"), (128, 192, None, "open"), (192, 256, 0, "final")]
     assert [p.source for p in form.plan(32, 16, 64)] == [None, 0, None, 0, None, 4, None, 0]
+    assert form.letters(form.plan(32, 16, 64)) == "A A' B A'' C C' D A" + "'" * 3
     # 4 bars of 3/4 and 8 of 2/4 per phrase; a short last phrase; a longer one never copies a shorter
     assert form.phrase_bars(12, 64) == 4 and form.phrase_bars(8, 64) == 8 and form.phrase_bars(16, 48) == 3
     assert [(p.start, p.end, p.source) for p in form.plan(6, 16, 64)] == [(0, 64, None), (64, 96, 0)]
@@ -240,6 +241,7 @@ def test_phrase_plan_returns_and_cadences():
 def test_pipeline_fills_the_plan_by_inpainting():
     pipe = MusicPipeline(tiny_model(window=64))
     piece = pipe("happy", bars=8, seed=0, steps=2, max_retries=0)
+    assert piece.form == "A A'" and piece.describe()["form"] == "A A'"
     values = piece.roll.values
     # the return (bars 4-7) keeps the accompaniment of the opening's first two bars: below the
     # opening's median pitch, onsets and sustain as they were (the last copied step may join a note

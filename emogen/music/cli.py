@@ -151,5 +151,6 @@ def run_music(args) -> int:
             print(json.dumps({"files": written, **result.describe()}))
         else:
             d = result.describe()
-            print(f"{', '.join(written)}: {d['bars']} bars, {d['seconds']:.1f} s, {d['key']}, {d['notes']} notes")
+            print(f"{', '.join(written)}: {d['bars']} bars, {d['seconds']:.1f} s, {d['key']}, {d['notes']} notes, "
+                  f"form {d['form']}")
     return 0

@@ -78,6 +78,21 @@ def plan(bars: int, bar_steps: int, window: int, vad_at=None) -> list[Phrase]:
     return phrases
 
 
+def letters(phrases: list[Phrase]) -> str:
+    """The form in letters: "A A' B A''" (a new phrase takes the next letter, a return its
+    source's letter with one more prime)."""
+    names: list[str] = []
+    new = 0
+    for phrase in phrases:
+        if phrase.source is None:
+            names.append(chr(ord("A") + new % 26))
+            new += 1
+        else:
+            letter = names[phrase.source].rstrip("'")
+            names.append(letter + "'" * sum(n.rstrip("'") == letter for n in names))
+    return " ".join(names)
+
+
 def cadence_chords(tonic: int, mode: str) -> tuple[list[int], list[int]]:
     """Pitch classes of V and of I in the key (``tonic`` 0-11, 'major' or 'minor'); V is a major
     triad in both modes (the leading tone raised in minor, as in the harmonic minor)."""

@@ -134,8 +134,10 @@ class MusicPipeline(Pipeline):
         bar_steps = int(round(rep.beats_per_bar(ts) * rep.STEPS_PER_BEAT))
         total = bars * bar_steps
         generator = torch.Generator().manual_seed(check_number(seed, "seed", *SEED, integer=True))
-        # 2. Sample the roll, then redraw only the bars that came out silent (new noise each try)
-        values = self._sample(emotion, negative, total, bar_steps, ts, steps, guidance_scale,
+        # 2. Plan the phrases, sample them, then redraw only the bars that came out silent (new noise each try)
+        phrases = form.plan(bars, bar_steps, self.model.config.window_steps,
+                            lambda step: self._vad_at(emotion, step, total))
+        values = self._sample(phrases, emotion, negative, total, ts, steps, guidance_scale,
                               negative_scale, generator, progress, mode_guidance, key_req and key_req[1])
         roll = rep.PianoRoll(values, tempo, ts)
         silent = silent_bars(roll)
@@ -149,7 +151,7 @@ class MusicPipeline(Pipeline):
         tempi, quadrants = self._beat_plan(emotion, total, requested_tempo)
         roll.tempo = float(tempi[0])
         return MusicResult.build(roll, emotion, key_req, bars, silent_bars=silent, seed=seed, tempi=tempi,
-                                 quadrants=quadrants, quantize=bool(quantize))
+                                 quadrants=quadrants, quantize=bool(quantize), form=form.letters(phrases))
 
     @staticmethod
     def _beat_plan(emotion, total: int, tempo: float | None) -> tuple[np.ndarray, np.ndarray]:
@@ -181,13 +183,13 @@ class MusicPipeline(Pipeline):
         lines = [line.strip() for line in prompt.splitlines()]
         return resolve_auto(lines, scale)  # smoothed across lines
 
-    def _sample(self, emotion, negative, total, bar_steps, ts, steps, guidance_scale, negative_scale,
+    def _sample(self, phrases, emotion, negative, total, ts, steps, guidance_scale, negative_scale,
                 generator, progress, mode_guidance: float = 0.0, key_mode: str | None = None) -> torch.Tensor:
-        """(3, p, total) roll planned as phrases (``form.plan``), one window each: the new phrases
+        """(3, p, total) roll of the ``phrases`` (``form.plan``), one window each: the new phrases
         sampled together, then the returning ones inpainted over their sources' accompaniment;
         every window holds its phrase's cadence."""
         window = self.model.config.window_steps
-        phrases = form.plan(total // bar_steps, bar_steps, window, lambda t: self._vad_at(emotion, t, total))
+        bar_steps = int(round(rep.beats_per_bar(ts) * rep.STEPS_PER_BEAT))
         shape = self.model.roll_shape
         noise = torch.randn((len(phrases), *shape), generator=generator)
         canvas = torch.full((shape[0], shape[1], total), -1.0)

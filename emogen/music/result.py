@@ -35,10 +35,12 @@ class MusicResult:
     key: str
     transposed: int = 0
     silent_bars: list[int] = field(default_factory=list)
+    form: str = ""
+    """the phrases in letters, e.g. "A A' B A''" (``emogen.music.form``)"""
 
     @classmethod
     def build(cls, roll: rep.PianoRoll, emotion, key_request, bars: int, silent_bars, seed: int,
-              tempi=None, quadrants=None, quantize: bool = False) -> "MusicResult":
+              tempi=None, quadrants=None, quantize: bool = False, form: str = "") -> "MusicResult":
         """Perform ``roll`` (``emogen.music.performance.perform``) in the requested key, or in a tonic
         drawn by the seed; ``tempi`` / ``quadrants``: (beats,) BPM and quadrant (default: the roll's
         tempo, happy)."""
@@ -64,7 +66,7 @@ class MusicResult:
         found = estimate_key(midi)
         midi.key_signature_changes.append(
             pretty_midi.KeySignature(found.tonic + (12 if found.mode == "minor" else 0), 0.0))
-        return cls(midi, roll, emotion, bars, seed, found.name, shift, list(silent_bars))
+        return cls(midi, roll, emotion, bars, seed, found.name, shift, list(silent_bars), form)
 
     @property
     def duration(self) -> float:
@@ -84,7 +86,7 @@ class MusicResult:
         return {"bars": self.bars, "seconds": round(self.duration, 3), "tempo": self.tempo,
                 "time_signature": f"{self.roll.time_signature[0]}/{self.roll.time_signature[1]}",
                 "key": self.key, "transposed": self.transposed, "notes": len(self.notes()),
-                "seed": self.seed, "emotion": emotion, "silent_bars": self.silent_bars}
+                "seed": self.seed, "emotion": emotion, "silent_bars": self.silent_bars, "form": self.form}
 
     def save(self, path: str | os.PathLike, **options) -> Path:
         """Write the piece to ``path`` atomically, in the format its suffix names: ``.mid`` /
