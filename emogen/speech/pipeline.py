@@ -178,11 +178,13 @@ class TTSPipeline(Pipeline):
         from . import natural
 
         base, _ = self.piper(sentence)
+        neutral = _is_neutral(emotion) and negative is None  # then only the neutral timing is needed
         neutral_frames, neutral_durations, noise = self._synthesize(ids, NEUTRAL, clock, fraction, 1.0, None, 1.0,
-                                                                    speed=speed, **sample)
-        breath = self._cue_rows(emotion, clock, len(neutral_frames), fraction, "breathiness")
-        if _is_neutral(emotion) and negative is None:
-            changes = natural.ProsodyChanges.none(len(neutral_frames))
+                                                                    speed=speed, decode=not neutral, **sample)
+        n = int(neutral_durations.sum())
+        breath = self._cue_rows(emotion, clock, n, fraction, "breathiness")
+        if neutral:
+            changes = natural.ProsodyChanges.none(n)
             changes.breath = breath
             durations = neutral_durations
         else:
@@ -218,12 +220,13 @@ class TTSPipeline(Pipeline):
     def _synthesize(self, ids: list[int], emotion: Emotion, clock: float, fraction: float,
                     guidance_scale: float, negative: EmotionSpec | None, negative_scale: float, steps: int,
                     speed: float, generator: torch.Generator, temperature: float, text_guidance: float,
-                    reference: tuple[torch.Tensor, np.ndarray] | None = None
-                    ) -> tuple[np.ndarray, np.ndarray, torch.Tensor]:
+                    reference: tuple[torch.Tensor, np.ndarray] | None = None, decode: bool = True
+                    ) -> tuple[np.ndarray | None, np.ndarray, torch.Tensor]:
         """WORLD frames (n, f), frames per phone (p,) and the starting noise (1, f, n) of one
         sentence. ``reference``: another rendering's noise and durations; this one then starts from
         the same noise, warped onto its own phone durations (``natural.align``), so the two differ
-        by the emotion, not by the draw."""
+        by the emotion, not by the draw. ``decode=False`` skips the decoder (frames None): the
+        durations and the noise (drawn all the same, so later sentences get the same draws)."""
         m, dev = self.model, self.device
         phone_ids = torch.tensor([ids], device=dev)
         mask = torch.ones_like(phone_ids, dtype=torch.bool)
@@ -232,6 +235,16 @@ class TTSPipeline(Pipeline):
         frames_per_phone = torch.expm1(log_dur.float()) * m.config.duration_scale / speed
         durations = torch.clamp(torch.round(frames_per_phone), min=1).long()
         n = int(durations.sum())
+        # a temperature below 1 starts the ODE closer to the mode (Grad-TTS, Matcha-TTS): clearer speech
+        if reference is None:
+            noise = temperature * torch.randn((1, m.config.feature_dims, n), generator=generator).to(dev, self.dtype)
+        else:
+            from .natural import align
+
+            source = align(durations[0].cpu().numpy(), reference[1])  # each of our frames -> the reference's
+            noise = reference[0][:, :, torch.from_numpy(source).to(dev)]
+        if not decode:
+            return None, durations[0].cpu().numpy(), noise
         frame_times = clock + np.arange(n) * acoustic.FRAME_PERIOD_MS / 1000.0
         frame_emotion = (self._emotion_rows(emotion, frame_times, fraction)[None]
                          if isinstance(emotion, EmotionTrajectory) else sentence_emotion)
@@ -249,14 +262,6 @@ class TTSPipeline(Pipeline):
             contexts.append(context_for(m.emotion_encoder.null_embedding[None].to(self.dtype)))
             if negative is not None:
                 contexts.append(context_for(negative_vector))
-        # a temperature below 1 starts the ODE closer to the mode (Grad-TTS, Matcha-TTS): clearer speech
-        if reference is None:
-            noise = temperature * torch.randn((1, m.config.feature_dims, n), generator=generator).to(dev, self.dtype)
-        else:
-            from .natural import align
-
-            source = align(durations[0].cpu().numpy(), reference[1])  # each of our frames -> the reference's
-            noise = reference[0][:, :, torch.from_numpy(source).to(dev)]
         x = FlowSampler(steps).sample(m.velocity, noise, frame_emotion, guidance,
                                       context=contexts if len(contexts) > 1 else contexts[0],
                                       text_guidance=text_guidance)
