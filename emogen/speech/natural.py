@@ -333,6 +333,16 @@ def _tier(kind: str, end_s: float, times: np.ndarray, values: np.ndarray):
     return run(points, _MAKE_TIER, kind, float(end_s))[0]
 
 
+@lru_cache(maxsize=4)
+def _breath_filters(sr: int) -> tuple[np.ndarray, np.ndarray]:
+    """Second-order sections of the aspiration's high-pass and the speech envelope's 30 Hz low-pass
+    at ``sr`` Hz (designed once: the design costs more than filtering a sentence)."""
+    from scipy.signal import butter
+
+    return (butter(4, BREATH_HIGHPASS_HZ, "highpass", fs=sr, output="sos"),
+            butter(2, 30.0, "lowpass", fs=sr, output="sos"))
+
+
 def add_breath(audio: np.ndarray, sr: int, amplitude: np.ndarray, frame_times: np.ndarray,
                seed: int = 0) -> np.ndarray:
     """Aspiration: white noise high-passed at ``BREATH_HIGHPASS_HZ``, following the speech's
@@ -341,11 +351,12 @@ def add_breath(audio: np.ndarray, sr: int, amplitude: np.ndarray, frame_times: n
     +0.9 sd, spectral flatness +0.8 sd); at the top of the band DNSMOS scores it as voice, not noise."""
     if not np.any(amplitude > 1e-4) or BREATH_HIGHPASS_HZ >= sr / 2:
         return audio
-    from scipy.signal import butter, sosfiltfilt
+    from scipy.signal import sosfiltfilt
 
+    highpass, lowpass = _breath_filters(sr)
     rng = np.random.default_rng(seed)
-    noise = sosfiltfilt(butter(4, BREATH_HIGHPASS_HZ, "highpass", fs=sr, output="sos"), rng.normal(size=len(audio)))
-    envelope = np.maximum(sosfiltfilt(butter(2, 30.0, "lowpass", fs=sr, output="sos"), np.abs(audio)), 0.0)
+    noise = sosfiltfilt(highpass, rng.normal(size=len(audio)))
+    envelope = np.maximum(sosfiltfilt(lowpass, np.abs(audio)), 0.0)
     noise *= envelope
     noise *= np.sqrt(np.mean(audio.astype(np.float64) ** 2) / (np.mean(noise**2) + 1e-20))
     t = np.arange(len(audio)) / sr
