@@ -262,11 +262,13 @@ class TTSPipeline(Pipeline):
             contexts.append(context_for(m.emotion_encoder.null_embedding[None].to(self.dtype)))
             if negative is not None:
                 contexts.append(context_for(negative_vector))
-        velocity, fast = m.velocity, self._bf16_decoder()
-        if fast:  # the velocity leaves in fp32: the ODE state, guidance and steps keep full precision
-            velocity = lambda *args, **kwargs: m.velocity(*args, **kwargs).float()  # noqa: E731
+
+        def fp32_velocity(*args, **kwargs):  # the ODE state, guidance and steps keep full precision
+            return m.velocity(*args, **kwargs).float()
+
+        fast = self._bf16_decoder()
         with torch.autocast("cpu", torch.bfloat16, enabled=fast):  # one weight cast for all the steps
-            x = FlowSampler(steps).sample(velocity, noise, frame_emotion, guidance,
+            x = FlowSampler(steps).sample(fp32_velocity if fast else m.velocity, noise, frame_emotion, guidance,
                                           context=contexts if len(contexts) > 1 else contexts[0],
                                           text_guidance=text_guidance)
         frames = m.denormalize(x.float())[0].cpu().numpy()
