@@ -77,6 +77,7 @@ class PiperVoice:
             import torch
 
             threads = torch.get_num_threads()
+        self.threads = threads
         options.intra_op_num_threads, options.inter_op_num_threads = threads, 1
         self.session = ort.InferenceSession(str(voice.model_path()), options, providers=["CPUExecutionProvider"])
         _espeak()  # points phonemizer at the wheel's espeak-ng library and data

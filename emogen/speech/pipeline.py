@@ -13,6 +13,7 @@ frame inside sentences.
 
 from __future__ import annotations
 
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Iterator
 
 import numpy as np
@@ -72,7 +73,7 @@ class TTSPipeline(Pipeline):
     def __init__(self, model: TTSModel, device=None, dtype=None, voice: Voice | None = None):
         self.voice = voice or resolve_voice(DEFAULT_CHECKPOINT)
         self.sample_rate = self.voice.sample_rate if self.voice.waveform == "natural" else acoustic.SAMPLE_RATE
-        self._piper = None
+        self._piper = self._beside = None
         super().__init__(model, device, dtype)
 
     @classmethod
@@ -96,8 +97,21 @@ class TTSPipeline(Pipeline):
         if self._piper is None:
             from .natural import PiperVoice
 
+            self._beside = ThreadPoolExecutor(1, thread_name_prefix="emogen-piper")  # see _start_piper
             self._piper = PiperVoice(self.voice.piper_package, noise_scale=PIPER_NOISE[0], noise_w=PIPER_NOISE[1])
         return self._piper
+
+    def _start_piper(self, sentence: str) -> Future | None:
+        """Piper's neutral audio of ``sentence``, started in a thread beside the model (the two are
+        independent until PSOLA; onnxruntime and torch release the GIL), where the cores hold both
+        libraries' threads; None elsewhere, and the caller runs Piper after the model. Never more
+        threads than cores: torch's OpenMP threads meet at every operator, so one descheduled thread
+        stalls them all."""
+        from ..cpu import usable_cores
+
+        if torch.get_num_threads() + self.piper.threads > usable_cores():
+            return None
+        return self._beside.submit(self.piper, sentence)
 
     # -- public API ---------------------------------------------------------------------------
     def __call__(self, text: str, emotion: "str | Emotion" = "neutral", intensity: float | None = None,
@@ -177,7 +191,7 @@ class TTSPipeline(Pipeline):
         (samples,) and frames (10 ms) per phone in it (p,), for lip sync."""
         from . import natural
 
-        base, _ = self.piper(sentence)
+        pending = self._start_piper(sentence)
         neutral = _is_neutral(emotion) and negative is None  # then only the neutral timing is needed
         neutral_frames, neutral_durations, noise = self._synthesize(ids, NEUTRAL, clock, fraction, 1.0, None, 1.0,
                                                                     speed=speed, decode=not neutral, **sample)
@@ -192,6 +206,7 @@ class TTSPipeline(Pipeline):
                                                     negative_scale, speed=speed,
                                                     reference=(noise, neutral_durations), **sample)
             changes = natural.relative_prosody(neutral_frames, neutral_durations, frames, durations, breath)
+        base, _ = pending.result() if pending is not None else self.piper(sentence)
         audio, _ = natural.apply_prosody(base, self.sample_rate, changes, seed=seed, shift=self.voice.shift)
         # phone timings for lip sync: the model's emotional durations spread over the natural audio
         total = len(audio) / self.sample_rate * 1000.0 / acoustic.FRAME_PERIOD_MS
