@@ -3,9 +3,11 @@
 Real-time factor = synthesis time / audio time (text to waveform, model loaded, after one warm-up
 sentence), over ``--sentences`` Harvard sentences, for each voice; the CPU column is the process's
 CPU time per audio second (every thread), which other work on the machine barely moves. Run it on
-a quiet machine with the threads the product uses (``OMP_NUM_THREADS`` unset: one per core):
+a quiet machine with the threads the product uses (``OMP_NUM_THREADS`` unset: one per core), and
+with one torch thread, where the natural voices run Piper in a thread beside the model:
 
     python benchmarks/tts_speed.py [--voice joe joan] [--sentences 10] [--repeats 3]
+    OMP_NUM_THREADS=1 python benchmarks/tts_speed.py --name tts_speed_1thread
 
 Floor (issue 26): <= 0.1 on 2 CPU cores for every row. ``benchmarks/tts.py`` measures everything
 else (and the same speed over 50 sentences, between its judges).
@@ -56,6 +58,7 @@ def main() -> None:
     parser.add_argument("--voice", nargs="+", default=["joe"], help="voices from `emogen voices`")
     parser.add_argument("--sentences", type=int, default=10)
     parser.add_argument("--repeats", type=int, default=3, help="passes over the sentences; the median is kept")
+    parser.add_argument("--name", default="tts_speed", help="results file name (and docs block)")
     args = parser.parse_args()
     sentences = HARVARD[: args.sentences]
     results = {voice: measure(voice, sentences, args.repeats) for voice in args.voice}
@@ -65,7 +68,7 @@ def main() -> None:
                   "meets" if r[row]["rtf"] <= 0.1 else "misses"] for row in ROWS]
     table = markdown_table(["voice", "emotion", "real-time factor", "CPU s per audio s", "floor <= 0.1"], rows)
     print(table)
-    write_results("tts_speed", "TTS real-time factor per emotion (`benchmarks/tts_speed.py`)", table,
+    write_results(args.name, "TTS real-time factor per emotion (`benchmarks/tts_speed.py`)", table,
                   {"sentences": len(sentences), "repeats": args.repeats, "voices": results},
                   notes=f"{len(sentences)} Harvard sentences, median of {args.repeats} passes, one warm-up "
                         "sentence, model loaded; trajectories at 'neutral>angry' (over the text) and "
