@@ -15,12 +15,16 @@ set (the user's choice always wins):
   started, the snapshot misses one that is momentarily waiting.
 
 ``benchmarks/shared_cpu.py`` measures the effect.
+
+:func:`cpu_has_bf16_units` tells where bf16 matrix products run in hardware (the trainer's ``auto``
+precision, the natural voices' decoder).
 """
 
 from __future__ import annotations
 
 import os
 import sys
+from functools import lru_cache
 
 
 def usable_cores() -> int:
@@ -54,3 +58,15 @@ def configure_threads() -> int | None:
     threads = max(1, min(cores, round(cores - busy_cores())))
     os.environ["OMP_NUM_THREADS"] = str(threads)
     return threads
+
+
+@lru_cache(maxsize=1)
+def cpu_has_bf16_units() -> bool:
+    """Whether the CPU multiplies bf16 matrices in hardware (Intel AMX, AVX512-BF16; read from
+    /proc/cpuinfo). Elsewhere oneDNN emulates bf16 and it is slower than fp32."""
+    try:
+        with open("/proc/cpuinfo") as f:
+            flags = f.read()
+    except OSError:
+        return False
+    return "amx_bf16" in flags or "avx512_bf16" in flags

@@ -172,8 +172,9 @@ def test_shipped_joe_voice_carries_the_emotions():
     assert cues["angry"].loudness_db > cues["neutral"].loudness_db + 5 > cues["sad"].loudness_db + 5
     assert cues["sad"].duration_s > 1.1 * cues["neutral"].duration_s > 1.15 * cues["happy"].duration_s
     assert all(np.abs(c.audio).max() <= 0.99 + 1e-6 for c in clips.values())  # the limiter's ceiling
-    assert clips["happy"].sample_rate == 22050 and tts("Hello.", "happy", seed=3).audio.shape == \
-        tts("Hello.", "happy", seed=3).audio.shape
+    assert clips["happy"].sample_rate == 22050
+    # a seed fixes the audio, sample for sample (the model's noise, Piper at noise 0, Praat's draws)
+    assert np.array_equal(tts("Hello.", "happy", seed=3).audio, tts("Hello.", "happy", seed=3).audio)
     # a trajectory inside one sentence: its second half is louder than its first (only the decoder
     # follows the frames' emotion; the text encoder, durations and prior take the sentence start's,
     # so the change is smaller than between sentences: 1.14x here)

@@ -34,6 +34,7 @@ from torch.profiler import record_function
 from torch.utils.data import Dataset, default_collate
 from tqdm.auto import tqdm
 
+from ..cpu import cpu_has_bf16_units
 from ..errors import EmogenError
 from .checkpoint import PretrainedModel
 from .config import to_dict
@@ -210,16 +211,6 @@ def resolve_mixed_precision(requested: str, on_gpu: bool) -> str:
         warnings.warn("fp16 autocast needs a GPU; training in fp32 on the CPU")
         return "no"
     return requested
-
-
-def cpu_has_bf16_units() -> bool:
-    """Whether the CPU multiplies bf16 matrices in hardware (Intel AMX, AVX512-BF16; read from
-    /proc/cpuinfo). Elsewhere oneDNN emulates bf16 and autocast is slower than fp32."""
-    try:
-        flags = Path("/proc/cpuinfo").read_text()
-    except OSError:
-        return False
-    return "amx_bf16" in flags or "avx512_bf16" in flags
 
 
 @dataclass

@@ -77,6 +77,7 @@ class PiperVoice:
             import torch
 
             threads = torch.get_num_threads()
+        self.threads = threads
         options.intra_op_num_threads, options.inter_op_num_threads = threads, 1
         self.session = ort.InferenceSession(str(voice.model_path()), options, providers=["CPUExecutionProvider"])
         _espeak()  # points phonemizer at the wheel's espeak-ng library and data
@@ -262,11 +263,9 @@ def psola(audio: np.ndarray, sr: int, changes: ProsodyChanges, speed: float = 1.
         return audio, np.arange(1, n + 1) * total / n
     sound = parselmouth.Sound(audio.astype(np.float64), sampling_frequency=sr * ratio)
     manip = call(sound, "To Manipulation", 0.01, f0_range_hz[0] * ratio, f0_range_hz[1] * ratio)
-    pitch = call(manip, "Extract pitch tier")
-    count = int(call(pitch, "Get number of points"))
-    if count > 2:
-        times = np.array([call(pitch, "Get time from index", i + 1) for i in range(count)])
-        semitones = 12.0 * np.log2(np.array([call(pitch, "Get value at index", i + 1) for i in range(count)]))
+    times, hz = _tier_points(call(manip, "Extract pitch tier"))
+    if len(times) > 2:
+        semitones = 12.0 * np.log2(hz)
         centre = float(np.median(semitones))
         at = _frame_of(times, total, n)
         target, spread = centre, changes.f0_range[at]
@@ -275,15 +274,11 @@ def psola(audio: np.ndarray, sr: int, changes: ProsodyChanges, speed: float = 1.
             spread = spread * shift.pitch_range
         new = target + changes.f0_level_st[at] + (semitones - centre) * spread
         new = np.clip(2.0 ** (new / 12.0), 40.0, 1000.0)
-        tier = call("Create PitchTier", "emotion", 0.0, total)
-        for t, hz in zip(times, new):
-            call(tier, "Add point", float(t), float(hz))
-        call([manip, tier], "Replace pitch tier")
+        call([manip, _tier("PitchTier", total, times, new)], "Replace pitch tier")
     frame_s = total / n
-    tier = call("Create DurationTier", "emotion", 0.0, total)
-    for j in range(0, n, 2):
-        call(tier, "Add point", (j + 0.5) * frame_s, float(factor[j] * ratio))
-    call([manip, tier], "Replace duration tier")
+    every = np.arange(0, n, 2)
+    call([manip, _tier("DurationTier", total, (every + 0.5) * frame_s, factor[every] * ratio)],
+         "Replace duration tier")
     run(f"random_initializeWithSeedUnsafelyButPredictably ({int(seed)})\n")
     try:
         out = call(manip, "Get resynthesis (overlap-add)")
@@ -297,6 +292,58 @@ def psola(audio: np.ndarray, sr: int, changes: ProsodyChanges, speed: float = 1.
     return out, frame_times
 
 
+# Praat scripts that move a tier's points in one call: a call per point from Python costs ~50 us,
+# most of PSOLA's time on a sentence (parselmouth has no array access to tiers)
+_READ_POINTS = """
+n = Get number of points
+times# = zero# (n)
+values# = zero# (n)
+for i to n
+    times# [i] = Get time from index: i
+    values# [i] = Get value at index: i
+endfor
+"""
+_MAKE_TIER = """
+form Tier
+    word kind PitchTier
+    real end 1
+endform
+points = selected ("Sound")
+Create 'kind$': "emotion", 0, end
+for i to object [points].ncol
+    Add point: object [points, 1, i], object [points, 2, i]
+endfor
+"""
+
+
+def _tier_points(tier) -> tuple[np.ndarray, np.ndarray]:
+    """A Praat tier's point times (s) and values, (points,) each."""
+    from parselmouth.praat import run
+
+    found = run(tier, _READ_POINTS, return_variables=True)[1]
+    return np.asarray(found["times#"], np.float64).reshape(-1), np.asarray(found["values#"], np.float64).reshape(-1)
+
+
+def _tier(kind: str, end_s: float, times: np.ndarray, values: np.ndarray):
+    """A new Praat ``kind`` ("PitchTier", "DurationTier") over 0..``end_s`` with points at
+    ``times`` (s) of ``values``; the points travel as a 2-row Sound (Praat's matrix type)."""
+    import parselmouth
+    from parselmouth.praat import run
+
+    points = parselmouth.Sound(np.stack([np.asarray(times, np.float64), np.asarray(values, np.float64)]), 1.0)
+    return run(points, _MAKE_TIER, kind, float(end_s))[0]
+
+
+@lru_cache(maxsize=4)
+def _breath_filters(sr: int) -> tuple[np.ndarray, np.ndarray]:
+    """Second-order sections of the aspiration's high-pass and the speech envelope's 30 Hz low-pass
+    at ``sr`` Hz (designed once: the design costs more than filtering a sentence)."""
+    from scipy.signal import butter
+
+    return (butter(4, BREATH_HIGHPASS_HZ, "highpass", fs=sr, output="sos"),
+            butter(2, 30.0, "lowpass", fs=sr, output="sos"))
+
+
 def add_breath(audio: np.ndarray, sr: int, amplitude: np.ndarray, frame_times: np.ndarray,
                seed: int = 0) -> np.ndarray:
     """Aspiration: white noise high-passed at ``BREATH_HIGHPASS_HZ``, following the speech's
@@ -305,11 +352,12 @@ def add_breath(audio: np.ndarray, sr: int, amplitude: np.ndarray, frame_times: n
     +0.9 sd, spectral flatness +0.8 sd); at the top of the band DNSMOS scores it as voice, not noise."""
     if not np.any(amplitude > 1e-4) or BREATH_HIGHPASS_HZ >= sr / 2:
         return audio
-    from scipy.signal import butter, sosfiltfilt
+    from scipy.signal import sosfiltfilt
 
+    highpass, lowpass = _breath_filters(sr)
     rng = np.random.default_rng(seed)
-    noise = sosfiltfilt(butter(4, BREATH_HIGHPASS_HZ, "highpass", fs=sr, output="sos"), rng.normal(size=len(audio)))
-    envelope = np.maximum(sosfiltfilt(butter(2, 30.0, "lowpass", fs=sr, output="sos"), np.abs(audio)), 0.0)
+    noise = sosfiltfilt(highpass, rng.normal(size=len(audio)))
+    envelope = np.maximum(sosfiltfilt(lowpass, np.abs(audio)), 0.0)
     noise *= envelope
     noise *= np.sqrt(np.mean(audio.astype(np.float64) ** 2) / (np.mean(noise**2) + 1e-20))
     t = np.arange(len(audio)) / sr

@@ -13,6 +13,7 @@ frame inside sentences.
 
 from __future__ import annotations
 
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Iterator
 
 import numpy as np
@@ -72,7 +73,7 @@ class TTSPipeline(Pipeline):
     def __init__(self, model: TTSModel, device=None, dtype=None, voice: Voice | None = None):
         self.voice = voice or resolve_voice(DEFAULT_CHECKPOINT)
         self.sample_rate = self.voice.sample_rate if self.voice.waveform == "natural" else acoustic.SAMPLE_RATE
-        self._piper = None
+        self._piper = self._beside = None
         super().__init__(model, device, dtype)
 
     @classmethod
@@ -96,8 +97,21 @@ class TTSPipeline(Pipeline):
         if self._piper is None:
             from .natural import PiperVoice
 
+            self._beside = ThreadPoolExecutor(1, thread_name_prefix="emogen-piper")  # see _start_piper
             self._piper = PiperVoice(self.voice.piper_package, noise_scale=PIPER_NOISE[0], noise_w=PIPER_NOISE[1])
         return self._piper
+
+    def _start_piper(self, sentence: str) -> Future | None:
+        """Piper's neutral audio of ``sentence``, started in a thread beside the model (the two are
+        independent until PSOLA; onnxruntime and torch release the GIL), where the cores hold both
+        libraries' threads; None elsewhere, and the caller runs Piper after the model. Never more
+        threads than cores: torch's OpenMP threads meet at every operator, so one descheduled thread
+        stalls them all."""
+        from ..cpu import usable_cores
+
+        if torch.get_num_threads() + self.piper.threads > usable_cores():
+            return None
+        return self._beside.submit(self.piper, sentence)
 
     # -- public API ---------------------------------------------------------------------------
     def __call__(self, text: str, emotion: "str | Emotion" = "neutral", intensity: float | None = None,
@@ -177,12 +191,14 @@ class TTSPipeline(Pipeline):
         (samples,) and frames (10 ms) per phone in it (p,), for lip sync."""
         from . import natural
 
-        base, _ = self.piper(sentence)
+        pending = self._start_piper(sentence)
+        neutral = _is_neutral(emotion) and negative is None  # then only the neutral timing is needed
         neutral_frames, neutral_durations, noise = self._synthesize(ids, NEUTRAL, clock, fraction, 1.0, None, 1.0,
-                                                                    speed=speed, **sample)
-        breath = self._cue_rows(emotion, clock, len(neutral_frames), fraction, "breathiness")
-        if _is_neutral(emotion) and negative is None:
-            changes = natural.ProsodyChanges.none(len(neutral_frames))
+                                                                    speed=speed, decode=not neutral, **sample)
+        n = int(neutral_durations.sum())
+        breath = self._cue_rows(emotion, clock, n, fraction, "breathiness")
+        if neutral:
+            changes = natural.ProsodyChanges.none(n)
             changes.breath = breath
             durations = neutral_durations
         else:
@@ -190,6 +206,7 @@ class TTSPipeline(Pipeline):
                                                     negative_scale, speed=speed,
                                                     reference=(noise, neutral_durations), **sample)
             changes = natural.relative_prosody(neutral_frames, neutral_durations, frames, durations, breath)
+        base, _ = pending.result() if pending is not None else self.piper(sentence)
         audio, _ = natural.apply_prosody(base, self.sample_rate, changes, seed=seed, shift=self.voice.shift)
         # phone timings for lip sync: the model's emotional durations spread over the natural audio
         total = len(audio) / self.sample_rate * 1000.0 / acoustic.FRAME_PERIOD_MS
@@ -218,12 +235,13 @@ class TTSPipeline(Pipeline):
     def _synthesize(self, ids: list[int], emotion: Emotion, clock: float, fraction: float,
                     guidance_scale: float, negative: EmotionSpec | None, negative_scale: float, steps: int,
                     speed: float, generator: torch.Generator, temperature: float, text_guidance: float,
-                    reference: tuple[torch.Tensor, np.ndarray] | None = None
-                    ) -> tuple[np.ndarray, np.ndarray, torch.Tensor]:
+                    reference: tuple[torch.Tensor, np.ndarray] | None = None, decode: bool = True
+                    ) -> tuple[np.ndarray | None, np.ndarray, torch.Tensor]:
         """WORLD frames (n, f), frames per phone (p,) and the starting noise (1, f, n) of one
         sentence. ``reference``: another rendering's noise and durations; this one then starts from
         the same noise, warped onto its own phone durations (``natural.align``), so the two differ
-        by the emotion, not by the draw."""
+        by the emotion, not by the draw. ``decode=False`` skips the decoder (frames None): the
+        durations and the noise (drawn all the same, so later sentences get the same draws)."""
         m, dev = self.model, self.device
         phone_ids = torch.tensor([ids], device=dev)
         mask = torch.ones_like(phone_ids, dtype=torch.bool)
@@ -232,6 +250,16 @@ class TTSPipeline(Pipeline):
         frames_per_phone = torch.expm1(log_dur.float()) * m.config.duration_scale / speed
         durations = torch.clamp(torch.round(frames_per_phone), min=1).long()
         n = int(durations.sum())
+        # a temperature below 1 starts the ODE closer to the mode (Grad-TTS, Matcha-TTS): clearer speech
+        if reference is None:
+            noise = temperature * torch.randn((1, m.config.feature_dims, n), generator=generator).to(dev, self.dtype)
+        else:
+            from .natural import align
+
+            source = align(durations[0].cpu().numpy(), reference[1])  # each of our frames -> the reference's
+            noise = reference[0][:, :, torch.from_numpy(source).to(dev)]
+        if not decode:
+            return None, durations[0].cpu().numpy(), noise
         frame_times = clock + np.arange(n) * acoustic.FRAME_PERIOD_MS / 1000.0
         frame_emotion = (self._emotion_rows(emotion, frame_times, fraction)[None]
                          if isinstance(emotion, EmotionTrajectory) else sentence_emotion)
@@ -249,19 +277,28 @@ class TTSPipeline(Pipeline):
             contexts.append(context_for(m.emotion_encoder.null_embedding[None].to(self.dtype)))
             if negative is not None:
                 contexts.append(context_for(negative_vector))
-        # a temperature below 1 starts the ODE closer to the mode (Grad-TTS, Matcha-TTS): clearer speech
-        if reference is None:
-            noise = temperature * torch.randn((1, m.config.feature_dims, n), generator=generator).to(dev, self.dtype)
-        else:
-            from .natural import align
 
-            source = align(durations[0].cpu().numpy(), reference[1])  # each of our frames -> the reference's
-            noise = reference[0][:, :, torch.from_numpy(source).to(dev)]
-        x = FlowSampler(steps).sample(m.velocity, noise, frame_emotion, guidance,
-                                      context=contexts if len(contexts) > 1 else contexts[0],
-                                      text_guidance=text_guidance)
+        def fp32_velocity(*args, **kwargs):  # the ODE state, guidance and steps keep full precision
+            return m.velocity(*args, **kwargs).float()
+
+        fast = self._bf16_decoder()
+        with torch.autocast("cpu", torch.bfloat16, enabled=fast):  # one weight cast for all the steps
+            x = FlowSampler(steps).sample(fp32_velocity if fast else m.velocity, noise, frame_emotion, guidance,
+                                          context=contexts if len(contexts) > 1 else contexts[0],
+                                          text_guidance=text_guidance)
         frames = m.denormalize(x.float())[0].cpu().numpy()
         return frames, durations[0].cpu().numpy(), noise
+
+    def _bf16_decoder(self) -> bool:
+        """Whether the decoder runs in bf16 (autocast): for natural voices in fp32 on a CPU that
+        multiplies bf16 in hardware (AMX, AVX512-BF16). Their waveform takes only the smoothed
+        difference of two renderings, which bf16 moves by about 0.01 semitone and 0.05 dB (16
+        sentence x emotion pairs), at half the decoder's time. The WORLD voices vocode the frames
+        themselves and stay in fp32."""
+        from ..cpu import cpu_has_bf16_units
+
+        return (self.voice.waveform == "natural" and self.device.type == "cpu" and self.dtype == torch.float32
+                and cpu_has_bf16_units())
 
     def _emotion_rows(self, emotion: Emotion, times, fraction: float) -> torch.Tensor:
         """Emotion vectors at ``times`` seconds: (len(times), e), or (1, e) for one time."""
