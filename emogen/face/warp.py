@@ -126,6 +126,7 @@ class PortraitRenderer:
         self._roi_image = np.ascontiguousarray(self.image[y0:y1, x0:x1])
         self._eyes = [self._eye_skin(L.RIGHT_UPPER_LID), self._eye_skin(L.LEFT_UPPER_LID)]
         self._rest_mouth_gap = self._mouth_gap(self.rest)
+        self._rest_interior = self._interior()
         # the painted cavity follows the photo's exposure (the teeth follow its skin: Appearance)
         cheeks = self.rest[[50, 280, 205, 425]].round().astype(int).clip(0, self.size - 1)
         luma = float(np.median(self.image[cheeks[:, 1], cheeks[:, 0]].astype(np.float32) @ [0.299, 0.587, 0.114]))
@@ -173,7 +174,7 @@ class PortraitRenderer:
         out[y0:y1, x0:x1] = cv2.remap(source, m, None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
         if self.paint:
             self._paint_eyes(out, target)
-            self._paint_mouth(out, target)
+            self._paint_mouth(out, target, m)
         return out
 
     __call__ = render
@@ -237,7 +238,10 @@ class PortraitRenderer:
         upper, lower = _MOUTH_PAIRS
         return float(np.mean(lm[lower, 1] - lm[upper, 1]))
 
-    def _paint_mouth(self, out: np.ndarray, target: np.ndarray) -> None:
+    def _paint_mouth(self, out: np.ndarray, target: np.ndarray, source_map: np.ndarray) -> None:
+        """Paint the opened mouth; ``source_map`` ((h, w, 2) ROI coordinates) is where each output
+        pixel was sampled from: pixels that come from the photo's own open mouth (teeth shown at
+        rest) keep them, only the newly opened part is painted."""
         gap = self._mouth_gap(target)
         opening = gap - max(self._rest_mouth_gap, 0.0)
         alpha = float(_smoothstep((opening - 0.5) / 3.0))
@@ -292,9 +296,29 @@ class PortraitRenderer:
         low = LOWER_TEETH_SHADE * _smoothstep((0.3 * depth - dy_bottom) / fade) * (1 - up)
         colour = colour * (1 - up - low)[..., None] + upper_teeth * up[..., None] + lower_teeth * low[..., None]
 
-        a = (alpha * mask)[..., None]
+        a = alpha * mask
+        if self._rest_interior is not None:
+            rx, ry = self.roi[:2]
+            inside = cv2.remap(self._rest_interior, source_map[y0 - ry:y1 - ry, x0 - rx:x1 - rx], None,
+                               cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=0)
+            a = a * (1 - inside)
+        a = a[..., None]
         region = out[y0:y1, x0:x1].astype(np.float32)
         out[y0:y1, x0:x1] = np.clip(region * (1 - a) + colour * a + 0.5, 0, 255).astype(np.uint8)
+
+    def _interior(self) -> np.ndarray | None:
+        """Where the photo's own mouth is open (its inner-lip outline, shrunk 1 px and feathered)
+        over the ROI, float32 in [0, 1]; None when the lips meet at rest."""
+        import cv2
+
+        if self._rest_mouth_gap < 1.5:
+            return None
+        x0, y0, x1, y1 = self.roi
+        mask = np.zeros((y1 - y0, x1 - x0), np.uint8)
+        pts = np.round((self.rest[list(_CAVITY)] - [x0, y0]) * (1 << _SHIFT)).astype(np.int32)
+        cv2.fillPoly(mask, [pts], 255, lineType=cv2.LINE_AA, shift=_SHIFT)
+        mask = cv2.erode(mask, np.ones((3, 3), np.uint8))
+        return cv2.GaussianBlur(mask, (3, 3), 0).astype(np.float32) / 255.0
 
     # ------------------------------------------------------------------ eyes
     def _eye_skin(self, upper_lid: tuple[int, ...]) -> np.ndarray:
