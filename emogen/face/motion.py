@@ -210,8 +210,16 @@ def _au9(p):  # nose wrinkler: nose wings and upper lip up
     return d
 
 
-def _au15(p):  # lip corner depressor
-    return _corner_field(p, -0.01, 0.12, sigma=0.14)
+def _au15(p):
+    """Lip corner depressor, with the chin raise (AU17) that comes with it in sadness: the corners
+    go down, the middle of the lower lip and the chin push up into a pout."""
+    d = _corner_field(p, -0.01, 0.12, sigma=0.14)
+    centre, half_width, _ = _mouth_geometry(p)
+    chin = p[L.CHIN]
+    below = (p[:, 1] > centre[1] + 0.02) & (p[:, 1] < chin[1] + 0.05)
+    across = np.clip(1 - ((p[:, 0] - centre[0]) / (1.1 * half_width)) ** 2, 0, 1)
+    d[:, 1] -= 0.04 * below * across
+    return d
 
 
 def _au16(p):  # lower lip depressor
