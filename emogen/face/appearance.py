@@ -21,7 +21,7 @@ shading rides on the skin and scales with the photo's own exposure (a dim selfie
   training people's smiles projected on their mean, about 1.6): intensity 1 shows a broad smile,
   not the average one, whose mean includes near-neutral closed-lip smiles.
 - ``skin``: the training photos' mean cheek luminance. A portrait whose skin is darker (a dim
-  selfie) gets its log ratios scaled up by ``skin / its own`` (at most 2x), so the shading changes
+  selfie) gets its log ratios scaled up by ``skin / its own`` (at most 3x), so the shading changes
   by as many grey levels as on the photos it was learned from: a ratio alone would make every fold
   and highlight fainter in proportion to the exposure, and a dim face would hardly change.
 - ``teeth_upper`` / ``teeth_lower``: the inside of the mouth of the training people's smiles

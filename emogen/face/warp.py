@@ -13,11 +13,14 @@ How it works:
    are mapped exactly through their triangle in the target mesh. ``cv2.remap`` then samples the
    ORIGINAL crop (never the previous frame, so nothing drifts over long clips) on the ROI only.
 3. Where a warp cannot invent content it paints: an open mouth gets a cavity (dark red-brown,
-   darkest at the back, a tongue towards the lower lip) with real teeth in it: the upper and lower
+   darkest at the back), a tongue (a dome on the floor of the mouth sized from the face, lit on
+   top, with a median groove and a fixed surface texture) and real teeth: the upper and lower
    teeth strips learned from smiling photos (``emogen.face.appearance``), hung from each inner lip
    at their real size in inter-ocular distances, so the lips occlude them as the mouth closes and
-   they never stretch with the opening; a closing eye gets lid skin blended from the skin just
-   above and below it, and a lash line. Both masks are anti-aliased and feathered.
+   they never stretch with the opening, darkening into the cheeks' shadow towards the corners. A
+   photo whose mouth is open at rest keeps its own teeth: only pixels that do not come from its
+   open mouth are painted. A closing eye gets lid skin blended from the skin just above and below
+   it, and a lash line. Both masks are anti-aliased and feathered.
 4. Expression appearance (``emogen.face.appearance``): before the warp, the rest crop is shaded by
    the expression's log ratio images (the learned smile; FACS furrows, forehead lines, lid bulges),
    so shading moves with the skin.
