@@ -131,3 +131,18 @@ def test_a_dim_portrait_gets_stronger_shading(portrait):
     assert 1.0 <= bright.gain < dim.gain <= MAX_GAIN
     assert dim.gain == pytest.approx(min(bright.gain / 0.6, MAX_GAIN), rel=0.05)
     assert load_asset()["skin"][0] > 100  # the London photos are studio-lit
+
+
+def test_rest_smile_reads_a_smiling_photo_and_not_a_neutral_one(portrait):
+    from emogen.face.appearance import rest_smile
+    from emogen.face.motion import to_face_frame
+
+    lm = portrait.landmarks
+    iod = np.hypot(*(lm[473] - lm[468]))
+    smiling = lm.copy()  # lip corners up and out, the lips beside them part of the way
+    for right, left, share in ((61, 291, 1.0), (146, 375, 0.6), (185, 409, 0.6), (78, 308, 0.6)):
+        smiling[right] += np.array([-0.04, -0.08]) * share * iod
+        smiling[left] += np.array([0.04, -0.08]) * share * iod
+    field = to_face_frame(smiling) - to_face_frame(lm)
+    assert rest_smile(lm, field) == 0.0
+    assert rest_smile(smiling, field) > 0.4

@@ -272,3 +272,22 @@ def test_eval_face_measures_a_rendered_clip(tmp_path, portrait, renderer, capsys
     assert "relative" not in row and max(abs(v) for v in row["lift"].values()) < 0.1  # same face: no lift
     assert main(["eval", "face", str(talk), "--reference-neutral", str(tmp_path / "none.png")]) == 2
     assert main(["eval", "face", str(tmp_path / "missing.mp4")]) == 2
+
+
+def test_a_mouth_open_at_rest_keeps_its_own_inside(portrait, renderer):
+    """A photo that shows its teeth keeps them when the mouth opens further: only the newly opened
+    part is painted (the photo's inside, marked green here, would be painted over otherwise)."""
+    import cv2
+    from dataclasses import replace
+    from emogen.face import landmarks as L
+    from emogen.face.warp import PortraitRenderer
+
+    open_lm = jaw_open(portrait.landmarks, 0.12)
+    image = renderer.render(open_lm)
+    inside = np.zeros(image.shape[:2], np.uint8)
+    cv2.fillPoly(inside, [np.round(open_lm[list(L.INNER_LIPS)]).astype(np.int32)], 1)
+    inside = cv2.erode(inside, np.ones((5, 5), np.uint8)).astype(bool)
+    image[inside] = (0, 255, 0)
+    wider = PortraitRenderer(replace(portrait, image=image, landmarks=open_lm)).render(jaw_open(open_lm, 0.1))
+    green = (wider[..., 1] > 200) & (wider[..., 0] < 60) & (wider[..., 2] < 60)
+    assert green.sum() > 0.5 * inside.sum()

@@ -21,7 +21,7 @@ shading rides on the skin and scales with the photo's own exposure (a dim selfie
   training people's smiles projected on their mean, about 1.6): intensity 1 shows a broad smile,
   not the average one, whose mean includes near-neutral closed-lip smiles.
 - ``skin``: the training photos' mean cheek luminance. A portrait whose skin is darker (a dim
-  selfie) gets its log ratios scaled up by ``skin / its own`` (at most 2x), so the shading changes
+  selfie) gets its log ratios scaled up by ``skin / its own`` (at most 3x), so the shading changes
   by as many grey levels as on the photos it was learned from: a ratio alone would make every fold
   and highlight fainter in proportion to the exposure, and a dim face would hardly change.
 - ``teeth_upper`` / ``teeth_lower``: the inside of the mouth of the training people's smiles
@@ -51,7 +51,7 @@ ASSET = "face_appearance.safetensors"
 TEETH_ROWS = 24  # strip height in samples
 TEETH_DEPTH = 0.16  # IOD covered by a strip, from its lip inwards
 TEETH_COLS = 64  # samples from corner to corner
-MAX_GAIN = 2.0  # the most a dim portrait's shading is strengthened
+MAX_GAIN = 3.0  # the most a dim portrait's shading is strengthened
 LEARNED = ("smile",)
 FACS = ("au1", "au2", "au4", "au7", "au15")
 
@@ -234,6 +234,23 @@ _ASSETS: dict[str, dict[str, np.ndarray]] = {}
 def broad_smile() -> float:
     """The smile coefficient's scale: intensity 1 is a broad real smile (see the module doc)."""
     return float(load_asset()["broad_smile"][0])
+
+
+SMILE_AT_REST_FLOOR = 0.3  # projections below this are face shape, not a smile (held-out neutrals: -0.25..0.31)
+
+
+def rest_smile(landmarks: np.ndarray, smile: np.ndarray) -> float:
+    """How much of the broad smile ``smile`` ((478, 2) face-frame IOD, intensity 1's field) the
+    portrait ``landmarks`` ((478, 2) px) already shows, 0 (neutral) .. 1: its lips' offset from the
+    training people's mean neutral face (the mouth's own position removed) projected on the smile,
+    less SMILE_AT_REST_FLOOR, rescaled. A smiling photo has to lose its smile to look sad or angry."""
+    idx = list(L.LIPS)
+    neutral = (load_asset()["canon"] - np.asarray(ORIGIN, np.float32)) / SCALE
+    d = (to_face_frame(landmarks) - neutral)[idx]
+    d -= d.mean(axis=0)
+    f = np.asarray(smile, np.float32)[idx]
+    projection = float((d * f).sum() / max(float((f * f).sum()), 1e-9))
+    return float(np.clip((projection - SMILE_AT_REST_FLOOR) / (1 - SMILE_AT_REST_FLOOR), 0.0, 1.0))
 
 
 # ---------------------------------------------------------------------------------- FACS appearance

@@ -95,7 +95,7 @@ class MotionBasis:
         for name, build in _FIELDS.items():
             fields[INDEX[name]] = build(p)
         fields[INDEX["smile"]] = smile
-        fields[INDEX["au26"]] = 0.5 * fields[INDEX["jaw"]]
+        fields[INDEX["au26"]] = 0.9 * fields[INDEX["jaw"]] + _corner_field(p, -0.05, 0.0, sigma=0.14)
         # face frame -> pixels: rotate back and scale by the IOD
         self.fields = (fields @ self.rotation * self.iod).astype(np.float32)  # (channels, 478, 2)
 
@@ -158,11 +158,11 @@ def _brow_field(p, groups, vector_for_side, sigma):
 
 
 def _au1(p):  # inner brow raiser
-    return _brow_field(p, [(65, 55, 66, 107), (295, 285, 296, 336)], lambda s: (0.0, -0.1), 0.13)
+    return _brow_field(p, [(65, 55, 66, 107), (295, 285, 296, 336)], lambda s: (0.0, -0.15), 0.13)
 
 
 def _au2(p):  # outer brow raiser
-    return _brow_field(p, [(46, 53, 70, 63), (276, 283, 300, 293)], lambda s: (0.0, -0.1), 0.15)
+    return _brow_field(p, [(46, 53, 70, 63), (276, 283, 300, 293)], lambda s: (0.0, -0.2), 0.15)
 
 
 def _au4(p):  # brow lowerer: down and together
@@ -187,7 +187,7 @@ def _lids(p, upper_dy: float, lower_dy: float, sigma: float = 0.08):
 
 
 def _au5(p):  # upper lid raiser
-    return _lids(p, -0.035, 0.0)
+    return _lids(p, -0.08, 0.0)
 
 
 def _au6(p):  # cheek raiser: cheeks and lower lids up
@@ -210,8 +210,16 @@ def _au9(p):  # nose wrinkler: nose wings and upper lip up
     return d
 
 
-def _au15(p):  # lip corner depressor
-    return _corner_field(p, -0.01, 0.09, sigma=0.14)
+def _au15(p):
+    """Lip corner depressor, with the chin raise (AU17) that comes with it in sadness: the corners
+    go down, the middle of the lower lip and the chin push up into a pout."""
+    d = _corner_field(p, -0.01, 0.12, sigma=0.14)
+    centre, half_width, _ = _mouth_geometry(p)
+    chin = p[L.CHIN]
+    below = (p[:, 1] > centre[1] + 0.02) & (p[:, 1] < chin[1] + 0.05)
+    across = np.clip(1 - ((p[:, 0] - centre[0]) / (1.1 * half_width)) ** 2, 0, 1)
+    d[:, 1] -= 0.04 * below * across
+    return d
 
 
 def _au16(p):  # lower lip depressor

@@ -36,6 +36,9 @@ from .visemes import follow_loudness, mouth_track
 DEFAULT_CHECKPOINT = "face-motion"
 MAX_SECONDS = 120.0
 MIN_RMS = 1e-4  # quieter than this (about -80 dBFS) is silence
+# action units that show an expression other than happiness (a frame showing them drops a smiling
+# photo's own smile); au6 rides with the smile
+OTHER_EXPRESSION = ("au1", "au2", "au4", "au5", "au7", "au9", "au15", "au16", "au20", "au23", "au26")
 
 
 @dataclass
@@ -67,25 +70,39 @@ class TalkClip:
     def duration_s(self) -> float:
         return self.num_frames / self.fps
 
+    def expression(self) -> np.ndarray:
+        """The coefficients as rendered, (frames, channels): the smile in broad-smile units
+        (intensity 1 is a broad real smile: ``emogen.face.appearance.broad_smile``), less the
+        smile the photo already shows (``appearance.rest_smile``) as far as the frame shows another
+        expression: a smiling photo loses its smile to look sad, angry or surprised, and keeps it
+        when neutral or happy."""
+        from .appearance import broad_smile, rest_smile
+
+        out = np.array(self.coefficients, np.float32)
+        shown = rest_smile(self.portrait.landmarks, self.smile * broad_smile())
+        if shown > 0:
+            others = out[:, [INDEX[k] for k in OTHER_EXPRESSION]].max(axis=1)
+            strength = np.clip((others - 0.2) / 0.6, 0.0, 1.0)
+            out[:, INDEX["smile"]] -= shown * strength * strength * (3 - 2 * strength)
+        return out
+
     def landmarks(self):
-        """Yield the (478, 2) landmark targets frame by frame (the smile scaled so that intensity 1
-        is a broad real smile: ``emogen.face.appearance.broad_smile``)."""
+        """Yield the (478, 2) landmark targets frame by frame (see :meth:`expression`)."""
         from .appearance import broad_smile
 
         basis = MotionBasis(self.portrait.landmarks, self.smile * broad_smile())
-        for row in self.coefficients:
+        for row in self.expression():
             yield basis.landmarks(row)
 
     def frames(self):
         """Yield rendered (S, S, 3) uint8 RGB frames."""
-        from .appearance import Appearance
+        from .appearance import Appearance, broad_smile
         from .warp import PortraitRenderer
 
         renderer = PortraitRenderer(self.portrait)
-        from .appearance import broad_smile
-
-        shading = self.coefficients[:, [INDEX[k] for k in Appearance.CHANNELS]].copy()
-        shading[:, Appearance.CHANNELS.index("smile")] *= broad_smile()
+        shading = self.expression()[:, [INDEX[k] for k in Appearance.CHANNELS]]
+        smile = Appearance.CHANNELS.index("smile")
+        shading[:, smile] *= broad_smile()
         for target, weights in zip(self.landmarks(), shading):
             yield renderer.render(target, np.clip(weights, 0.0, 1.5))
 

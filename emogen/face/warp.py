@@ -13,11 +13,14 @@ How it works:
    are mapped exactly through their triangle in the target mesh. ``cv2.remap`` then samples the
    ORIGINAL crop (never the previous frame, so nothing drifts over long clips) on the ROI only.
 3. Where a warp cannot invent content it paints: an open mouth gets a cavity (dark red-brown,
-   darkest at the back, a tongue towards the lower lip) with real teeth in it: the upper and lower
+   darkest at the back), a tongue (a dome on the floor of the mouth sized from the face, lit on
+   top, with a median groove and a fixed surface texture) and real teeth: the upper and lower
    teeth strips learned from smiling photos (``emogen.face.appearance``), hung from each inner lip
    at their real size in inter-ocular distances, so the lips occlude them as the mouth closes and
-   they never stretch with the opening; a closing eye gets lid skin blended from the skin just
-   above and below it, and a lash line. Both masks are anti-aliased and feathered.
+   they never stretch with the opening, darkening into the cheeks' shadow towards the corners. A
+   photo whose mouth is open at rest keeps its own teeth: only pixels that do not come from its
+   open mouth are painted. A closing eye gets lid skin blended from the skin just above and below
+   it, and a lash line. Both masks are anti-aliased and feathered.
 4. Expression appearance (``emogen.face.appearance``): before the warp, the rest crop is shaded by
    the expression's log ratio images (the learned smile; FACS furrows, forehead lines, lid bulges),
    so shading moves with the skin.
@@ -43,6 +46,8 @@ _MOUTH_PAIRS = (np.array(L.UPPER_LIP_INNER[3:8]), np.array(L.LOWER_LIP_INNER[3:8
 
 _SHIFT = 3  # polygon vertices in 1/8 px, for anti-aliased sub-pixel edges
 LOWER_TEETH_SHADE = 0.6
+TONGUE = np.array([150, 70, 74], np.float32)  # RGB of a lit tongue, before the photo's exposure
+TONGUE_HEIGHT = 0.12  # IOD: the most of the tongue's dome that shows above the lower lip
 
 
 def _polygon_mask(poly: np.ndarray, frame_shape, pad: int, blur: int):
@@ -85,6 +90,7 @@ class PortraitRenderer:
     """
 
     def __init__(self, portrait, ring_scale: float = RING_SCALE, paint: bool = True):
+        import cv2
         from scipy.sparse import csr_matrix
         from scipy.spatial import Delaunay
 
@@ -126,6 +132,11 @@ class PortraitRenderer:
         self._roi_image = np.ascontiguousarray(self.image[y0:y1, x0:x1])
         self._eyes = [self._eye_skin(L.RIGHT_UPPER_LID), self._eye_skin(L.LEFT_UPPER_LID)]
         self._rest_mouth_gap = self._mouth_gap(self.rest)
+        self._rest_interior = self._interior()
+        # the tongue's surface texture (papillae), fixed per renderer: (32, 48) relative brightness
+        grain = np.random.default_rng(0).normal(0.0, 1.0, (32, 48)).astype(np.float32)
+        grain = cv2.GaussianBlur(grain, (0, 0), 0.8)
+        self._tongue_texture = (0.07 * grain / grain.std()).astype(np.float32)
         # the painted cavity follows the photo's exposure (the teeth follow its skin: Appearance)
         cheeks = self.rest[[50, 280, 205, 425]].round().astype(int).clip(0, self.size - 1)
         luma = float(np.median(self.image[cheeks[:, 1], cheeks[:, 0]].astype(np.float32) @ [0.299, 0.587, 0.114]))
@@ -173,7 +184,7 @@ class PortraitRenderer:
         out[y0:y1, x0:x1] = cv2.remap(source, m, None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
         if self.paint:
             self._paint_eyes(out, target)
-            self._paint_mouth(out, target)
+            self._paint_mouth(out, target, m)
         return out
 
     __call__ = render
@@ -237,7 +248,10 @@ class PortraitRenderer:
         upper, lower = _MOUTH_PAIRS
         return float(np.mean(lm[lower, 1] - lm[upper, 1]))
 
-    def _paint_mouth(self, out: np.ndarray, target: np.ndarray) -> None:
+    def _paint_mouth(self, out: np.ndarray, target: np.ndarray, source_map: np.ndarray) -> None:
+        """Paint the opened mouth; ``source_map`` ((h, w, 2) ROI coordinates) is where each output
+        pixel was sampled from: pixels that come from the photo's own open mouth (teeth shown at
+        rest) keep them, only the newly opened part is painted."""
         gap = self._mouth_gap(target)
         opening = gap - max(self._rest_mouth_gap, 0.0)
         alpha = float(_smoothstep((opening - 0.5) / 3.0))
@@ -250,6 +264,8 @@ class PortraitRenderer:
         if box is None:
             return
         (x0, y0, x1, y1), mask = box
+
+        import cv2
 
         yy, xx = np.mgrid[y0:y1, x0:x1].astype(np.float32)
         left, right = target[L.LIP_CORNERS[0]], target[L.LIP_CORNERS[1]]
@@ -264,37 +280,72 @@ class PortraitRenderer:
         v = (yy - top) / span  # 0 at the upper lip, 1 at the lower lip
         u = np.abs(xx - cx) / half_w  # 0 in the middle, 1 at the corners
 
-        # cavity: darkest at the back (centre), warmer towards the lips; a tongue hint at the bottom
+        # cavity: darkest at the back (centre), warmer towards the lips
         r = np.clip(np.sqrt(u ** 2 + (2 * v - 1) ** 2), 0, 1)[..., None]
         back, front = np.array([22, 8, 10], np.float32), np.array([64, 26, 28], np.float32)
         colour = back * (1 - r ** 2) + front * r ** 2
-        tongue = (_smoothstep((v - 0.6) / 0.35) * _smoothstep((0.8 - u) / 0.4))[..., None] * 0.55
-        colour = (colour * (1 - tongue) + np.array([140, 62, 64], np.float32) * tongue) * self._light
+        # the tongue: a dome on the floor of the mouth, sized from the face (at most TONGUE_HEIGHT IOD
+        # of it shows above the lower lip, less in a small opening), lit on its top, with a median
+        # groove and a fixed surface texture in face units, so it reads the same in every frame
+        iod = max(self._iod, 1.0)
+        rise = np.minimum(0.45 * span, TONGUE_HEIGHT * iod) * np.clip(1 - (u / 0.85) ** 2, 0, 1)
+        surface = bottom - rise  # the tongue's top edge per column
+        tongue = _smoothstep((yy - surface) / 2.0 + 0.5) * _smoothstep((0.85 - u) / 0.2) * (rise > 0.5)
+        below = np.clip((yy - surface) / np.maximum(rise, 1.0), 0, 1)  # 0 on its top edge, 1 at the lip
+        lit = 1.15 - 0.35 * below - 0.2 * np.exp(-0.5 * ((xx - cx) / (0.03 * iod)) ** 2) * (1 - below)
+        tx = ((xx - cx) / iod / 1.2 + 0.5) * self._tongue_texture.shape[1]
+        ty = ((yy - bottom) / iod / 0.4 + 1.0) * self._tongue_texture.shape[0]
+        grain = cv2.remap(self._tongue_texture, tx.astype(np.float32), ty.astype(np.float32), cv2.INTER_LINEAR,
+                          borderMode=cv2.BORDER_REFLECT)
+        shade = (lit * (1 + grain) * (0.55 + 0.45 * _smoothstep((0.85 - u) / 0.5)))[..., None]
+        colour = colour * (1 - tongue[..., None]) + TONGUE * shade * tongue[..., None]
+        colour = colour * self._light
 
         # teeth: the learned strips hung from each inner lip at their real size (TEETH_DEPTH IOD
         # deep), so an opening mouth uncovers them and a closing one hides them behind the lips;
-        # where the strips overlap (a small opening) the nearer lip's teeth show
-        import cv2
-
+        # where the strips overlap (a small opening) the nearer lip's teeth show; towards the
+        # corners they turn away into the cheeks' shadow (the buccal corridor) and end there
         inner_l, inner_r = target[L.UPPER_LIP_INNER[0], 0], target[L.UPPER_LIP_INNER[-1], 0]
         cols = ((xx - inner_l) / max(inner_r - inner_l, 1.0) * TEETH_COLS - 0.5).astype(np.float32)
-        per_row = (TEETH_ROWS - 1) / (TEETH_DEPTH * max(self._iod, 1.0))
+        per_row = (TEETH_ROWS - 1) / (TEETH_DEPTH * iod)
         dy_top, dy_bottom = yy - top, bottom - yy
         upper_teeth = cv2.remap(self.appearance.teeth_upper, cols, (dy_top * per_row).astype(np.float32), cv2.INTER_LINEAR,
                                 borderMode=cv2.BORDER_REPLICATE)
         lower_teeth = cv2.remap(self.appearance.teeth_lower, cols, (dy_bottom * per_row).astype(np.float32),
                                 cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
-        depth = TEETH_DEPTH * self._iod
+        depth = TEETH_DEPTH * iod
         fade = 0.25 * depth
-        up = _smoothstep((0.75 * depth - dy_top) / fade) * _smoothstep((dy_bottom - dy_top) / 2.0 + 0.5)
+        side = _smoothstep((0.95 - u) / 0.3)
+        corridor = (0.45 + 0.55 * _smoothstep((0.9 - u) / 0.5))[..., None]
+        up = side * _smoothstep((0.75 * depth - dy_top) / fade) * _smoothstep((dy_bottom - dy_top) / 2.0 + 0.5)
         # the lower teeth sit lower, behind the lower lip and in the upper jaw's shadow: less of them
         # shows, darker (bright lower teeth read as bared teeth: anger, not speech or surprise)
-        low = LOWER_TEETH_SHADE * _smoothstep((0.3 * depth - dy_bottom) / fade) * (1 - up)
-        colour = colour * (1 - up - low)[..., None] + upper_teeth * up[..., None] + lower_teeth * low[..., None]
+        low = side * LOWER_TEETH_SHADE * _smoothstep((0.3 * depth - dy_bottom) / fade) * (1 - up)
+        colour = colour * (1 - up - low)[..., None] + (upper_teeth * up[..., None] + lower_teeth * low[..., None]) * corridor
 
-        a = (alpha * mask)[..., None]
+        a = alpha * mask
+        if self._rest_interior is not None:
+            rx, ry = self.roi[:2]
+            inside = cv2.remap(self._rest_interior, source_map[y0 - ry:y1 - ry, x0 - rx:x1 - rx], None,
+                               cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=0)
+            a = a * (1 - inside)
+        a = a[..., None]
         region = out[y0:y1, x0:x1].astype(np.float32)
         out[y0:y1, x0:x1] = np.clip(region * (1 - a) + colour * a + 0.5, 0, 255).astype(np.uint8)
+
+    def _interior(self) -> np.ndarray | None:
+        """Where the photo's own mouth is open (its inner-lip outline, shrunk 1 px and feathered)
+        over the ROI, float32 in [0, 1]; None when the lips meet at rest."""
+        import cv2
+
+        if self._rest_mouth_gap < 1.5:
+            return None
+        x0, y0, x1, y1 = self.roi
+        mask = np.zeros((y1 - y0, x1 - x0), np.uint8)
+        pts = np.round((self.rest[list(_CAVITY)] - [x0, y0]) * (1 << _SHIFT)).astype(np.int32)
+        cv2.fillPoly(mask, [pts], 255, lineType=cv2.LINE_AA, shift=_SHIFT)
+        mask = cv2.erode(mask, np.ones((3, 3), np.uint8))
+        return cv2.GaussianBlur(mask, (3, 3), 0).astype(np.float32) / 255.0
 
     # ------------------------------------------------------------------ eyes
     def _eye_skin(self, upper_lid: tuple[int, ...]) -> np.ndarray:
