@@ -57,9 +57,10 @@ def f0_track(audio: np.ndarray, sr: int, frame_period_ms: float = FRAME_PERIOD_M
 
     Praat's autocorrelation tracker (parselmouth ``to_pitch_ac``) in two passes (De Looze & Hirst
     2008): the first searches ``F0_FLOOR``-``F0_CEIL``, the second 0.75 x the first's lower
-    quartile to 1.5 x its upper quartile (of the frames within an octave of its median). WORLD's DIO, used before, read a ~93 Hz male voice an
-    octave high on most sentences (median +9 st off) and shouting an octave low, and one pass over
-    60-700 Hz let spurious frames into the 5-95 % range (docs/ser.md)."""
+    quartile to 1.5 x its upper quartile (of the frames within an octave of its median). WORLD's
+    DIO, used before, read a ~93 Hz male voice an octave high on most sentences (median +9 st off)
+    and shouting an octave low, and one pass over 60-700 Hz let spurious frames into the 5-95 %
+    range (docs/ser.md)."""
     import parselmouth
 
     x = np.asarray(audio, dtype=np.float64)
