@@ -6,7 +6,7 @@ On Harvard sentences (IEEE 1969; none is in the training corpus):
 - what listeners hear: Whisper tiny.en WER and DNSMOS (P.808, P.835 overall) for the same audio,
   next to reference rows measured in the same run: Piper's natural en_US-joe-medium voice,
   Festival SLT (where Festival is installed) and RAVDESS actors' neutral clips (DNSMOS only);
-- cue changes (F0 mean and range by Praat, loudness, rate) relative to neutral for the same text, their
+- cue changes (F0 median and range, loudness, rate; ``emogen.speech.cues.measure``) relative to neutral for the same text, their
   direction against the literature table, and Spearman rho over intensities 0..1;
 - a speech-emotion classifier trained on RAVDESS actors (checkpoints/ser-ravdess) on happy / sad /
   angry / fearful speech, next to its accuracy on RAVDESS actors it never saw (cross-validation over
@@ -144,24 +144,6 @@ def _reference(references: dict[str, dict], key: str) -> str:
                      for name, r in references.items() if key in r)
 
 
-def measure_cues(audio: np.ndarray, sr: int):
-    """``emogen.speech.cues.measure`` with F0 level and range from Praat's pitch tracker (60-500 Hz).
-    DIO, which the SER's features use, reads the male joe voice's neutral (about 93 Hz) an octave
-    high on most sentences (median +9.8 st re 100 Hz where Praat finds -1.2), which would turn its
-    F0 changes upside down; Praat tracks both voices."""
-    import dataclasses
-
-    import parselmouth
-
-    cues = measure(audio, sr)
-    f0 = parselmouth.Sound(np.asarray(audio, np.float64), sr).to_pitch(0.01, 60, 500).selected_array["frequency"]
-    semitones = 12 * np.log2(f0[f0 > 0] / 100.0)
-    if len(semitones) < 3:
-        return cues
-    return dataclasses.replace(cues, f0_mean_st=float(np.median(semitones)),
-                               f0_range_st=float(np.percentile(semitones, 95) - np.percentile(semitones, 5)))
-
-
 def measure_voice(voice: str, args, whisper, sphinx, ser, sentences: list[str]) -> dict:
     """Every measure of one voice (a name from ``emogen voices`` or an acoustic checkpoint)."""
     from emogen.speech import TTSPipeline
@@ -211,11 +193,11 @@ def measure_voice(voice: str, args, whisper, sphinx, ser, sentences: list[str]) 
         heard[e] = listener_measures([(full[e][s], sr) for s in sentences], sentences, whisper)
     # 4. cues over intensities (relative to neutral, same sentence)
     cue_rows, cue_data, spread, all_monotone, all_directions = [], {}, {}, True, True
-    neutral_cues = {s: measure_cues(neutral[s], sr) for s in sentences[: args.cue_sentences]}
+    neutral_cues = {s: measure(neutral[s], sr) for s in sentences[: args.cue_sentences]}
     for e in EMOTIONS:
         means = []
         for level in LEVELS:
-            rel = [relative_cues(measure_cues(full[e][s] if level == 1.0 else speak(s, f"{e}:{level}")[0], sr),
+            rel = [relative_cues(measure(full[e][s] if level == 1.0 else speak(s, f"{e}:{level}")[0], sr),
                                  neutral_cues[s]) for s in neutral_cues]
             means.append({c: float(np.mean([r[c] for r in rel])) for c in CUES})
             spread.setdefault(e, []).append({c: float(np.std([r[c] for r in rel])) for c in CUES})

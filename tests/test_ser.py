@@ -16,7 +16,7 @@ from emogen.ser.data import REFERENCES, actor_folds, ravdess_features  # noqa: E
 from emogen.ser.model import SERModel, SERModelConfig  # noqa: E402
 from emogen.ser.pipeline import SERPipeline  # noqa: E402
 from emogen.ser.task import SERDataConfig, SERTask, SERTrainConfig  # noqa: E402
-from emogen.speech.cues import FEATURE_NAMES, clip_features, relative  # noqa: E402
+from emogen.speech.cues import F0_TRACKER, FEATURE_NAMES, clip_features, relative  # noqa: E402
 
 SR = 16000
 SHIPPED = Path(__file__).resolve().parents[1] / "checkpoints" / "ser-ravdess"
@@ -41,7 +41,9 @@ def test_features_of_known_changes():
     assert louder[names("loudness_db")] == pytest.approx(6.02, abs=0.3)
     assert np.abs(louder[[names(f"mel{i}_shape") for i in range(16)]]).max() < 0.05  # shape ignores the level
     clean = tone(200.0)
-    noisy = clean + 0.05 * np.random.default_rng(0).standard_normal(len(clean)).astype(np.float32)
+    # noise in the voice only (noise in the silences around it is no voice: the F0 tracker leaves it unvoiced)
+    noise = 0.1 * np.random.default_rng(0).standard_normal(len(clean)).astype(np.float32)
+    noisy = clean + noise * (clean != 0)
     ap = names("aperiodicity_below_1k")
     assert clip_features(noisy, SR)[ap] > base[ap] + 0.05  # breathier (noisier) voice: more aperiodic
 
@@ -96,7 +98,7 @@ def fake_cache(path: Path, actors: int = 6, shared: bool = True, seed: int = 0) 
                     x.append(voice + shift + rng.normal(0, 0.5, n))
                     emotion.append(e), actor.append(a), statement.append(s)
     np.savez(path, x=np.array(x, dtype=np.float32), emotion=np.array(emotion), actor=np.array(actor),
-             statement=np.array(statement), names=np.array(FEATURE_NAMES))
+             statement=np.array(statement), names=np.array(FEATURE_NAMES), f0_tracker=np.array(F0_TRACKER))
     return path
 
 

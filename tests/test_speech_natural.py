@@ -175,12 +175,15 @@ def test_shipped_joe_voice_carries_the_emotions():
     assert clips["happy"].sample_rate == 22050
     # a seed fixes the audio, sample for sample (the model's noise, Piper at noise 0, Praat's draws)
     assert np.array_equal(tts("Hello.", "happy", seed=3).audio, tts("Hello.", "happy", seed=3).audio)
-    # a trajectory inside one sentence: its second half is louder than its first (only the decoder
-    # follows the frames' emotion; the text encoder, durations and prior take the sentence start's,
-    # so the change is smaller than between sentences: 1.14x here)
-    a = clips["neutral@0,angry@2"].audio
-    half = len(a) // 2
-    assert np.std(a[half:]) > 1.08 * np.std(a[:half])
+    # a trajectory inside one sentence: its second half is louder, relative to its first, than in
+    # the same sentence all neutral or all angry (only the decoder follows the frames' emotion; the
+    # text encoder, durations and prior take the sentence start's; 2026-12-03: second half / first
+    # half RMS 1.07 against 0.59 neutral and 0.64 angry)
+    def halves(x: np.ndarray) -> float:
+        return float(np.std(x[len(x) // 2:]) / np.std(x[: len(x) // 2]))
+
+    steady = max(halves(clips["neutral"].audio), halves(clips["angry"].audio))
+    assert halves(clips["neutral@0,angry@2"].audio) > 1.3 * steady
     # phone timings span the audio (lip sync)
     s = clips["sad"].sentences[0]
     assert int(s.phone_frames.sum()) == pytest.approx(len(s.audio) / 22050 * 100, abs=2)

@@ -67,10 +67,10 @@ def features(audio: np.ndarray, rate: int, what: str) -> np.ndarray:
 def generic_reference(absolute: np.ndarray) -> np.ndarray:
     """The shipped neutral reference (mean neutral RAVDESS voice) of the pitch range nearer to
     ``absolute``'s, with the speaking rate taken from ``absolute`` itself (so it counts as 0)."""
-    from ..speech.cues import FEATURE_NAMES
+    from ..speech.cues import F0_TRACKER, FEATURE_NAMES
 
     table = json.loads(REFERENCE_ASSET.read_text())
-    if table["feature_names"] != list(FEATURE_NAMES):
+    if table["feature_names"] != list(FEATURE_NAMES) or table.get("f0_tracker") != F0_TRACKER:
         raise EmogenError("the shipped neutral voice reference was measured with other speech features than this "
                           "emogen computes; give a neutral take of the same speaker (--emotion-reference FILE), "
                           "or rebuild it: python -m emogen.sources.speech")
@@ -145,7 +145,7 @@ def build_reference(root: Path) -> dict:
     import soundfile as sf
 
     from ..speech.corpora import read_ravdess_manifest
-    from ..speech.cues import FEATURE_NAMES, clip_features
+    from ..speech.cues import F0_TRACKER, FEATURE_NAMES, clip_features
 
     groups: dict[str, list[np.ndarray]] = {}
     for row in read_ravdess_manifest(root):
@@ -153,7 +153,7 @@ def build_reference(root: Path) -> dict:
             audio, sr = sf.read(root / row["path"], dtype="float32")
             groups.setdefault(row["gender"], []).append(clip_features(audio if audio.ndim == 1 else audio.mean(1), sr))
     return {"source": "RAVDESS neutral clips (Livingstone & Russo 2018, CC BY-NC-SA 4.0), mean per gender",
-            "feature_names": list(FEATURE_NAMES),
+            "feature_names": list(FEATURE_NAMES), "f0_tracker": F0_TRACKER,
             "clips": {g: len(v) for g, v in groups.items()},
             "groups": {g: np.mean(v, axis=0).round(5).tolist() for g, v in groups.items()}}
 

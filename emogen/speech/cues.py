@@ -18,8 +18,12 @@ import numpy as np
 
 from .acoustic import pyworld_module
 
-F0_FLOOR, F0_CEIL = 60.0, 700.0
+F0_FLOOR, F0_CEIL = 60.0, 700.0  # Hz, the first pass of f0_track
+F0_SEARCH_LIMITS = (40.0, 1000.0)  # Hz, bounds of the second pass's range
 FRAME_PERIOD_MS = 5.0
+F0_TRACKER = "praat-ac-2pass-octave-quartiles"
+"""Names the F0 tracker of :func:`f0_track`: cached features (:func:`absolute_features`) and stored
+references are recomputed or refused when it changes, as when ``FEATURE_NAMES`` do."""
 
 
 @dataclass
@@ -48,12 +52,42 @@ class SpeechCues:
 
 
 def f0_track(audio: np.ndarray, sr: int, frame_period_ms: float = FRAME_PERIOD_MS) -> np.ndarray:
-    """F0 in Hz per frame (0 where unvoiced), WORLD's DIO refined by StoneMask."""
-    pyworld = pyworld_module()
+    """F0 in Hz per frame (0 where unvoiced), frame k centred at k * ``frame_period_ms``, as many
+    frames as WORLD's analysis gives: (int(seconds * 1000 / frame_period_ms) + 1,).
 
-    x = np.ascontiguousarray(audio, dtype=np.float64)
-    f0, t = pyworld.dio(x, sr, f0_floor=F0_FLOOR, f0_ceil=F0_CEIL, frame_period=frame_period_ms)
-    return pyworld.stonemask(x, f0, t, sr)
+    Praat's autocorrelation tracker (parselmouth ``to_pitch_ac``) in two passes (De Looze & Hirst
+    2008): the first searches ``F0_FLOOR``-``F0_CEIL``, the second 0.75 x the first's lower
+    quartile to 1.5 x its upper quartile (of the frames within an octave of its median). WORLD's
+    DIO, used before, read a ~93 Hz male voice an octave high on most sentences (median +9 st off)
+    and shouting an octave low, and one pass over 60-700 Hz let spurious frames into the 5-95 %
+    range (docs/ser.md)."""
+    import parselmouth
+
+    x = np.asarray(audio, dtype=np.float64)
+    step = frame_period_ms / 1000.0
+    n = int(len(x) / sr / step) + 1
+    sound = parselmouth.Sound(x, sampling_frequency=sr)
+
+    def track(floor: float, ceiling: float) -> tuple[np.ndarray, np.ndarray]:
+        if sound.duration < 3.0 / floor:  # shorter than Praat's analysis window (3 periods)
+            return np.zeros(1), np.zeros(1)
+        pitch = sound.to_pitch_ac(time_step=step, pitch_floor=floor, pitch_ceiling=ceiling)
+        return pitch.xs(), pitch.selected_array["frequency"]
+
+    times, f0 = track(F0_FLOOR, F0_CEIL)
+    if np.count_nonzero(f0) >= 5:
+        # quartiles of the frames within an octave of the median: the first pass's octave jumps
+        # (a quarter of a low male voice's frames) would otherwise lift the ceiling out of reach
+        voiced = f0[f0 > 0]
+        median = np.median(voiced)
+        low, high = np.percentile(voiced[(voiced > median / 2) & (voiced < median * 2)], [25, 75])
+        floor = float(np.clip(0.75 * low, *F0_SEARCH_LIMITS))
+        times, f0 = track(floor, float(np.clip(1.5 * high, floor * 2, F0_SEARCH_LIMITS[1])))
+    index = np.rint((np.arange(n) * step - times[0]) / step).astype(int)
+    inside = (index >= 0) & (index < len(f0))
+    out = np.zeros(n)
+    out[inside] = f0[index[inside]]
+    return out
 
 
 def active_region(audio: np.ndarray, top_db: float = 35.0) -> tuple[int, int]:
@@ -66,14 +100,24 @@ def active_region(audio: np.ndarray, top_db: float = 35.0) -> tuple[int, int]:
     return int(start), int(end)
 
 
-def measure(audio: np.ndarray, sr: int) -> SpeechCues:
-    """The cues of one mono utterance (float samples in [-1, 1])."""
+def active_speech(audio: np.ndarray, sr: int) -> np.ndarray:
+    """The samples of a mono utterance without leading and trailing silence (float64); ValueError
+    when less than 50 ms remain."""
     audio = np.asarray(audio, dtype=np.float64)
     start, end = active_region(audio)
-    speech = audio[start:end]
-    if len(speech) < sr // 20:
+    if end - start < sr // 20:
         raise ValueError("no speech found (silent or empty audio)")
-    f0 = f0_track(speech, sr)
+    return np.ascontiguousarray(audio[start:end])
+
+
+def measure(audio: np.ndarray, sr: int) -> SpeechCues:
+    """The cues of one mono utterance (float samples in [-1, 1])."""
+    speech = active_speech(audio, sr)
+    return _cues(speech, sr, f0_track(speech, sr))
+
+
+def _cues(speech: np.ndarray, sr: int, f0: np.ndarray) -> SpeechCues:
+    """:class:`SpeechCues` of active ``speech`` (samples) with its :func:`f0_track` ``f0`` (frames)."""
     voiced = f0 > 0
     semitones = 12.0 * np.log2(f0[voiced] / 100.0) if voiced.any() else np.array([np.nan])
     rms = np.sqrt(np.mean(speech**2))
@@ -136,13 +180,9 @@ def clip_features(audio: np.ndarray, sr: int) -> np.ndarray:
     log frequencies of Hz; spectral features on the clip resampled to 16 kHz."""
     import librosa
 
-    cues = measure(audio, sr)
-    x = np.asarray(audio, dtype=np.float64)
-    start, end = active_region(x)
-    speech = np.ascontiguousarray(x[start:end])
-    pyworld = pyworld_module()
-    f0, t = pyworld.dio(speech, sr, f0_floor=60.0, f0_ceil=700.0, frame_period=5.0)
-    f0 = pyworld.stonemask(speech, f0, t, sr)
+    speech = active_speech(audio, sr)
+    f0 = f0_track(speech, sr)
+    cues = _cues(speech, sr, f0)
     voiced = f0 > 0
     semitones = 12 * np.log2(f0[voiced] / 100.0) if voiced.sum() > 2 else np.zeros(3)
     step = np.diff(12 * np.log2(np.where(voiced, f0, 1.0) / 100.0))
@@ -150,10 +190,11 @@ def clip_features(audio: np.ndarray, sr: int) -> np.ndarray:
     periods = 1.0 / f0[voiced]
     runs = int(np.sum(np.diff(voiced.astype(int)) == 1) + voiced[0])
     prosody = [np.std(semitones), *np.percentile(semitones, [20, 80, 98]),
-               np.mean(np.abs(step[both])) * 200 if both.any() else 0.0,  # 200 frames per second
+               np.mean(np.abs(step[both])) * 1000.0 / FRAME_PERIOD_MS if both.any() else 0.0,  # per second
                np.mean(np.abs(np.diff(periods)) / periods[1:]) if len(periods) > 3 else 0.0,
                runs / (len(speech) / sr)]
-    aperiodicity = pyworld.d4c(speech, f0, t, sr)
+    t = np.arange(len(f0)) * FRAME_PERIOD_MS / 1000.0  # seconds, f0_track's frame times
+    aperiodicity = pyworld_module().d4c(speech, f0, t, sr)
     bands = np.linspace(0, sr / 2, aperiodicity.shape[1])
     if voiced.sum() >= 5:
         ap = aperiodicity[voiced]
@@ -195,13 +236,13 @@ def relative(features: np.ndarray, neutral: np.ndarray) -> np.ndarray:
 def absolute_features(root: Path, cache: Path | None) -> dict[str, np.ndarray]:
     """:func:`clip_features` of every clip of RAVDESS at ``root`` (``x``: (n, len(FEATURE_NAMES)))
     with each clip's ``emotion`` (RAVDESS's word), ``actor`` and ``statement`` id, in manifest
-    order; cached in ``cache`` (an .npz, recomputed when the feature set changes)."""
+    order; cached in ``cache`` (an .npz, recomputed when the feature set or :data:`F0_TRACKER` changes)."""
     import soundfile as sf
     from tqdm.auto import tqdm
 
     if cache is not None and cache.is_file():
         data = dict(np.load(cache, allow_pickle=False))
-        if list(data.get("names", [])) == FEATURE_NAMES:
+        if list(data.get("names", [])) == FEATURE_NAMES and str(data.get("f0_tracker", "")) == F0_TRACKER:
             return data
     from .corpora import read_ravdess_manifest
 
@@ -212,7 +253,8 @@ def absolute_features(root: Path, cache: Path | None) -> dict[str, np.ndarray]:
         feats.append(clip_features(audio if audio.ndim == 1 else audio.mean(1), sr))
     data = {"x": np.stack(feats), "emotion": np.array([r["emotion"] for r in rows]),
             "actor": np.array([int(r["actor"]) for r in rows]),
-            "statement": np.array([r["statement_id"] for r in rows]), "names": np.array(FEATURE_NAMES)}
+            "statement": np.array([r["statement_id"] for r in rows]), "names": np.array(FEATURE_NAMES),
+            "f0_tracker": np.array(F0_TRACKER)}
     if cache is not None:
         from ..io import atomic_path
 
