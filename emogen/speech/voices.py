@@ -40,8 +40,9 @@ class VoiceShift:
 
 # joan's setting (checkpoints/voice-joan/README.md, benchmarks/female_voice.py). P.808 falls with how
 # far PSOLA moves the pitch from joe's 90 Hz, so the median sits at 185 Hz (a lower adult female
-# median) with joe's own range; formants x1.25 (F1 +15 %, F2 +16 %), the same score as x1.2-1.3: on 12 sentences P.808 3.70 -> 3.76 neutral, 3.52 -> 3.57 for the
-# emotions (mean of four at intensity 1), against x1.2 / 200 Hz / range x1.1.
+# median) with joe's own range; formants x1.25 (F1 +15 %, F2 +16 %; x1.2-1.3 scored alike). On 12
+# sentences P.808 3.70 -> 3.76 neutral, 3.52 -> 3.57 for the emotions (mean of four at intensity 1),
+# against x1.2 / 200 Hz / range x1.1.
 FEMALE = VoiceShift(formant_ratio=1.25, pitch_median_hz=185.0, pitch_range=1.0)
 
 
