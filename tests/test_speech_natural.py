@@ -58,9 +58,9 @@ def test_psola_duration_factor_and_speed_change_the_length():
 
 
 def test_voice_shift_in_the_same_pass_sets_the_median_and_keeps_emotion_and_length():
-    """joan's pass: the median lands on the shift's 200 Hz, the emotion's +3 st on top of it,
+    """joan's pass: the median lands on the shift's (FEMALE's 185 Hz), the emotion's +3 st on top of it,
     the formants rise (spectral centroid), the length and the frame times hold."""
-    from emogen.speech.voice_shift import FEMALE
+    from emogen.speech.voices import FEMALE
 
     x = vowel()
     neutral, _ = natural.psola(x, SR, changes(120), shift=FEMALE)
@@ -71,6 +71,19 @@ def test_voice_shift_in_the_same_pass_sets_the_median_and_keeps_emotion_and_leng
         np.abs(np.fft.rfft(a)) ** 2)
     assert centroid(neutral) / centroid(x) > 1.1
     assert len(raised) == pytest.approx(len(x), rel=0.02) and times[-1] == pytest.approx(len(raised) / SR)
+
+
+def test_voice_shift_moves_the_formants_by_the_ratio_and_a_zero_median_keeps_the_pitch():
+    """The spectral centroid of the vowel rises by about the formant ratio, not by the F0 ratio."""
+    from emogen.speech.voices import VoiceShift
+
+    x = vowel()
+    ratio = 1.2
+    out, _ = natural.psola(x, SR, changes(120), shift=VoiceShift(ratio, 0.0))  # 0: keep the median pitch
+    assert 12 * np.log2(median_f0(out) / median_f0(x)) == pytest.approx(0.0, abs=0.5)
+    centroid = lambda a: np.sum(np.abs(np.fft.rfft(a)) ** 2 * np.fft.rfftfreq(len(a), 1 / SR)) / np.sum(  # noqa: E731
+        np.abs(np.fft.rfft(a)) ** 2)
+    assert centroid(out) / centroid(x) == pytest.approx(ratio, rel=0.1)
 
 
 def test_psola_is_reproducible_for_a_seed():

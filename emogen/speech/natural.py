@@ -31,7 +31,7 @@ import numpy as np
 
 from . import acoustic
 from .prosody_profile import load_profile
-from .voice_shift import VoiceShift
+from .voices import VoiceShift
 
 BASE_GAIN = 0.3  # Piper peaks near full scale; its neutral sits ~10 dB down so angry's +9 dB fits
 BREATH_HIGHPASS_HZ = 6500.0  # aspiration above this: the SER hears fear, DNSMOS barely notices
@@ -244,10 +244,10 @@ def psola(audio: np.ndarray, sr: int, changes: ProsodyChanges, speed: float = 1.
           f0_range_hz: tuple[float, float] = F0_RANGE_HZ,
           shift: VoiceShift | None = None, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
     """F0 level and range and local duration by Praat's PSOLA (overlap-add); with ``shift`` (a
-    voice made from another, ``voice_shift.py``) the formants and the pitch median move in the same
+    voice made from another, ``voices.VoiceShift``) the formants and the pitch median move in the same
     pass, as Praat's "Change gender" does it: the samples read at ``formant_ratio`` times the rate
     raise every frequency and shorten the sound, and PSOLA sets the pitch and restores the length
-    (one pass kept DNSMOS P.808 equal or higher than a shift followed by a second PSOLA pass).
+    (one pass scored as two: shift the neutral render, then the emotion's PSOLA; voice-joan card).
 
     Praat's overlap-add draws random periods in unvoiced stretches; ``seed`` fixes them, so a
     seed fixes the result.
@@ -273,7 +273,9 @@ def psola(audio: np.ndarray, sr: int, changes: ProsodyChanges, speed: float = 1.
         at = _frame_of(times, total, n)
         target, spread = centre, changes.f0_range[at]
         if shift is not None:
-            target = 12.0 * np.log2(shift.pitch_median_hz) if shift.pitch_median_hz > 0 else centre
+            # 0 keeps the source's median (which reading the samples ``ratio`` times faster raised)
+            kept = centre - 12.0 * np.log2(ratio)
+            target = 12.0 * np.log2(shift.pitch_median_hz) if shift.pitch_median_hz > 0 else kept
             spread = spread * shift.pitch_range
         new = target + changes.f0_level_st[at] + (semitones - centre) * spread
         new = np.clip(2.0 ** (new / 12.0), 40.0, 1000.0)
