@@ -3,6 +3,7 @@ synthetic voiced signal; the model's relative prosody; and, slow, the shipped jo
 
 import numpy as np
 import pytest
+import torch
 
 pytest.importorskip("parselmouth")
 pytest.importorskip("pyworld")
@@ -200,3 +201,28 @@ def test_shipped_joe_voice_carries_the_emotions():
     # phone timings span the audio (lip sync)
     s = clips["sad"].sentences[0]
     assert int(s.phone_frames.sum()) == pytest.approx(len(s.audio) / 22050 * 100, abs=2)
+
+
+@pytest.mark.parametrize("cores, torch_threads, piper_threads, during", [
+    (2, 2, 1, 1),  # Piper takes one core, the model the other
+    (2, 1, 1, 1),  # both fit already: nothing changes
+    (1, 1, 1, 1),  # no room beside: nothing changes (Piper runs after the model)
+    (16, 16, 8, 8),
+])
+def test_the_model_leaves_pipers_cores_free_for_a_sentence_and_gives_them_back(
+        monkeypatch, cores, torch_threads, piper_threads, during):
+    from types import SimpleNamespace
+
+    from emogen.speech.pipeline import TTSPipeline
+
+    monkeypatch.setattr("emogen.cpu.usable_cores", lambda: cores)
+    pipe = TTSPipeline.__new__(TTSPipeline)
+    pipe._piper = SimpleNamespace(threads=piper_threads)
+    before = torch.get_num_threads()
+    torch.set_num_threads(torch_threads)
+    try:
+        with pipe._cores_shared():
+            assert torch.get_num_threads() == during
+        assert torch.get_num_threads() == torch_threads
+    finally:
+        torch.set_num_threads(before)

@@ -14,6 +14,7 @@ frame inside sentences.
 from __future__ import annotations
 
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
 from typing import Iterator
 
 import numpy as np
@@ -97,9 +98,32 @@ class TTSPipeline(Pipeline):
         if self._piper is None:
             from .natural import PiperVoice
 
+            from ..cpu import usable_cores
+
             self._beside = ThreadPoolExecutor(1, thread_name_prefix="emogen-piper")  # see _start_piper
-            self._piper = PiperVoice(self.voice.piper_package, noise_scale=PIPER_NOISE[0], noise_w=PIPER_NOISE[1])
+            threads = max(1, min(torch.get_num_threads(), usable_cores()) // 2)  # half the cores (_cores_shared)
+            self._piper = PiperVoice(self.voice.piper_package, noise_scale=PIPER_NOISE[0], noise_w=PIPER_NOISE[1],
+                                     threads=threads)
         return self._piper
+
+    @contextmanager
+    def _cores_shared(self):
+        """Torch's threads lowered to the cores Piper leaves free, for one sentence, so that Piper
+        runs beside the model (:meth:`_start_piper`) instead of after it. On a quiet 2-core Xeon the
+        model's small matrices gain little from a second thread: one thread each, side by side, ran
+        emotional speech at RTF 0.10 against 0.14 with two threads one after the other
+        (``benchmarks/tts_speed.py``). Where the cores cannot hold both, nothing changes."""
+        from ..cpu import usable_cores
+
+        before, free = torch.get_num_threads(), usable_cores() - self.piper.threads
+        if before + self.piper.threads <= usable_cores() or free < 1:
+            yield
+            return
+        torch.set_num_threads(free)
+        try:
+            yield
+        finally:
+            torch.set_num_threads(before)
 
     def _start_piper(self, sentence: str) -> Future | None:
         """Piper's neutral audio of ``sentence``, started in a thread beside the model (the two are
@@ -161,8 +185,9 @@ class TTSPipeline(Pipeline):
                           text_guidance=text_guidance)
             ids = ph.ids(boundaries=False)
             if self.voice.waveform == "natural":
-                audio, durations = self._natural(sentence, ids, spec, clock, fraction, guidance_scale,
-                                                 negative_spec, negative_scale, seed, **sample)
+                with self._cores_shared():
+                    audio, durations = self._natural(sentence, ids, spec, clock, fraction, guidance_scale,
+                                                     negative_spec, negative_scale, seed, **sample)
             else:
                 frames, durations, _ = self._synthesize(ids, spec, clock, fraction, guidance_scale, negative_spec,
                                                         negative_scale, **sample)
