@@ -276,7 +276,8 @@ def test_eval_face_measures_a_rendered_clip(tmp_path, portrait, renderer, capsys
 
 def test_a_mouth_open_at_rest_keeps_its_own_inside(portrait, renderer):
     """A photo that shows its teeth keeps them when the mouth opens further: only the newly opened
-    part is painted (the photo's inside, marked green here, would be painted over otherwise)."""
+    part is painted (the photo's inside, marked green here, would be painted over otherwise); a new
+    mouth (a jaw drop, ``new_mouth=1``) is painted whole, the photo's stretched inside not shown."""
     import cv2
     from dataclasses import replace
     from emogen.face import landmarks as L
@@ -288,6 +289,10 @@ def test_a_mouth_open_at_rest_keeps_its_own_inside(portrait, renderer):
     cv2.fillPoly(inside, [np.round(open_lm[list(L.INNER_LIPS)]).astype(np.int32)], 1)
     inside = cv2.erode(inside, np.ones((5, 5), np.uint8)).astype(bool)
     image[inside] = (0, 255, 0)
-    wider = PortraitRenderer(replace(portrait, image=image, landmarks=open_lm)).render(jaw_open(open_lm, 0.1))
-    green = (wider[..., 1] > 200) & (wider[..., 0] < 60) & (wider[..., 2] < 60)
-    assert green.sum() > 0.5 * inside.sum()
+    smiling = PortraitRenderer(replace(portrait, image=image, landmarks=open_lm))
+
+    def green(frame):
+        return ((frame[..., 1] > 200) & (frame[..., 0] < 60) & (frame[..., 2] < 60)).sum()
+
+    assert green(smiling.render(jaw_open(open_lm, 0.1))) > 0.5 * inside.sum()
+    assert green(smiling.render(jaw_open(open_lm, 0.1), new_mouth=1.0)) < 0.05 * inside.sum()

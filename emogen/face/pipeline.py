@@ -39,6 +39,10 @@ MIN_RMS = 1e-4  # quieter than this (about -80 dBFS) is silence
 # action units that show an expression other than happiness (a frame showing them drops a smiling
 # photo's own smile); au6 rides with the smile
 OTHER_EXPRESSION = ("au1", "au2", "au4", "au5", "au7", "au9", "au15", "au16", "au20", "au23", "au26")
+# a jaw drop opens a new mouth: a frame showing it paints the opening whole, as on a closed-lip photo,
+# instead of stretching the teeth of a photo smiling open-mouthed (tall teeth read as bared teeth)
+NEW_MOUTH = ("au26",)
+NEW_MOUTH_RAMP = (0.05, 0.3)  # au26 from not at all to wholly new (intensity 0.5's surprise: 0.35)
 
 
 @dataclass
@@ -81,10 +85,15 @@ class TalkClip:
         out = np.array(self.coefficients, np.float32)
         shown = rest_smile(self.portrait.landmarks, self.smile * broad_smile())
         if shown > 0:
-            others = out[:, [INDEX[k] for k in OTHER_EXPRESSION]].max(axis=1)
-            strength = np.clip((others - 0.2) / 0.6, 0.0, 1.0)
-            out[:, INDEX["smile"]] -= shown * strength * strength * (3 - 2 * strength)
+            out[:, INDEX["smile"]] -= shown * self._showing(OTHER_EXPRESSION)
         return out
+
+    def _showing(self, units: tuple[str, ...], ramp: tuple[float, float] = (0.2, 0.8)) -> np.ndarray:
+        """(frames,) 0..1: how far each frame shows the action units ``units`` (a smoothstep of the
+        strongest one over ``ramp``)."""
+        strongest = np.asarray(self.coefficients, np.float32)[:, [INDEX[k] for k in units]].max(axis=1)
+        strength = np.clip((strongest - ramp[0]) / (ramp[1] - ramp[0]), 0.0, 1.0)
+        return strength * strength * (3 - 2 * strength)
 
     def landmarks(self):
         """Yield the (478, 2) landmark targets frame by frame (see :meth:`expression`)."""
@@ -103,8 +112,8 @@ class TalkClip:
         shading = self.expression()[:, [INDEX[k] for k in Appearance.CHANNELS]]
         smile = Appearance.CHANNELS.index("smile")
         shading[:, smile] *= broad_smile()
-        for target, weights in zip(self.landmarks(), shading):
-            yield renderer.render(target, np.clip(weights, 0.0, 1.5))
+        for target, weights, new in zip(self.landmarks(), shading, self._showing(NEW_MOUTH, NEW_MOUTH_RAMP)):
+            yield renderer.render(target, np.clip(weights, 0.0, 1.5), new_mouth=float(new))
 
     def save(self, path: str | os.PathLike, audio: np.ndarray | None = None, progress: bool = False) -> Path:
         """Render and encode an mp4 at ``path`` (atomically: complete or absent). ``audio``

@@ -150,12 +150,15 @@ class PortraitRenderer:
         delta = np.asarray(target, dtype=np.float32)[:N_MESH] - self.rest[:N_MESH]
         return np.asarray(self._W @ delta, dtype=np.float32).reshape(self._grid.shape)
 
-    def render(self, target: np.ndarray, appearance: np.ndarray | None = None) -> np.ndarray:
+    def render(self, target: np.ndarray, appearance: np.ndarray | None = None,
+               new_mouth: float = 0.0) -> np.ndarray:
         """One frame.
 
         Args:
             target: ``(478, 2)`` target landmark positions in crop pixels.
             appearance: weights of ``Appearance.CHANNELS`` (the expression's action units), or None.
+            new_mouth: 0..1, how far the mouth of ``target`` is a new one (a jaw drop): as far, its
+                whole opening is painted, the inside of a photo whose lips part at rest included.
         Returns:
             ``(S, S, 3)`` uint8 RGB frame.
         """
@@ -184,7 +187,7 @@ class PortraitRenderer:
         out[y0:y1, x0:x1] = cv2.remap(source, m, None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
         if self.paint:
             self._paint_eyes(out, target)
-            self._paint_mouth(out, target, m)
+            self._paint_mouth(out, target, m, new_mouth)
         return out
 
     __call__ = render
@@ -248,12 +251,14 @@ class PortraitRenderer:
         upper, lower = _MOUTH_PAIRS
         return float(np.mean(lm[lower, 1] - lm[upper, 1]))
 
-    def _paint_mouth(self, out: np.ndarray, target: np.ndarray, source_map: np.ndarray) -> None:
+    def _paint_mouth(self, out: np.ndarray, target: np.ndarray, source_map: np.ndarray,
+                     new_mouth: float = 0.0) -> None:
         """Paint the opened mouth; ``source_map`` ((h, w, 2) ROI coordinates) is where each output
         pixel was sampled from: pixels that come from the photo's own open mouth (teeth shown at
-        rest) keep them, only the newly opened part is painted."""
+        rest) keep them, only the newly opened part is painted; as far as ``new_mouth`` (0..1), the
+        whole opening is painted (see :meth:`render`)."""
         gap = self._mouth_gap(target)
-        opening = gap - max(self._rest_mouth_gap, 0.0)
+        opening = gap - max(self._rest_mouth_gap, 0.0) * (1.0 - new_mouth)
         alpha = float(_smoothstep((opening - 0.5) / 3.0))
         if alpha <= 0:
             return
@@ -328,7 +333,7 @@ class PortraitRenderer:
             rx, ry = self.roi[:2]
             inside = cv2.remap(self._rest_interior, source_map[y0 - ry:y1 - ry, x0 - rx:x1 - rx], None,
                                cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=0)
-            a = a * (1 - inside)
+            a = a * (1 - inside * (1.0 - new_mouth))
         a = a[..., None]
         region = out[y0:y1, x0:x1].astype(np.float32)
         out[y0:y1, x0:x1] = np.clip(region * (1 - a) + colour * a + 0.5, 0, 255).astype(np.uint8)
