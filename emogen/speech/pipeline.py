@@ -178,11 +178,11 @@ class TTSPipeline(Pipeline):
         total_chars = sum(len(s) for s, _ in sentences)
         generator = torch.Generator().manual_seed(seed)
         clock, chars = 0.0, 0
+        sample = dict(steps=steps, speed=speed, generator=generator, temperature=temperature,
+                      text_guidance=text_guidance)
         bar = tqdm(total=len(sentences), desc="speaking", unit="sentence", disable=not progress, leave=False)
         for (sentence, spec), ph in zip(sentences, phonemize_batch([s for s, _ in sentences])):
             fraction = (chars + len(sentence) / 2) / total_chars
-            sample = dict(steps=steps, speed=speed, generator=generator, temperature=temperature,
-                          text_guidance=text_guidance)
             ids = ph.ids(boundaries=False)
             if self.voice.waveform == "natural":
                 with self._cores_shared():
