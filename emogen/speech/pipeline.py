@@ -32,7 +32,7 @@ from .model import TTSModel
 from .phonemes import phonemize_batch
 from .result import SENTENCE_GAP_S, SentenceAudio, SpeechResult
 from .text import check_text, has_pronounceable, normalize, parse_tagged, split_sentences
-from .voices import DEFAULT_VOICE, Voice, resolve_voice
+from .voices import DEFAULT_VOICE, VOICES, Voice, resolve_voice
 
 DEFAULT_CHECKPOINT = "tts-slt-emotion"  # the acoustic model every shipped voice uses
 DEFAULT_TEMPERATURE = 0.667
@@ -90,7 +90,7 @@ class TTSPipeline(Pipeline):
     @classmethod
     def shared_key(cls, name_or_path: str | None) -> str:
         voice = resolve_voice(name_or_path or cls.default_checkpoint)
-        return voice.name if voice.name in _registered() else super().shared_key(voice.checkpoint)
+        return voice.name if voice.name in VOICES else super().shared_key(voice.checkpoint)
 
     @property
     def piper(self):
@@ -340,9 +340,3 @@ NEUTRAL = parse_emotion("neutral")
 
 def _is_neutral(emotion: Emotion) -> bool:
     return isinstance(emotion, EmotionSpec) and (emotion.is_neutral or emotion.intensity == 0)
-
-
-def _registered() -> dict:
-    from .voices import VOICES
-
-    return VOICES
