@@ -37,7 +37,7 @@ def main() -> None:
     from emogen.speech import TTSPipeline
     from emogen.speech.pipeline import DEFAULT_STEPS
 
-    tts = TTSPipeline.from_pretrained(args.voice) if args.voice else TTSPipeline.from_pretrained()
+    tts = TTSPipeline.from_pretrained(args.voice)  # None: the default voice
     ser = SERPipeline.from_pretrained(args.ser)
     steps = args.steps or DEFAULT_STEPS
     confusion = {e: {k: 0 for k in ser.emotions} for e in JUDGED}
