@@ -241,7 +241,6 @@ class TTSPipeline(Pipeline):
     def _cue_rows(self, emotion: Emotion, clock: float, n: int, fraction: float, cue: str) -> np.ndarray:
         """One cue of the table (``emotion_prosody.changes_for``) at each of ``n`` frames from ``clock``
         seconds: (n,). For cues the acoustic model does not generate (breathiness)."""
-        from ..emotion import EmotionTrajectory
         from .emotion_prosody import changes_for
 
         if not isinstance(emotion, EmotionTrajectory):
