@@ -37,7 +37,7 @@ from ..errors import EmogenError
 from . import form
 from . import representation as rep
 from .model import MusicFlowModel
-from .performance import quadrant, tempo_for_arousal
+from .performance import tempo_for_arousal
 from .result import MusicResult
 from .tonality import mode_for_valence, mode_steering
 
@@ -156,10 +156,11 @@ class MusicPipeline(Pipeline):
     @staticmethod
     def _beat_plan(emotion, total: int, tempo: float | None) -> tuple[np.ndarray, np.ndarray]:
         """(beats,) BPM and (beats,) quadrant 1-4 of the emotion at each beat's centre."""
+        from .data import quadrant_of  # its module needs scipy: imported when a piece is made
         beats = int(np.ceil(total / rep.STEPS_PER_BEAT))
         vad = np.array([MusicPipeline._vad_at(emotion, (b + 0.5) * rep.STEPS_PER_BEAT, total) for b in range(beats)])
         tempi = np.array([tempo_for_arousal(a) if tempo is None else float(tempo) for a in vad[:, 1]])
-        return tempi, np.array([quadrant(v, a) for v, a, _ in vad])
+        return tempi, np.array([quadrant_of(v, a) for v, a, _ in vad])
 
     @staticmethod
     def _vad_at(emotion, step: float, total: int) -> np.ndarray:
