@@ -65,16 +65,12 @@ def make_clip(path: Path, root: Path, person: str, halves, actor: int, seconds: 
             writer.write(images[min(len(images) - 1, int(i / fps / half))][:h - h % 2, :w - w % 2])
 
 
-def quadrant(valence: float, arousal: float) -> int:
-    """EMOPIA quadrant of a point on the -1..+1 scale: 1 (+v +a), 2 (-v +a), 3 (-v -a), 4 (+v -a)."""
-    return (1 if arousal >= 0 else 4) if valence >= 0 else (2 if arousal >= 0 else 3)
-
-
 def video_quadrants(emotion, duration: float, spans: list[tuple[float, float]]) -> list[int | None]:
     """The quadrant of ``emotion`` (its VAD point) averaged over each span (s); None where the
     span is mostly neutral (no mood to follow; neutral sits on the valence boundary)."""
     from emogen.emotion import EmotionSpec
     from emogen.emotion.space import NEUTRAL, category
+    from emogen.music.data import quadrant_of
 
     out = []
     for a, b in spans:
@@ -84,7 +80,7 @@ def video_quadrants(emotion, duration: float, spans: list[tuple[float, float]]) 
             points.append(np.sum([w * np.array(s.vad_offset()) for s, w in pairs], axis=0))
             neutral_share.append(sum(w for s, w in pairs if s.is_neutral))
         v, a_, _ = np.mean(points, axis=0) + np.array(category(NEUTRAL).vad)
-        out.append(None if np.mean(neutral_share) > 0.5 else quadrant(v, a_))
+        out.append(None if np.mean(neutral_share) > 0.5 else quadrant_of(v, a_))
     return out
 
 

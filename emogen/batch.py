@@ -128,19 +128,6 @@ def check_job(job: dict, index: int) -> tuple[str, str]:
     return kind, name
 
 
-def _emotion_from(job: dict, kind: str):
-    """The emotion read from the job's ``emotion_from`` file (a music job's keyframes in its steps)."""
-    from .sources import read_emotion
-
-    reading = read_emotion(job["emotion_from"], job.get("emotion_reference"))
-    print(reading.summary(), file=sys.stderr)
-    if kind != "music":
-        return reading.emotion
-    from .sources.score import for_music
-
-    return for_music(reading, int(job.get("bars", 16)), job.get("time_signature"))
-
-
 def _check_numbers(job: dict, kind: str) -> None:
     """Every numeric job key finite and in its range (``emogen.checks``), before any model loads."""
     music = kind == "music"
@@ -164,8 +151,12 @@ def run_job(job: dict, kind: str, output: Path, device: str = "cpu") -> None:
     common = {"emotion": job.get("emotion", "neutral"), "intensity": job.get("intensity"),
               "seed": int(job.get("seed", 0))}
     opts = {k: v for k, v in job.items() if k in OPTIONS[kind]}
-    if job.get("emotion_from") is not None:
-        common["emotion"] = _emotion_from(job, kind)
+    if job.get("emotion_from") is not None:  # read as --emotion-from reads it (a music job's keyframes in its steps)
+        from .sources.cli import emotion_from_file
+
+        common["emotion"] = emotion_from_file(job["emotion_from"], job.get("emotion_reference"),
+                                              int(job.get("bars", 16)) if kind == "music" else None,
+                                              job.get("time_signature"))
     if kind == "tts":
         load_pipeline("tts", opts.pop("voice", None), device=device)(job["text"], **common, **opts).save(output)
     elif kind == "music":

@@ -122,10 +122,9 @@ def chords(ending: str, mode: int) -> list[list[int]]:
     return [_voicing(c) for c in names]
 
 
-def cadence_known(phrase: Phrase, offset: int, bar_steps: int, mode: int,
-                  values: torch.Tensor, mask: torch.Tensor) -> None:
-    """Write a phrase's cadence into the (3, p, s) window ``values`` / ``mask`` that starts at step
-    ``offset`` (in place): onset and sustain held at and below each chord's top note; velocity and
+def cadence_known(phrase: Phrase, bar_steps: int, mode: int, values: torch.Tensor, mask: torch.Tensor) -> None:
+    """Write a phrase's cadence into the (3, p, s) window ``values`` / ``mask`` that starts at the
+    phrase's first step (in place): onset and sustain held at and below each chord's top note; velocity and
     everything above left to the model. 'final' fills its last bar, half dominant, half tonic
     alone."""
     groups = chords(phrase.ending, mode)
@@ -136,7 +135,7 @@ def cadence_known(phrase: Phrase, offset: int, bar_steps: int, mode: int,
     cuts = [int(c) // rep.STEPS_PER_BEAT * rep.STEPS_PER_BEAT if 0 < k < len(groups) else int(c)
             for k, c in enumerate(cuts)]
     for k, (chord, a, b) in enumerate(zip(groups, cuts, cuts[1:])):
-        a, b = a - offset, b - offset
+        a, b = a - phrase.start, b - phrase.start
         # the piece's last chord sounds alone (the ending); elsewhere the melody above stays free
         top = values.shape[1] - 1 if phrase.ending == "final" and k == len(groups) - 1 else max(chord) - rep.LOW_PITCH
         values[:2, :top + 1, a:b] = -1.0

@@ -97,13 +97,6 @@ def _load(path: str) -> PerformanceStyle:
     return PerformanceStyle(**raw)
 
 
-def quadrant(valence: float, arousal: float) -> int:
-    """Circumplex quadrant 1-4 (happy, angry, sad, calm) of signed valence and arousal."""
-    if arousal >= 0:
-        return 1 if valence >= 0 else 2
-    return 4 if valence >= 0 else 3
-
-
 def beat_tempi(beats: int, tempi: np.ndarray, beats_per_bar: float) -> np.ndarray:
     """(beats,) BPM of every beat: ``tempi`` per beat with a ritardando over the last bar."""
     out = np.asarray(tempi, np.float64).copy()

@@ -37,7 +37,7 @@ from ..errors import EmogenError
 from . import form
 from . import representation as rep
 from .model import MusicFlowModel
-from .performance import quadrant, tempo_for_arousal
+from .performance import tempo_for_arousal
 from .result import MusicResult
 from .tonality import mode_for_valence, mode_steering
 
@@ -137,7 +137,7 @@ class MusicPipeline(Pipeline):
         # 2. Plan the phrases, sample them, then redraw only the bars that came out silent (new noise each try)
         phrases = form.plan(bars, bar_steps, self.model.config.window_steps,
                             lambda step: self._vad_at(emotion, step, total))
-        values = self._sample(phrases, emotion, negative, total, ts, steps, guidance_scale,
+        values = self._sample(phrases, emotion, negative, total, bar_steps, ts, steps, guidance_scale,
                               negative_scale, generator, progress, mode_guidance, key_req and key_req[1])
         roll = rep.PianoRoll(values, tempo, ts)
         silent = silent_bars(roll)
@@ -156,10 +156,11 @@ class MusicPipeline(Pipeline):
     @staticmethod
     def _beat_plan(emotion, total: int, tempo: float | None) -> tuple[np.ndarray, np.ndarray]:
         """(beats,) BPM and (beats,) quadrant 1-4 of the emotion at each beat's centre."""
+        from .data import quadrant_of  # its module needs scipy: imported when a piece is made
         beats = int(np.ceil(total / rep.STEPS_PER_BEAT))
         vad = np.array([MusicPipeline._vad_at(emotion, (b + 0.5) * rep.STEPS_PER_BEAT, total) for b in range(beats)])
         tempi = np.array([tempo_for_arousal(a) if tempo is None else float(tempo) for a in vad[:, 1]])
-        return tempi, np.array([quadrant(v, a) for v, a, _ in vad])
+        return tempi, np.array([quadrant_of(v, a) for v, a, _ in vad])
 
     @staticmethod
     def _vad_at(emotion, step: float, total: int) -> np.ndarray:
@@ -183,13 +184,12 @@ class MusicPipeline(Pipeline):
         lines = [line.strip() for line in prompt.splitlines()]
         return resolve_auto(lines, scale)  # smoothed across lines
 
-    def _sample(self, phrases, emotion, negative, total, ts, steps, guidance_scale, negative_scale,
+    def _sample(self, phrases, emotion, negative, total, bar_steps, ts, steps, guidance_scale, negative_scale,
                 generator, progress, mode_guidance: float = 0.0, key_mode: str | None = None) -> torch.Tensor:
         """(3, p, total) roll of the ``phrases`` (``form.plan``), one window each: the new phrases
         sampled together, then the returning ones inpainted over their sources' accompaniment;
         every window holds its phrase's cadence."""
         window = self.model.config.window_steps
-        bar_steps = int(round(rep.beats_per_bar(ts) * rep.STEPS_PER_BEAT))
         shape = self.model.roll_shape
         noise = torch.randn((len(phrases), *shape), generator=generator)
         canvas = torch.full((shape[0], shape[1], total), -1.0)
@@ -206,7 +206,7 @@ class MusicPipeline(Pipeline):
                     form.variation_known(canvas[..., source.start:source.end], values[row], mask[row],
                                          form.VARIED_BARS * bar_steps)
                 mode = self._mode(emotion, key_mode, phrase.start + window / 2, total)
-                form.cadence_known(phrase, phrase.start, bar_steps, mode, values[row], mask[row])
+                form.cadence_known(phrase, bar_steps, mode, values[row], mask[row])
             x = self._windows([phrases[k].start for k in ids], noise[ids], (values, mask), emotion, negative, total,
                               ts, steps, guidance_scale, negative_scale, progress, mode_guidance, key_mode)
             for row, k in enumerate(ids):

@@ -30,22 +30,29 @@ def run_with_source(args) -> int:
         raise EmogenError("--mux lays a score under a video: use it with --from-video CLIP")
     if getattr(args, "emotion_from", None) is None:
         raise EmogenError("--emotion-reference is the neutral voice for --emotion-from; give --emotion-from FILE too")
-    from . import check_source, read_emotion
-
     if getattr(args, "emotion", None) not in (None, "neutral"):
         raise EmogenError("give the emotion once: --emotion SPEC or --emotion-from FILE, not both")
     if getattr(args, "intensity", None) is not None:
         raise EmogenError("with --emotion-from the intensity is read from the file; --intensity is not used")
-    check_source(args.emotion_from, args.emotion_reference)
-    reading = read_emotion(args.emotion_from, args.emotion_reference)
-    print(reading.summary(), file=sys.stderr)
-    emotion = reading.emotion
-    if hasattr(args, "bars") and hasattr(args, "prompt"):  # music: keyframe times are in sixteenth steps
-        from .score import for_music
-
-        emotion = for_music(reading, args.bars, args.time_signature)
-    args.emotion = str(emotion)
+    music = hasattr(args, "bars") and hasattr(args, "prompt")
+    args.emotion = str(emotion_from_file(args.emotion_from, args.emotion_reference,
+                                         args.bars if music else None, getattr(args, "time_signature", None)))
     return args.run(args)
+
+
+def emotion_from_file(path, reference=None, bars: int | None = None, time_signature: str | None = None):
+    """The emotion a generator takes from the file at ``path`` (``read_emotion``, which checks it
+    first), its reading's one-line summary printed on stderr. ``bars``: for a music piece of this
+    many bars, its keyframe times in sixteenth steps (``score.for_music``)."""
+    from . import read_emotion
+
+    reading = read_emotion(path, reference)
+    print(reading.summary(), file=sys.stderr)
+    if bars is None:
+        return reading.emotion
+    from .score import for_music
+
+    return for_music(reading, bars, time_signature)
 
 
 def run_emotions_from(args) -> int:

@@ -78,7 +78,7 @@ def read_midi_file(path: str | Path) -> EmotionReading:
     duration = float(notes[:, 2].max())
     features = symbolic_features(pm)
     key = estimate_key(pm)
-    details = {"key": f"{'C C# D Eb E F F# G Ab A Bb B'.split()[key.tonic]} {key.mode}",
+    details = {"key": key.name,
                "notes_per_second": round(features["note_density"], 3),
                "velocity_mean": round(features["velocity_mean"], 1),
                "quadrants": "Q1 happy, Q2 angry, Q3 sad, Q4 calm"}
