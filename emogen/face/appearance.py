@@ -320,7 +320,6 @@ class Appearance:
         canon = asset["canon"]
         maps = {"smile": asset["smile"], **facs_maps(canon)}
         stack = np.stack([maps[k] for k in self.CHANNELS], axis=-1)
-        self.box = box
         warped, _ = piecewise_warp(stack, canon, rest, box)
         # keep only the rows and columns where something happens: per-frame work stays small
         active = np.abs(warped).max(axis=-1) > 1e-3
