@@ -232,7 +232,7 @@ def run_eval_face(args) -> int:
     from ..face.expression import ExpressionClassifier
     from ..face.landmarks import FaceMeshDetector
     from ..face.measure import MEASURES
-    from .face import IMAGE_SUFFIXES, analyse_video, expression_reference, expression_summary
+    from .face import IMAGE_SUFFIXES, analyse_video, expression_summary, photo_expression
 
     plot_folder = None
     if args.plot:  # checked before any work
@@ -243,7 +243,7 @@ def run_eval_face(args) -> int:
     reference = reference_expression = None
     if args.reference_neutral:
         if Path(args.reference_neutral).suffix.lower() in IMAGE_SUFFIXES:
-            reference_expression = expression_reference(args.reference_neutral, detector, classifier)
+            reference_expression = photo_expression(args.reference_neutral, detector, classifier)
         else:
             reference = analyse_video(args.reference_neutral, detector, args.max_lag, classifier)["series"]
             reference_expression = reference["expression"]

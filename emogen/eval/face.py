@@ -61,13 +61,9 @@ def analyse_video(path: str, detector=None, max_lag: int = 10, classifier=None) 
     return result
 
 
-def expression_reference(path: str, detector, classifier) -> np.ndarray:
-    """The classifier's ``(n, 7)`` probabilities of a neutral reference: every frame of a video, or
-    the one face of a photo (``IMAGE_SUFFIXES``)."""
-    from pathlib import Path
-
-    if Path(path).suffix.lower() not in IMAGE_SUFFIXES:
-        return analyse_video(path, detector, classifier=classifier)["series"]["expression"]
+def photo_expression(path: str, detector, classifier) -> np.ndarray:
+    """The classifier's ``(1, 7)`` probabilities of the one face of a neutral reference photo
+    (``IMAGE_SUFFIXES``; a reference video is scored by :func:`analyse_video`)."""
     from ..face.analysis import load_image
     from ..face.expression import face_crop
 

@@ -14,7 +14,7 @@ shading rides on the skin and scales with the photo's own exposure (a dim selfie
   (same skin point, same canvas pixel), exposure difference removed, mouth opening left out.
 - ``au1``, ``au2``, ``au4``, ``au7``, ``au15`` are built from the FACS descriptions of their
   appearance changes (Ekman, Friesen & Hager 2002), as there are no photos of them here: AU4's
-  vertical glabellar furrows and the brow's shadow on the upper lid, AU1 + AU2's horizontal
+  vertical glabellar furrows and the horizontal line at the nose root, AU1 + AU2's horizontal
   forehead lines (AU1 alone: the central ones), AU7's lower-lid bulge, AU15's shadow under the
   lip corners.
 - ``broad_smile``: how much of the mean smile a broad real smile holds (the 85th percentile of the
@@ -287,10 +287,7 @@ def facs_maps(canon: np.ndarray) -> dict[str, np.ndarray]:
         along = np.sin(np.pi * t) * ((y >= top) & (y <= bottom))
         au4 -= 0.32 * along * np.exp(-0.5 * ((x - cx - side * 0.04 * t) / 0.028) ** 2)
     root = float(inner_brow[:, 1].mean()) + 0.12  # the procerus' horizontal line at the nose root
-    au4 += _line(x, y, -0.1, 0.1, lambda u: root + 0.0 * u, 0.03, 0.15)
-    for eye in (L.RIGHT_UPPER_LID, L.LEFT_UPPER_LID):  # the lowered brow shades the upper lid
-        c = f[list(eye)].mean(axis=0) - [0, 0.07]
-        au4 -= 0.0 * np.exp(-0.5 * (((x - c[0]) / 0.2) ** 2 + ((y - c[1]) / 0.07) ** 2))
+    au4 += _line(x, y, -0.1, 0.1, lambda u: root, 0.03, 0.15)
     au7 = np.zeros_like(x)
     for lid in (lower_lid[:7], lower_lid[7:]):  # lower-lid bulge: lit ridge, shadow under it
         c = lid.mean(axis=0)
@@ -323,7 +320,6 @@ class Appearance:
         canon = asset["canon"]
         maps = {"smile": asset["smile"], **facs_maps(canon)}
         stack = np.stack([maps[k] for k in self.CHANNELS], axis=-1)
-        self.box = box
         warped, _ = piecewise_warp(stack, canon, rest, box)
         # keep only the rows and columns where something happens: per-frame work stays small
         active = np.abs(warped).max(axis=-1) > 1e-3

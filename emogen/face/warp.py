@@ -172,12 +172,11 @@ class PortraitRenderer:
         source = self._roi_image
         if appearance is not None and self.appearance is not None:
             source = self.appearance.apply(source, appearance)
+        x0, y0, x1, y1 = self.roi
         if not np.any(delta):
-            x0, y0, x1, y1 = self.roi
             out[y0:y1, x0:x1] = source
             return out
         d = self.displacement(target)
-        x0, y0, x1, y1 = self.roi
         m = self._grid - d  # first-order inverse: p0 = x - d(x), in ROI coordinates
         for _ in range(2):  # fixed point p = x - d(p), d sampled at the current estimate
             previous = m

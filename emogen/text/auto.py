@@ -117,20 +117,19 @@ def spec_from_probabilities(probs: list[float], scale: float = 1.0, mix_margin: 
     p = sum(probs[k] for k in chosen)
     k = len(names)
     intensity = max(0.0, min(1.0, scale * (p - 1.0 / k) / (1.0 - 1.0 / k)))
-    categories = names
-    names = [categories[c] for c in chosen]
-    if "neutral" in names and len(names) == 2:
+    picked = [names[c] for c in chosen]
+    if "neutral" in picked and len(picked) == 2:
         # Neutral has no direction: mixing it in only dilutes the other category, so say that directly.
-        other = chosen[names.index("neutral") ^ 1]
-        names, chosen = [categories[other]], [other]
+        other = chosen[picked.index("neutral") ^ 1]
+        picked, chosen = [names[other]], [other]
         intensity = max(0.0, min(1.0, scale * (probs[other] - 1.0 / k) / (1.0 - 1.0 / k)))
     intensity = round(intensity, 3)  # specs are shown to users; 3 decimals are plenty
-    if names == ["neutral"] or intensity == 0.0:
+    if picked == ["neutral"] or intensity == 0.0:
         return EmotionSpec.neutral()
-    if len(names) == 1:
-        return EmotionSpec.category(names[0], intensity)
+    if len(picked) == 1:
+        return EmotionSpec.category(picked[0], intensity)
     shares = [round(intensity * probs[c] / p, 3) for c in chosen]
-    return EmotionSpec.mixture(dict(zip(names, shares)))
+    return EmotionSpec.mixture(dict(zip(picked, shares)))
 
 
 def specs_from_predictions(predictions: list[TextPrediction], config: AutoConfig | None = None) -> list[EmotionSpec]:
