@@ -126,6 +126,24 @@ def test_gain_and_shape_do_what_they_say_and_the_limiter_never_clips():
     assert np.abs(limit_peak(loud, SR)).max() <= CEILING + 1e-6
 
 
+def test_shape_lands_on_the_frequencies_a_voice_shift_moves_the_audio_to():
+    rng = np.random.default_rng(0)
+    x = (0.1 * rng.normal(size=SR)).astype(np.float32)
+    centres = np.asarray(natural.load_profile()["spectral_shape_hz"])
+    band = int(np.argmin(np.abs(centres - 3000.0)))
+    boost = np.zeros(len(centres))
+    boost[band] = 12.0
+    freqs = np.fft.rfftfreq(len(x), 1 / SR)
+
+    def peak_hz(ratio):
+        shaped = natural.apply_gain_and_shape(x, SR, changes(100, shape_db=boost), formant_ratio=ratio)
+        gain = np.abs(np.fft.rfft(shaped)) / (np.abs(np.fft.rfft(x)) + 1e-9)
+        return freqs[np.argmax(np.convolve(gain, np.ones(200) / 200, mode="same"))]
+
+    # the shift multiplies every frequency by the ratio afterwards, so the boost sits 1.25x lower now
+    assert peak_hz(1.25) * 1.25 == pytest.approx(peak_hz(1.0), rel=0.1)
+
+
 def test_breath_adds_only_high_band_noise_scaled_by_its_level():
     x = vowel()
     times = np.linspace(0, len(x) / SR, 120)

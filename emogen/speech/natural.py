@@ -225,9 +225,14 @@ def _frame_of(times_s: np.ndarray, total_s: float, n_frames: int) -> np.ndarray:
     return np.clip((np.asarray(times_s) / max(total_s, 1e-9) * n_frames).astype(int), 0, n_frames - 1)
 
 
-def apply_gain_and_shape(audio: np.ndarray, sr: int, changes: ProsodyChanges) -> np.ndarray:
+def apply_gain_and_shape(audio: np.ndarray, sr: int, changes: ProsodyChanges, formant_ratio: float = 1.0) -> np.ndarray:
     """Loudness and spectral shape as a real (zero-phase) gain per STFT bin and frame, smooth in
-    time and frequency, so a trajectory's changes follow the speech. (samples,) -> (samples,)."""
+    time and frequency, so a trajectory's changes follow the speech. (samples,) -> (samples,).
+
+    ``formant_ratio``: the audio's frequencies are multiplied by this afterwards (a
+    :class:`VoiceShift`), so each bin gets the shape change of the frequency it will land on. The
+    shape is the emotion's, in Hz (RAVDESS's bands): moved up with joan's formants it brightened
+    2-5 kHz less and 5-8 kHz more than joe's, and the classifier heard her happy as fearful."""
     import librosa
 
     spec = librosa.stft(audio, n_fft=STFT_SIZE, hop_length=STFT_HOP)
@@ -235,7 +240,7 @@ def apply_gain_and_shape(audio: np.ndarray, sr: int, changes: ProsodyChanges) ->
     frames = _frame_of(np.arange(spec.shape[1]) * STFT_HOP / sr, len(audio) / sr, n)
     freqs = np.linspace(0, sr / 2, spec.shape[0])
     centres = load_profile()["spectral_shape_hz"]
-    shape = np.stack([np.interp(freqs, centres, row) for row in changes.shape_db[frames]], axis=1)  # (bins, t)
+    shape = np.stack([np.interp(freqs * formant_ratio, centres, row) for row in changes.shape_db[frames]], axis=1)  # (bins, t)
     gain = 10.0 ** ((shape + changes.gain_db[frames][None, :]) / 20.0)
     return librosa.istft(spec * gain, hop_length=STFT_HOP, length=len(audio)).astype(np.float32)
 
@@ -376,6 +381,6 @@ def apply_prosody(audio: np.ndarray, sr: int, changes: ProsodyChanges, speed: fl
     PSOLA, breath. Not yet limited (the pipeline limits every output). Returns the audio and
     each model frame's end time in it (n,) seconds. ``shift``: the voice's formant and pitch move
     (:func:`psola`), for voices made from another."""
-    out = apply_gain_and_shape(audio * BASE_GAIN, sr, changes)
+    out = apply_gain_and_shape(audio * BASE_GAIN, sr, changes, shift.formant_ratio if shift is not None else 1.0)
     out, frame_times = psola(out, sr, changes, speed, shift=shift, seed=seed)
     return add_breath(out, sr, changes.breath, frame_times, seed), frame_times
