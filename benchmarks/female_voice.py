@@ -2,7 +2,7 @@
 ``natural.psola(shift=...)``), measured through the product path: every row is spoken by
 ``TTSPipeline`` exactly as ``emogen tts --voice joan`` speaks, with one ``VoiceShift`` setting
 per row. Festival SLT (a female HTS voice; reference only, since Festival is not a pip dependency)
-and the shipped WORLD-vocoded ``slt`` are reference rows.
+and the acoustic model spoken through WORLD (the former ``slt`` voice) are reference rows.
 
 Per row, on Harvard sentences (``benchmarks/tts.py``; none is in any training corpus):
 - what listeners hear: DNSMOS P.808 and OVRL (speechmos), Whisper tiny.en WER;
@@ -124,7 +124,7 @@ def main() -> None:
     parser.add_argument("--sentences", type=int, default=20)
     parser.add_argument("--shift", type=parse_shift, action="append", help="FORMANT_RATIO:MEDIAN_HZ:RANGE")
     parser.add_argument("--emotions", nargs="*", default=[], help="e.g. happy sad angry fearful")
-    parser.add_argument("--no-references", action="store_true", help="skip the SLT and shipped-slt rows")
+    parser.add_argument("--no-references", action="store_true", help="skip the Festival SLT and WORLD rows")
     parser.add_argument("--out", type=Path, help="also write the markdown table here")
     args = parser.parse_args()
     if not piper_available():
@@ -156,7 +156,7 @@ def main() -> None:
         if slt:
             rows.append(measure("Festival SLT HTS (female; reference, not shippable)", slt, sentences, whisper,
                                 sex[0] if sex else None))
-        add("shipped slt (female, WORLD)", TTSPipeline.from_pretrained("slt"))
+        add("the acoustic model through WORLD (female; the former slt voice)", TTSPipeline.from_pretrained("tts-slt-emotion"))
     emotion_columns = [f"P.808, {'/'.join(args.emotions)}:1 (mean)", "OVRL (mean)", "WER (worst)"] \
         if args.emotions else []
     table = markdown_table(["voice", "DNSMOS P.808", "DNSMOS OVRL", "Whisper tiny.en WER", *emotion_columns,

@@ -2,7 +2,7 @@
 
 Each non-empty line is a JSON object::
 
-    {"kind": "tts", "text": "Hello.", "emotion": "happy", "intensity": 0.7, "seed": 0, "name": "hello", "voice": "slt"}
+    {"kind": "tts", "text": "Hello.", "emotion": "happy", "intensity": 0.7, "seed": 0, "name": "hello", "voice": "joan"}
     {"kind": "music", "emotion": "calm", "bars": 8, "audio": true}
     {"kind": "talk", "text": "Hi!", "emotion": "surprised", "image": "face.jpg"}
     {"kind": "scene", "text": "We made it.", "emotion": "auto", "music_volume": 0.3}

@@ -10,16 +10,18 @@ from emogen.speech.voices import DEFAULT_VOICE, VOICES, Voice, get_voice, regist
 
 
 def test_registry_has_a_male_and_a_female_voice_and_a_default():
-    assert {"joe", "slt"} <= set(VOICES)
+    assert {"joe", "joan"} <= set(VOICES)
     assert DEFAULT_VOICE == "joe" and get_voice(None) is VOICES["joe"]
-    assert {VOICES["joe"].sex, VOICES["slt"].sex} == {"male", "female"}
-    assert VOICES["joe"].waveform == "natural" and VOICES["slt"].waveform == "world"
+    assert {VOICES["joe"].sex, VOICES["joan"].sex} == {"male", "female"}
+    # WORLD caps quality: only natural voices are listed; a checkpoint is still spoken through WORLD
+    assert all(v.waveform == "natural" for v in VOICES.values())
+    assert resolve_voice("tts-slt-emotion").waveform == "world"
     for v in VOICES.values():
         assert v.sample_rate > 0 and v.data_licence and v.checkpoint
 
 
 def test_unknown_voice_lists_the_voices():
-    with pytest.raises(EmogenError, match=r"unknown voice 'bob'; accepted: joe, joan, slt"):
+    with pytest.raises(EmogenError, match=r"unknown voice 'bob'; accepted: joe, joan"):
         get_voice("bob")
 
 
@@ -41,7 +43,7 @@ def test_voices_command_lists_name_sex_rate_licence(capsys):
     assert "joe (default)" in out and "female" in out and "22050 Hz" in out and "CC0" in out
     assert main(["voices", "--json"]) == 0
     voices = json.loads(capsys.readouterr().out)
-    assert [v["name"] for v in voices][:3] == ["joe", "joan", "slt"]
+    assert [v["name"] for v in voices][:2] == ["joe", "joan"]
     assert all({"name", "sex", "sample_rate", "data_licence"} <= set(v) for v in voices)
 
 
@@ -55,19 +57,19 @@ def test_unknown_voice_is_one_error_line_exit_2_and_no_file(argv, tmp_path, caps
     argv = [a.replace("{out}", str(out)) for a in argv]
     assert main(argv) == 2
     err = capsys.readouterr().err.strip().splitlines()
-    assert err == ["error: unknown voice 'bob'; accepted: joe, joan, slt"]
+    assert err == ["error: unknown voice 'bob'; accepted: joe, joan"]
     assert list(tmp_path.iterdir()) == []
 
 
 def test_voice_and_checkpoint_together_are_refused(tmp_path, capsys):
-    assert main(["tts", "Hi.", "--voice", "slt", "--checkpoint", "tts-slt-emotion", "-o", str(tmp_path / "a.wav")]) == 2
+    assert main(["tts", "Hi.", "--voice", "joan", "--checkpoint", "tts-slt-emotion", "-o", str(tmp_path / "a.wav")]) == 2
     assert "either --voice or --checkpoint" in capsys.readouterr().err
 
 
 def test_batch_job_voice_is_checked_before_loading():
     from emogen.batch import check_job
 
-    assert check_job({"kind": "tts", "text": "Hi.", "voice": "slt"}, 1) == ("tts", "0001-tts")
+    assert check_job({"kind": "tts", "text": "Hi.", "voice": "joan"}, 1) == ("tts", "0001-tts")
     with pytest.raises(EmogenError, match="unknown voice 'bob'"):
         check_job({"kind": "tts", "text": "Hi.", "voice": "bob"}, 1)
     with pytest.raises(EmogenError, match="voice must be a voice name"):

@@ -176,7 +176,7 @@ def _progress(progress, fraction: float, desc: str) -> None:
 # -- the four generators ------------------------------------------------------------------------
 @user_errors
 def speech(text: str, emotion="neutral", intensity=0.7, dimensional=False, valence=0.0, arousal=0.0, dominance=0.0,
-           second=NONE, mix=0.0, spec="", negative=NONE, negative_scale=1.0, guidance_scale=1.0, steps=4, seed=0,
+           second=NONE, mix=0.0, spec="", negative=NONE, negative_scale=1.0, guidance_scale=1.0, steps=3, seed=0,
            speed=1.0, voice=None, progress=None) -> str:
     """Speech as a .wav file path; ``voice``: a name from ``emogen voices`` (None: the default)."""
     from ..pipelines import load_pipeline

@@ -92,7 +92,7 @@ def build_app() -> gr.Blocks:
             text = gr.Textbox("I can't believe you remembered my birthday.", label="Text", lines=2,
                               elem_id="tts-text")
             emo = emotion_controls("tts")
-            samp = sampling_controls(1.0, 4, 1.0)  # speech.pipeline.DEFAULT_STEPS (importing it loads diffusers)
+            samp = sampling_controls(1.0, 3, 1.0)  # speech.pipeline.DEFAULT_STEPS (importing it loads diffusers)
             speed = gr.Slider(0.5, 2.0, value=1.0, step=0.05, label="Speed")
             voice = gr.Dropdown(voice_names(), value=DEFAULT_VOICE, label="Voice", elem_id="tts-voice")
             button = gr.Button("Generate speech", variant="primary", elem_id="tts-generate")

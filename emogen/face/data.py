@@ -47,9 +47,10 @@ class Clip:
     source: str
 
 
-# The voice whose phone timings are exact (its audio is made from the model's own frames); the joe
-# voice spreads the model's timings over Piper's audio, close but not frame-exact.
-TIMING_VOICE = "slt"
+# The acoustic checkpoint spoken through WORLD: its phone timings are exact (its audio is made from
+# the model's own frames); the natural voices spread the model's timings over Piper's audio, close
+# but not frame-exact.
+TIMING_VOICE = "tts-slt-emotion"
 
 
 def tts_clips(sentences: list[str], seed: int = 0, progress: bool = True) -> list[Clip]:

