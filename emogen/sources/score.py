@@ -26,11 +26,10 @@ from pathlib import Path
 
 import numpy as np
 
-from ..checks import BARS, TEMPO
+from ..checks import BARS, DEFAULT_TEMPO, TEMPO
 from ..emotion import EmotionSpec, EmotionTrajectory, Keyframe
 from ..errors import EmogenError
 
-BASE_TEMPO = 120.0  # BPM: the tempo of the music model's training data
 BEATS_PER_BAR = 4
 
 
@@ -45,9 +44,9 @@ def beat_lengths(bars: int, beats_per_bar: int = BEATS_PER_BAR) -> np.ndarray:
 
 
 def fit_tempo(duration: float, beats_per_bar: int = BEATS_PER_BAR) -> tuple[int, float]:
-    """(bars, tempo BPM) nearest to ``BASE_TEMPO`` whose performed bars (with the final
+    """(bars, tempo BPM) nearest to ``DEFAULT_TEMPO`` (the music model's) whose performed bars (with the final
     ritardando) last exactly ``duration`` seconds."""
-    bar_at_base = beats_per_bar * 60.0 / BASE_TEMPO
+    bar_at_base = beats_per_bar * 60.0 / DEFAULT_TEMPO
     bars = int(np.clip(round(duration / bar_at_base), 2, BARS[1]))
     tempo = float(beat_lengths(bars, beats_per_bar).sum()) * 60.0 / duration
     if not TEMPO[0] <= tempo <= TEMPO[1]:
