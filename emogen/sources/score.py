@@ -130,21 +130,20 @@ def mux_under_video(video: str | os.PathLike, output: str | os.PathLike, music: 
     when mp4 cannot hold its codec) with its own sound and ``music`` ((samples,) float32 at
     ``sample_rate``) mixed under it; without a sound track the music alone, faded in and out."""
     import librosa
-
-    from ..face.video import _imageio_ffmpeg, _read_audio_track
     import soundfile as sf
 
+    from ..face.video import read_audio_track, require_imageio_ffmpeg
     from ..io import atomic_path
     from ..scene.mix import fade, mix_music_under_speech
 
-    own, rate = _read_audio_track(Path(video))
+    own, rate = read_audio_track(Path(video))
     if own is not None and rate != sample_rate:
         own = librosa.resample(own, orig_sr=rate, target_sr=sample_rate)
     if own is not None and np.sqrt(np.mean(own ** 2)) > 1e-4:
         mix = mix_music_under_speech(own, music, sample_rate, music_volume)
     else:
         mix = music * fade(len(music), sample_rate)
-    ffmpeg = _imageio_ffmpeg().get_ffmpeg_exe()
+    ffmpeg = require_imageio_ffmpeg().get_ffmpeg_exe()
     with tempfile.TemporaryDirectory(prefix="emogen-mux-") as tmp, atomic_path(output) as target:
         wav = os.path.join(tmp, "mix.wav")
         sf.write(wav, mix, sample_rate, subtype="PCM_16")  # a scratch file: not deferred by all_or_nothing
