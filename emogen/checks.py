@@ -25,6 +25,7 @@ MUSIC_STEPS = (1, 1000)
 MUSIC_GUIDANCE = (0.0, 20.0)
 MODE_GUIDANCE = (0.0, 5.0)
 TEMPO = (30.0, 300.0)  # BPM
+DEFAULT_TEMPO = 120.0  # BPM at neutral arousal: the mark on all of EMOPIA's clips, and MIDI's own default
 
 
 def check_number(value, name: str, low: float, high: float, integer: bool = False):

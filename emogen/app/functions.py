@@ -18,6 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..checks import DEFAULT_TEMPO
 from ..emotion import CATEGORIES, CATEGORY_NAMES, EmotionTrajectory, parse_emotion
 from ..errors import EmogenError
 
@@ -198,7 +199,7 @@ def speech(text: str, emotion="neutral", intensity=0.7, dimensional=False, valen
 @user_errors
 def music(emotion="neutral", intensity=0.7, dimensional=False, valence=0.0, arousal=0.0, dominance=0.0, second=NONE,
           mix=0.0, spec="", negative=NONE, negative_scale=0.5, guidance_scale=3.0, steps=12, seed=0, bars=8, key="",
-          tempo=120.0, time_signature="4/4", progress=None) -> tuple[str, str, str]:
+          tempo=DEFAULT_TEMPO, time_signature="4/4", progress=None) -> tuple[str, str, str]:
     """(MIDI path, .wav preview path, piano-roll .png path)."""
     from ..pipelines import load_pipeline
 

@@ -229,10 +229,11 @@ def _add_face_parser(sub) -> None:
 
 
 def run_eval_face(args) -> int:
+    from ..face import IMAGE_SUFFIXES
     from ..face.expression import ExpressionClassifier
     from ..face.landmarks import FaceMeshDetector
     from ..face.measure import MEASURES
-    from .face import IMAGE_SUFFIXES, analyse_video, expression_summary, photo_expression
+    from .face import analyse_video, expression_summary, photo_expression
 
     plot_folder = None
     if args.plot:  # checked before any work

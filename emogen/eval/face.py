@@ -30,9 +30,6 @@ class _Ends:
             yield frame
 
 
-IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff")
-
-
 def analyse_video(path: str, detector=None, max_lag: int = 10, classifier=None) -> dict:
     """Measure one video; returns the summary and ``series``, the per-frame measures (with a
     classifier, ``series["expression"]`` holds its ``(n_frames, 7)`` probabilities)."""
@@ -63,7 +60,7 @@ def analyse_video(path: str, detector=None, max_lag: int = 10, classifier=None) 
 
 def photo_expression(path: str, detector, classifier) -> np.ndarray:
     """The classifier's ``(1, 7)`` probabilities of the one face of a neutral reference photo
-    (``IMAGE_SUFFIXES``; a reference video is scored by :func:`analyse_video`)."""
+    (``emogen.face.IMAGE_SUFFIXES``; a reference video is scored by :func:`analyse_video`)."""
     from ..face.analysis import load_image
     from ..face.expression import face_crop
 

@@ -4,6 +4,10 @@ landmark-driven warp of the real photo, video I/O, measures. Start with ``TalkPi
 Imports are lazy: importing ``emogen.face`` loads neither mediapipe nor OpenCV.
 """
 
+# The photo suffixes ``load_image`` (Pillow) reads; here rather than in ``analysis`` so that the
+# file checks of the front ends (``emogen.sources``, ``emogen eval face``) import no numpy.
+IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff")
+
 _EXPORTS = {
     "TalkPipeline": "pipeline",
     "TalkClip": "pipeline",

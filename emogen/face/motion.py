@@ -47,6 +47,13 @@ POSE_ROLL_RAD = 0.035
 POSE_SHIFT = 0.03
 
 
+def smoothstep(x: np.ndarray) -> np.ndarray:
+    """``3x^2 - 2x^3`` of ``x`` clipped to 0..1 (same shape and dtype): an ease with flat ends,
+    for fading motion in and out and for soft mask edges."""
+    x = np.clip(x, 0.0, 1.0)
+    return x * x * (3.0 - 2.0 * x)
+
+
 def expression_vector(weights: dict[str, float]) -> np.ndarray:
     """Action-unit coefficients (len(ACTION_UNITS),) of a mixture ``{category: share x intensity}``.
 

@@ -30,7 +30,7 @@ from ..errors import EmogenError
 from ..speech.text import check_speech_length
 from .features import FPS, audio_features, energy_envelope
 from .model import MOUTH_CHANNELS, FaceMotionModel
-from .motion import CHANNELS, INDEX, POSE, MotionBasis
+from .motion import CHANNELS, INDEX, POSE, MotionBasis, smoothstep
 from .visemes import follow_loudness, mouth_track
 
 DEFAULT_CHECKPOINT = "face-motion"
@@ -92,8 +92,7 @@ class TalkClip:
         """(frames,) 0..1: how far each frame shows the action units ``units`` (a smoothstep of the
         strongest one over ``ramp``)."""
         strongest = np.asarray(self.coefficients, np.float32)[:, [INDEX[k] for k in units]].max(axis=1)
-        strength = np.clip((strongest - ramp[0]) / (ramp[1] - ramp[0]), 0.0, 1.0)
-        return strength * strength * (3 - 2 * strength)
+        return smoothstep((strongest - ramp[0]) / (ramp[1] - ramp[0]))
 
     def landmarks(self):
         """Yield the (478, 2) landmark targets frame by frame (see :meth:`expression`)."""
@@ -288,10 +287,10 @@ def settle_ends(coefficients: np.ndarray, seconds: float = 0.4) -> np.ndarray:
     """Head pose and blinks ease to rest over the first and last ``seconds``, so every clip starts
     and ends on the portrait's own pose (clips join seamlessly; long clips do not drift)."""
     n = len(coefficients)
-    ramp = np.clip(np.minimum(np.arange(n) + 0.5, n - np.arange(n) - 0.5) / (seconds * FPS), 0, 1)
+    ramp = smoothstep(np.minimum(np.arange(n) + 0.5, n - np.arange(n) - 0.5) / (seconds * FPS))
     out = coefficients.copy()
     eased = [INDEX[name] for name in (*POSE, "blink")]
-    out[:, eased] *= (ramp * ramp * (3 - 2 * ramp))[:, None]
+    out[:, eased] *= ramp[:, None]
     return out
 
 

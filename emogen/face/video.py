@@ -22,7 +22,8 @@ from ..errors import EmogenError
 from ..io import atomic_path
 
 
-def _imageio_ffmpeg():
+def require_imageio_ffmpeg():
+    """The ``imageio_ffmpeg`` module (its ffmpeg binary and frame reader), or EmogenError naming the extra."""
     try:
         import imageio_ffmpeg
     except ImportError:
@@ -66,7 +67,7 @@ class VideoWriter:
     def __enter__(self) -> "VideoWriter":
         from ..io import write_audio
 
-        imageio_ffmpeg = _imageio_ffmpeg()
+        imageio_ffmpeg = require_imageio_ffmpeg()
         stack = ExitStack()
         try:
             tmp_video = stack.enter_context(atomic_path(self.path))
@@ -118,7 +119,7 @@ class VideoWriter:
         (demux only, no decoding) and refuse it when it is unreadable (e.g. a full disk cut it short)."""
         if not self._tmp.exists() or self._tmp.stat().st_size == 0:
             raise self._encoder_error("")
-        ffmpeg = _imageio_ffmpeg().get_ffmpeg_exe()
+        ffmpeg = require_imageio_ffmpeg().get_ffmpeg_exe()
         check = subprocess.run([ffmpeg, "-v", "error", "-i", str(self._tmp), "-map", "0", "-c", "copy", "-f", "null",
                                 "-"], capture_output=True, text=True)
         if check.returncode != 0 or check.stderr.strip():
@@ -155,7 +156,7 @@ def read_video(path, with_audio: bool = True) -> tuple[Iterator[np.ndarray], flo
     Raises:
         EmogenError: missing or undecodable file.
     """
-    imageio_ffmpeg = _imageio_ffmpeg()
+    imageio_ffmpeg = require_imageio_ffmpeg()
     path = Path(path)
     if not path.is_file():
         raise EmogenError(f"video '{path}' not found")
@@ -175,15 +176,15 @@ def read_video(path, with_audio: bool = True) -> tuple[Iterator[np.ndarray], flo
         finally:
             reader.close()
 
-    audio, sr = (_read_audio_track(path) if with_audio else (None, None))
+    audio, sr = (read_audio_track(path) if with_audio else (None, None))
     return frames(), fps, audio, sr
 
 
-def _read_audio_track(path: Path) -> tuple[np.ndarray | None, int | None]:
+def read_audio_track(path: Path) -> tuple[np.ndarray | None, int | None]:
     """The first audio stream as float32 mono, or (None, None) when there is none."""
     import soundfile as sf
 
-    ffmpeg = _imageio_ffmpeg().get_ffmpeg_exe()
+    ffmpeg = require_imageio_ffmpeg().get_ffmpeg_exe()
     with tempfile.TemporaryDirectory(prefix="emogen-audio-") as tmp:
         wav = os.path.join(tmp, "audio.wav")
         proc = subprocess.run([ffmpeg, "-v", "error", "-y", "-i", str(path), "-vn", "-map", "0:a:0?", "-ac", "1",
@@ -199,7 +200,7 @@ def probe(path) -> dict:
     (None without audio), ``size``, ``fps`` and ``frames`` (decoded and counted)."""
     import re
 
-    imageio_ffmpeg = _imageio_ffmpeg()
+    imageio_ffmpeg = require_imageio_ffmpeg()
     proc = subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-hide_banner", "-i", str(path)],
                           capture_output=True, text=True)
     video = re.search(r"Stream #\S+.*?Video: (\w+)", proc.stderr)

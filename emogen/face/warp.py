@@ -37,6 +37,7 @@ import numpy as np
 
 from . import landmarks as L
 from .appearance import TEETH_COLS, TEETH_DEPTH, TEETH_ROWS, Appearance
+from .motion import smoothstep
 
 N_MESH = 468  # the mesh without the 10 iris points
 RING_SCALE = 1.35  # anchor ring = face oval scaled about its centre
@@ -65,11 +66,6 @@ def _polygon_mask(poly: np.ndarray, frame_shape, pad: int, blur: int):
     pts = np.round((poly - [x0, y0]) * (1 << _SHIFT)).astype(np.int32)
     cv2.fillPoly(mask, [pts], 255, lineType=cv2.LINE_AA, shift=_SHIFT)
     return (x0, y0, x1, y1), cv2.GaussianBlur(mask, (blur, blur), 0).astype(np.float32) / 255.0
-
-
-def _smoothstep(x: np.ndarray) -> np.ndarray:
-    x = np.clip(x, 0.0, 1.0)
-    return x * x * (3.0 - 2.0 * x)
 
 
 def _signed_area(v: np.ndarray) -> np.ndarray:
@@ -258,7 +254,7 @@ class PortraitRenderer:
         whole opening is painted (see :meth:`render`)."""
         gap = self._mouth_gap(target)
         opening = gap - max(self._rest_mouth_gap, 0.0) * (1.0 - new_mouth)
-        alpha = float(_smoothstep((opening - 0.5) / 3.0))
+        alpha = float(smoothstep((opening - 0.5) / 3.0))
         if alpha <= 0:
             return
         # the inner-lip outline, but reaching out to the outer corners: where the lips part near the
@@ -294,14 +290,14 @@ class PortraitRenderer:
         iod = max(self._iod, 1.0)
         rise = np.minimum(0.45 * span, TONGUE_HEIGHT * iod) * np.clip(1 - (u / 0.85) ** 2, 0, 1)
         surface = bottom - rise  # the tongue's top edge per column
-        tongue = _smoothstep((yy - surface) / 2.0 + 0.5) * _smoothstep((0.85 - u) / 0.2) * (rise > 0.5)
+        tongue = smoothstep((yy - surface) / 2.0 + 0.5) * smoothstep((0.85 - u) / 0.2) * (rise > 0.5)
         below = np.clip((yy - surface) / np.maximum(rise, 1.0), 0, 1)  # 0 on its top edge, 1 at the lip
         lit = 1.15 - 0.35 * below - 0.2 * np.exp(-0.5 * ((xx - cx) / (0.03 * iod)) ** 2) * (1 - below)
         tx = ((xx - cx) / iod / 1.2 + 0.5) * self._tongue_texture.shape[1]
         ty = ((yy - bottom) / iod / 0.4 + 1.0) * self._tongue_texture.shape[0]
         grain = cv2.remap(self._tongue_texture, tx.astype(np.float32), ty.astype(np.float32), cv2.INTER_LINEAR,
                           borderMode=cv2.BORDER_REFLECT)
-        shade = (lit * (1 + grain) * (0.55 + 0.45 * _smoothstep((0.85 - u) / 0.5)))[..., None]
+        shade = (lit * (1 + grain) * (0.55 + 0.45 * smoothstep((0.85 - u) / 0.5)))[..., None]
         colour = colour * (1 - tongue[..., None]) + TONGUE * shade * tongue[..., None]
         colour = colour * self._light
 
@@ -319,12 +315,12 @@ class PortraitRenderer:
                                 cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
         depth = TEETH_DEPTH * iod
         fade = 0.25 * depth
-        side = _smoothstep((0.95 - u) / 0.3)
-        corridor = (0.45 + 0.55 * _smoothstep((0.9 - u) / 0.5))[..., None]
-        up = side * _smoothstep((0.75 * depth - dy_top) / fade) * _smoothstep((dy_bottom - dy_top) / 2.0 + 0.5)
+        side = smoothstep((0.95 - u) / 0.3)
+        corridor = (0.45 + 0.55 * smoothstep((0.9 - u) / 0.5))[..., None]
+        up = side * smoothstep((0.75 * depth - dy_top) / fade) * smoothstep((dy_bottom - dy_top) / 2.0 + 0.5)
         # the lower teeth sit lower, behind the lower lip and in the upper jaw's shadow: less of them
         # shows, darker (bright lower teeth read as bared teeth: anger, not speech or surprise)
-        low = side * LOWER_TEETH_SHADE * _smoothstep((0.3 * depth - dy_bottom) / fade) * (1 - up)
+        low = side * LOWER_TEETH_SHADE * smoothstep((0.3 * depth - dy_bottom) / fade) * (1 - up)
         colour = colour * (1 - up - low)[..., None] + (upper_teeth * up[..., None] + lower_teeth * low[..., None]) * corridor
 
         a = alpha * mask
@@ -372,7 +368,7 @@ class PortraitRenderer:
             gap = float(np.mean(target[list(lower), 1] - target[list(upper), 1]))
             if rest_gap <= 0.5:
                 continue
-            closed = float(_smoothstep((0.6 - gap / rest_gap) / 0.45))  # starts at 60% open, full near 15%
+            closed = float(smoothstep((0.6 - gap / rest_gap) / 0.45))  # starts at 60% open, full near 15%
             if closed <= 0:
                 continue
             # the open eye's outline: the lid has to cover all of it, not just the narrowed slit
@@ -397,7 +393,7 @@ class PortraitRenderer:
             t = np.clip((gy - top) / np.maximum(bottom - top, 1.0), 0, 1)[..., None]
             lid = above[None] * (1 - t) + below[None] * t
             lid = 0.85 * lid + 0.15 * skin
-            fold = 1.0 - 0.08 * _smoothstep((gy - poly[:, 1].min()) / max(np.ptp(poly[:, 1]), 1.0))[..., None]
+            fold = 1.0 - 0.08 * smoothstep((gy - poly[:, 1].min()) / max(np.ptp(poly[:, 1]), 1.0))[..., None]
             lash = np.zeros(mask.shape, np.uint8)
             line = np.round((target[[contour[0]] + list(lower) + [contour[len(upper) + 1]]] - [x0, y0])
                             * (1 << _SHIFT)).astype(np.int32)

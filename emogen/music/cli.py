@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 from .. import cli_args as A
-from ..checks import BARS, MODE_GUIDANCE, MUSIC_GUIDANCE, MUSIC_STEPS, TEMPO
+from ..checks import BARS, DEFAULT_TEMPO, MODE_GUIDANCE, MUSIC_GUIDANCE, MUSIC_STEPS, TEMPO
 from ..errors import EmogenError
 from ..io import all_or_nothing, check_writable, ensure_dir
 
@@ -40,7 +40,7 @@ def add_music_parser(commands) -> None:
     p.add_argument("--key", help="key of the piece, e.g. 'C', 'F# minor', 'Bb major' (a mode given here "
                                  "replaces the one the emotion's valence asks for)")
     p.add_argument("--tempo", type=A.number(*TEMPO),
-                   help=f"BPM, {TEMPO[0]:g}-{TEMPO[1]:g} (default: from the arousal, 120 at neutral)")
+                   help=f"BPM, {TEMPO[0]:g}-{TEMPO[1]:g} (default: from the arousal, {DEFAULT_TEMPO:g} at neutral)")
     p.add_argument("--time-signature", help="4/4 (default), 3/4, 2/4 or 6/8")
     p.add_argument("--quantize", action="store_true",
                    help="write the score: onsets and note ends on the sixteenth grid, no sustain pedal, no "

@@ -53,8 +53,8 @@ RESOLUTION = 480  # MIDI ticks per beat
 
 
 def tempo_for_arousal(arousal: float) -> float:
-    """BPM for an arousal (-1..+1) when the user asks for none: 120 (EMOPIA's mark) at neutral."""
-    return float(np.clip(120.0 * TEMPO_RATIO ** float(arousal), rep.MIN_TEMPO, rep.MAX_TEMPO))
+    """BPM for an arousal (-1..+1) when the user asks for none: ``rep.DEFAULT_TEMPO`` at neutral."""
+    return float(np.clip(rep.DEFAULT_TEMPO * TEMPO_RATIO ** float(arousal), rep.MIN_TEMPO, rep.MAX_TEMPO))
 
 
 @dataclass

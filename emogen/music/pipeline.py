@@ -81,7 +81,7 @@ def check_inputs(emotion, intensity, bars, key, tempo, time_signature, steps, gu
     check_number(mode_guidance, "mode guidance (0 leaves the mode to the model)", *MODE_GUIDANCE)
     if tempo is not None:
         check_number(tempo, "tempo (BPM)", *TEMPO)
-    return (emotion, negative, parse_key(key), rep.check_tempo(120.0 if tempo is None else tempo),
+    return (emotion, negative, parse_key(key), rep.check_tempo(rep.DEFAULT_TEMPO if tempo is None else tempo),
             rep.parse_time_signature(time_signature))
 
 

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
-from ..checks import TEMPO
+from ..checks import DEFAULT_TEMPO, TEMPO
 from ..errors import EmogenError
 
 STEPS_PER_BEAT = 4
@@ -71,7 +71,7 @@ class PianoRoll:
     """
 
     values: torch.Tensor
-    tempo: float = 120.0
+    tempo: float = DEFAULT_TEMPO
     time_signature: tuple[int, int] = (4, 4)
     program: int = 0
     extra: dict = field(default_factory=dict)
@@ -124,7 +124,7 @@ class PianoRoll:
         pm = midi if isinstance(midi, pretty_midi.PrettyMIDI) else pretty_midi.PrettyMIDI(str(midi))
         _, tempi = pm.get_tempo_changes()
         # MIDI stores whole microseconds per beat: round off what that adds (97 BPM reads as 97.0001)
-        tempo = round(float(tempi[0]), 2) if len(tempi) else 120.0
+        tempo = round(float(tempi[0]), 2) if len(tempi) else DEFAULT_TEMPO
         tempo = min(MAX_TEMPO, max(MIN_TEMPO, tempo))
         sig = pm.time_signature_changes[0] if pm.time_signature_changes else None
         time_signature = (sig.numerator, sig.denominator) if sig else (4, 4)

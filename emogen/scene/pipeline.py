@@ -24,7 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..checks import BARS, check_number, check_sampling
+from ..checks import BARS, DEFAULT_TEMPO, check_number, check_sampling
 from ..core.pipeline import refuse_output
 from ..emotion import EmotionSpec, EmotionTrajectory, Keyframe, parse_emotion
 from ..errors import EmogenError
@@ -60,7 +60,7 @@ def resolve_scene_emotion(text: str, emotion, intensity: float | None = None, cl
     return EmotionTrajectory(tuple(Keyframe(s) for s in distinct))
 
 
-def music_bars_for(duration_s: float, tempo: float = 120.0, beats_per_bar: float = 4.0) -> int:
+def music_bars_for(duration_s: float, tempo: float = DEFAULT_TEMPO, beats_per_bar: float = 4.0) -> int:
     """Bars of music that cover ``duration_s`` seconds plus ``MUSIC_TAIL_S``."""
     seconds_per_bar = beats_per_bar * 60.0 / tempo
     return int(min(MAX_SCENE_BARS, max(2, math.ceil((duration_s + MUSIC_TAIL_S) / seconds_per_bar))))

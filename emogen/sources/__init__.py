@@ -18,10 +18,11 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..errors import EmogenError
+from ..face import IMAGE_SUFFIXES
 
 SUFFIXES = {  # kind -> accepted file suffixes
     "speech": (".wav", ".flac", ".ogg", ".mp3"),
-    "face": (".jpg", ".jpeg", ".png", ".bmp", ".webp"),
+    "face": IMAGE_SUFFIXES,
     "video": (".mp4", ".mov", ".webm", ".mkv", ".avi", ".m4v"),
     "music": (".mid", ".midi"),
     "text": (".txt",),

@@ -39,7 +39,6 @@ from ..errors import EmogenError
 FACE_CATEGORIES = ("neutral", "happy", "sad", "angry", "fearful", "surprised", "disgusted")
 CLASSIFIER_WEIGHT = 0.4  # of the expression classifier in the mix; the landmarks get the rest
 NORMS_ASSET = Path(__file__).parent / "assets" / "face_norms.json"
-IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".webp")
 # measures: lip_corner_height, mouth_width, mouth_open, brow_height, inner_brow_height, eye_open
 _WEIGHTS = np.array([
     [1.0, 1.0, 0.5, 0.0, 0.0, -0.5],    # happy: AU12, AU25 (lips part), AU6 (cheeks narrow the eyes)

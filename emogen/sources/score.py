@@ -26,11 +26,10 @@ from pathlib import Path
 
 import numpy as np
 
-from ..checks import BARS, TEMPO
+from ..checks import BARS, DEFAULT_TEMPO, TEMPO
 from ..emotion import EmotionSpec, EmotionTrajectory, Keyframe
 from ..errors import EmogenError
 
-BASE_TEMPO = 120.0  # BPM: the tempo of the music model's training data
 BEATS_PER_BAR = 4
 
 
@@ -45,9 +44,9 @@ def beat_lengths(bars: int, beats_per_bar: int = BEATS_PER_BAR) -> np.ndarray:
 
 
 def fit_tempo(duration: float, beats_per_bar: int = BEATS_PER_BAR) -> tuple[int, float]:
-    """(bars, tempo BPM) nearest to ``BASE_TEMPO`` whose performed bars (with the final
+    """(bars, tempo BPM) nearest to ``DEFAULT_TEMPO`` (the music model's) whose performed bars (with the final
     ritardando) last exactly ``duration`` seconds."""
-    bar_at_base = beats_per_bar * 60.0 / BASE_TEMPO
+    bar_at_base = beats_per_bar * 60.0 / DEFAULT_TEMPO
     bars = int(np.clip(round(duration / bar_at_base), 2, BARS[1]))
     tempo = float(beat_lengths(bars, beats_per_bar).sum()) * 60.0 / duration
     if not TEMPO[0] <= tempo <= TEMPO[1]:
@@ -131,21 +130,20 @@ def mux_under_video(video: str | os.PathLike, output: str | os.PathLike, music: 
     when mp4 cannot hold its codec) with its own sound and ``music`` ((samples,) float32 at
     ``sample_rate``) mixed under it; without a sound track the music alone, faded in and out."""
     import librosa
-
-    from ..face.video import _imageio_ffmpeg, _read_audio_track
     import soundfile as sf
 
+    from ..face.video import read_audio_track, require_imageio_ffmpeg
     from ..io import atomic_path
     from ..scene.mix import fade, mix_music_under_speech
 
-    own, rate = _read_audio_track(Path(video))
+    own, rate = read_audio_track(Path(video))
     if own is not None and rate != sample_rate:
         own = librosa.resample(own, orig_sr=rate, target_sr=sample_rate)
     if own is not None and np.sqrt(np.mean(own ** 2)) > 1e-4:
         mix = mix_music_under_speech(own, music, sample_rate, music_volume)
     else:
         mix = music * fade(len(music), sample_rate)
-    ffmpeg = _imageio_ffmpeg().get_ffmpeg_exe()
+    ffmpeg = require_imageio_ffmpeg().get_ffmpeg_exe()
     with tempfile.TemporaryDirectory(prefix="emogen-mux-") as tmp, atomic_path(output) as target:
         wav = os.path.join(tmp, "mix.wav")
         sf.write(wav, mix, sample_rate, subtype="PCM_16")  # a scratch file: not deferred by all_or_nothing

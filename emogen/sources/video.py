@@ -29,9 +29,9 @@ FACE_WEIGHT = 0.6
 
 def video_frames(path: Path, fps: float = FPS):
     """(frames iterator of (h, w, 3) uint8 RGB at ``fps`` per second, source fps, duration s)."""
-    from ..face.video import _imageio_ffmpeg
+    from ..face.video import require_imageio_ffmpeg
 
-    ffmpeg = _imageio_ffmpeg()
+    ffmpeg = require_imageio_ffmpeg()
     try:
         reader = ffmpeg.read_frames(str(path), pix_fmt="rgb24", output_params=["-vf", f"fps={fps:g}"])
         meta = reader.__next__()
@@ -54,7 +54,7 @@ def read_video(path: str | Path, reference: str | Path | None = None, face: bool
                speech: bool = True) -> EmotionReading:
     """The emotion of a video over time (see the module doc); ``reference`` is a neutral take of
     the speaker's voice for the speech recogniser."""
-    from ..face.video import _read_audio_track
+    from ..face.video import read_audio_track
     from .face import read_face_emotion
     from .speech import WINDOW_S, read_speech
 
@@ -69,7 +69,7 @@ def read_video(path: str | Path, reference: str | Path | None = None, face: bool
             face_probs.append([probs[c] for c in FACE_CATEGORIES])
             face_times.append((i + 0.5) / FPS)
         duration = max(duration, (i + 1) / FPS)
-    audio, rate = _read_audio_track(path) if speech else (None, None)
+    audio, rate = read_audio_track(path) if speech else (None, None)
     voice = None
     if audio is not None and np.sqrt(np.mean(audio ** 2)) > 1e-3:
         duration = max(duration, len(audio) / rate)
