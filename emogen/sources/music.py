@@ -23,7 +23,6 @@ import numpy as np
 from ..errors import EmogenError
 from .reading import EmotionReading, build_reading
 
-MIDI_SUFFIXES = (".mid", ".midi")
 QUADRANT_CATEGORIES = ("happy", "angry", "sad", "calm")  # Q1..Q4
 WINDOW_S = 16.0
 

@@ -30,7 +30,6 @@ from ..audio import read_speech as read_recording
 from ..errors import EmogenError
 from .reading import EmotionReading, build_reading
 
-AUDIO_SUFFIXES = (".wav", ".flac", ".ogg", ".mp3")
 WINDOW_S, HOP_S = 3.0, 1.5
 MAX_SECONDS = 3600.0
 ANALYSIS_RATE = 24000  # Hz, RAVDESS's rate in emogen's copy

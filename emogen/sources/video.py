@@ -21,7 +21,6 @@ from ..errors import EmogenError
 from .face import FACE_CATEGORIES
 from .reading import EmotionReading, build_reading
 
-VIDEO_SUFFIXES = (".mp4", ".mov", ".webm", ".mkv", ".avi", ".m4v")
 FPS = 2.0  # faces change at human pace; 2 frames a second keep a 30 s clip's reading near a second
 STEP_S = 1.0
 FACE_WEIGHT = 0.6
