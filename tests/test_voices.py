@@ -23,6 +23,8 @@ def test_registry_has_a_male_and_a_female_voice_and_a_default():
 def test_unknown_voice_lists_the_voices():
     with pytest.raises(EmogenError, match=r"unknown voice 'bob'; accepted: joe, joan"):
         get_voice("bob")
+    with pytest.raises(EmogenError, match=r"unknown voice 'slt' \(taken off the list.*--checkpoint tts-slt-emotion"):
+        get_voice("slt")
 
 
 def test_a_checkpoint_path_is_a_world_voice_and_registration_extends_the_list(tmp_path, monkeypatch):

@@ -108,6 +108,9 @@ register_voice(Voice(
     description="natural female voice: joe with formants x1.25 and F0 median 185 Hz (Praat), moved by the "
                 "emotion model's prosody"))
 DEFAULT_VOICE = "joe"
+# Voices taken off the list: what their users get told instead
+REMOVED_VOICES = {"slt": "taken off the list, WORLD capped its quality; --checkpoint tts-slt-emotion speaks "
+                         "the same model through WORLD"}
 
 
 def voice_names() -> list[str]:
@@ -119,7 +122,8 @@ def get_voice(name: str | None) -> Voice:
     if name is None:
         name = DEFAULT_VOICE
     if name not in VOICES:
-        raise EmogenError(f"unknown voice '{name}'; accepted: {', '.join(VOICES)}")
+        hint = f" ({REMOVED_VOICES[name]})" if name in REMOVED_VOICES else ""
+        raise EmogenError(f"unknown voice '{name}'{hint}; accepted: {', '.join(VOICES)}")
     return VOICES[name]
 
 
