@@ -156,7 +156,8 @@ def main() -> None:
         if slt:
             rows.append(measure("Festival SLT HTS (female; reference, not shippable)", slt, sentences, whisper,
                                 sex[0] if sex else None))
-        add("the acoustic model through WORLD (female; the former slt voice)", TTSPipeline.from_pretrained("tts-slt-emotion"))
+        add("the acoustic model through WORLD (female; the former slt voice)",
+            TTSPipeline.from_pretrained("tts-slt-emotion"))
     emotion_columns = [f"P.808, {'/'.join(args.emotions)}:1 (mean)", "OVRL (mean)", "WER (worst)"] \
         if args.emotions else []
     table = markdown_table(["voice", "DNSMOS P.808", "DNSMOS OVRL", "Whisper tiny.en WER", *emotion_columns,

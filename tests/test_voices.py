@@ -64,7 +64,8 @@ def test_unknown_voice_is_one_error_line_exit_2_and_no_file(argv, tmp_path, caps
 
 
 def test_voice_and_checkpoint_together_are_refused(tmp_path, capsys):
-    assert main(["tts", "Hi.", "--voice", "joan", "--checkpoint", "tts-slt-emotion", "-o", str(tmp_path / "a.wav")]) == 2
+    out = str(tmp_path / "a.wav")
+    assert main(["tts", "Hi.", "--voice", "joan", "--checkpoint", "tts-slt-emotion", "-o", out]) == 2
     assert "either --voice or --checkpoint" in capsys.readouterr().err
 
 

@@ -240,7 +240,8 @@ def apply_gain_and_shape(audio: np.ndarray, sr: int, changes: ProsodyChanges, fo
     frames = _frame_of(np.arange(spec.shape[1]) * STFT_HOP / sr, len(audio) / sr, n)
     freqs = np.linspace(0, sr / 2, spec.shape[0])
     centres = load_profile()["spectral_shape_hz"]
-    shape = np.stack([np.interp(freqs * formant_ratio, centres, row) for row in changes.shape_db[frames]], axis=1)  # (bins, t)
+    landing = freqs * formant_ratio  # where each bin's frequency ends up
+    shape = np.stack([np.interp(landing, centres, row) for row in changes.shape_db[frames]], axis=1)  # (bins, t)
     gain = 10.0 ** ((shape + changes.gain_db[frames][None, :]) / 20.0)
     return librosa.istft(spec * gain, hop_length=STFT_HOP, length=len(audio)).astype(np.float32)
 

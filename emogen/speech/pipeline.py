@@ -38,8 +38,8 @@ DEFAULT_CHECKPOINT = "tts-slt-emotion"  # the acoustic model every shipped voice
 DEFAULT_TEMPERATURE = 0.667
 # ODE steps: 4 spoke as clearly as 10 (pocketsphinx WER over 20 Harvard sentences and 3 seeds:
 # neutral 0.394 vs 0.413, angry 0.405 vs 0.405) in 40% of the decoder time; 3 keep the natural
-# voices' DNSMOS, WER and emotion (benchmarks/tts.py, docs/speech.md) and bring emotional speech
-# under RTF 0.1 on 2 cores (the decoder runs twice per sentence: neutral and emotional).
+# voices' DNSMOS, WER and emotion (benchmarks/tts.py, docs/speech.md) and cut emotional speech's
+# RTF on 2 cores (happy 0.104 -> 0.095; the decoder runs twice per sentence, neutral and emotional).
 DEFAULT_STEPS = 3
 # Piper's sampling noise for natural voices: none, so that a seed fixes the result (its graph's random
 # ops cannot be seeded per call). On 20 Harvard sentences (Whisper tiny.en WER / DNSMOS P.808): 0.119 /
