@@ -76,7 +76,7 @@ def run_voices(args) -> int:
 
 def add_speech_sampling_options(p) -> None:
     """The sampling options of everything that speaks (``tts``, ``talk``)."""
-    p.add_argument("--steps", type=A.STEPS, help="flow-matching ODE steps, 1-200 (default: tts 4, talk 10)")
+    p.add_argument("--steps", type=A.STEPS, help="flow-matching ODE steps, 1-200 (default: tts 3, talk 10)")
     p.add_argument("--guidance", type=A.GUIDANCE, default=1.0, help="emotion guidance scale, 0-10 (1 = none)")
     p.add_argument("--negative", help="an emotion to steer away from (EmoDubber-style negative guidance)")
     p.add_argument("--negative-scale", type=A.NEGATIVE_SCALE, default=1.0, help="strength of --negative, 0-10")
