@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from tts import CUES, HARVARD, JUDGED  # noqa: E402
+from tts import CUES, HARVARD, JUDGED, tally  # noqa: E402
 
 from emogen.speech.cues import measure, relative_cues  # noqa: E402
 
@@ -49,8 +49,7 @@ def main() -> None:
         neutral_cues = measure(neutral, sr) if args.cues else None
         for e in JUDGED:
             audio, sr = tts(s, f"{e}:1", steps=steps)
-            probs = ser(audio, sr, reference)
-            confusion[e][max(probs, key=probs.get)] += 1
+            tally(ser, confusion, e, audio, sr, reference)
             if args.cues:
                 cues[e].append(relative_cues(measure(audio, sr), neutral_cues))
     out = {"voice": args.voice or "default", "sentences": len(sentences), "steps": steps,

@@ -150,6 +150,15 @@ def _reference(references: dict[str, dict], key: str) -> str:
                      for name, r in references.items() if key in r)
 
 
+def tally(ser, confusion: dict, emotion: str, audio: np.ndarray, sr: int, reference) -> dict[str, float]:
+    """The classifier's verdict on ``audio`` spoken as ``emotion``, judged against the voice's
+    neutral rendering of the same sentence (``reference``), counted in ``confusion[emotion]``;
+    returns its probabilities."""
+    probs = ser(audio, sr, reference)
+    confusion[emotion][max(probs, key=probs.get)] += 1
+    return probs
+
+
 def measure_voice(voice: str, args, whisper, sphinx, ser, sentences: list[str]) -> dict:
     """Every measure of one voice (a name from ``emogen voices`` or an acoustic checkpoint)."""
     from emogen.speech import TTSPipeline
@@ -188,8 +197,7 @@ def measure_voice(voice: str, args, whisper, sphinx, ser, sentences: list[str]) 
         wers[e] = wer(sentences, [sphinx(full[e][s], sr) for s in sentences])
         if e in ser.emotions:
             for s in sentences:
-                probs = ser(full[e][s], sr, neutral_features[s])
-                ser_confusion[e][max(probs, key=probs.get)] += 1
+                probs = tally(ser, ser_confusion, e, full[e][s], sr, neutral_features[s])
                 ser_va.setdefault(e, []).append(estimate_va(probs))
     ser_per_emotion = {e: ser_confusion[e][e] / len(sentences) for e in JUDGED if e in ser.emotions}
     ser_acc = float(np.mean(list(ser_per_emotion.values())))

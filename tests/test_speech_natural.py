@@ -245,3 +245,41 @@ def test_the_model_leaves_pipers_cores_free_for_a_sentence_and_gives_them_back(
     finally:
         torch.set_num_threads(before)
 
+
+
+def test_piper_runs_the_next_sentence_while_this_one_is_finished(monkeypatch):
+    """Long text: Piper's thread is handed sentence k + 1 when sentence k starts, so it does not wait
+    for the model or PSOLA; each sentence is rendered once, and the audio is what it was."""
+    from emogen.emotion import EmotionEncoderConfig
+    from emogen.speech.model import TTSModel, TTSModelConfig
+    from emogen.speech.pipeline import TTSPipeline
+    from emogen.speech.voices import Voice
+
+    monkeypatch.setattr("emogen.cpu.usable_cores", lambda: 2)
+    torch.manual_seed(0)
+    model = TTSModel(TTSModelConfig(
+        emotion=EmotionEncoderConfig(dim=16), feature_dims=acoustic.feature_dims(), encoder_hidden=32,
+        encoder_layers=1, duration_hidden=16, duration_layers=1, decoder_hidden=32, decoder_layers=1, dropout=0.0))
+    pipe = TTSPipeline(model, voice=Voice("test", "male", SR, "none", "unused", "natural", "unused"))
+
+    class Piper:  # a stand-in: a second of vowel for any text
+        threads = 1
+
+        def __call__(self, text):
+            return vowel(1.0), SR
+
+    pipe._piper = Piper()
+    events = []
+    start, finish = pipe._start_piper, pipe._natural
+    monkeypatch.setattr(pipe, "_start_piper", lambda text: events.append(f"start {text}") or start(text))
+    monkeypatch.setattr(pipe, "_natural", lambda text, *a, **k: (finish(text, *a, **k), events.append(f"done {text}"))[0])
+    before = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        together = pipe("One here. Two here. Three here.", "sad")
+        alone = pipe("One here.", "sad")
+    finally:
+        torch.set_num_threads(before)
+    assert events[:6] == ["start One here.", "start Two here.", "done One here.",
+                          "start Three here.", "done Two here.", "done Three here."]
+    assert np.array_equal(together.sentences[0].audio, alone.audio)

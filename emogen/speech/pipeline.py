@@ -202,13 +202,18 @@ class TTSPipeline(Pipeline):
         sample = dict(steps=steps, speed=speed, generator=generator, temperature=temperature,
                       text_guidance=text_guidance)
         bar = tqdm(total=len(sentences), desc="speaking", unit="sentence", disable=not progress, leave=False)
-        for (sentence, spec), ph in zip(sentences, phonemize_batch([s for s, _ in sentences])):
+        ahead = None  # Piper's audio of this sentence, started while the previous one was finished
+        for k, ((sentence, spec), ph) in enumerate(zip(sentences, phonemize_batch([s for s, _ in sentences]))):
             fraction = (chars + len(sentence) / 2) / total_chars
             ids = ph.ids(boundaries=False)
             if self.voice.waveform == "natural":
-                with self._cores_shared():
+                with self._cores_shared():  # (decides whether Piper can run beside the model)
+                    pending = ahead or self._start_piper(sentence)
+                    # the next sentence queued behind this one: Piper's thread then works through
+                    # this sentence's PSOLA and the next one's model instead of waiting for them
+                    ahead = self._start_piper(sentences[k + 1][0]) if pending and k + 1 < len(sentences) else None
                     audio, durations = self._natural(sentence, ids, spec, clock, fraction, guidance_scale,
-                                                     negative_spec, negative_scale, seed, **sample)
+                                                     negative_spec, negative_scale, seed, pending, **sample)
             else:
                 frames, durations, _ = self._synthesize(ids, spec, clock, fraction, guidance_scale, negative_spec,
                                                         negative_scale, **sample)
@@ -231,13 +236,13 @@ class TTSPipeline(Pipeline):
     # -- one sentence --------------------------------------------------------------------------
     def _natural(self, sentence: str, ids: list[int], emotion: Emotion, clock: float, fraction: float,
                  guidance_scale: float, negative: EmotionSpec | None, negative_scale: float, seed: int,
-                 speed: float, **sample) -> tuple[np.ndarray, np.ndarray]:
+                 pending: Future | None, speed: float, **sample) -> tuple[np.ndarray, np.ndarray]:
         """The natural stage (``natural.py``): Piper's neutral audio moved by the model's emotional
-        rendering relative to its neutral one (same phones, same noise). Returns the audio
-        (samples,) and frames (10 ms) per phone in it (p,), for lip sync."""
+        rendering relative to its neutral one (same phones, same noise). ``pending``: Piper's run on
+        ``sentence`` started beside the model (:meth:`_start_piper`), or None to run it after.
+        Returns the audio (samples,) and frames (10 ms) per phone in it (p,), for lip sync."""
         from . import natural
 
-        pending = self._start_piper(sentence)
         neutral = _is_neutral(emotion) and negative is None  # then only the neutral timing is needed
         neutral_frames, neutral_durations, noise = self._synthesize(ids, NEUTRAL, clock, fraction, 1.0, None, 1.0,
                                                                     speed=speed, decode=not neutral, **sample)
