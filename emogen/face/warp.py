@@ -36,7 +36,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import landmarks as L
-from .appearance import TEETH_COLS, TEETH_DEPTH, TEETH_ROWS, Appearance
+from .appearance import TEETH_COLS, TEETH_DEPTH, TEETH_ROWS, Appearance, skin_luminance
 from .motion import smoothstep
 
 N_MESH = 468  # the mesh without the 10 iris points
@@ -134,9 +134,7 @@ class PortraitRenderer:
         grain = cv2.GaussianBlur(grain, (0, 0), 0.8)
         self._tongue_texture = (0.07 * grain / grain.std()).astype(np.float32)
         # the painted cavity follows the photo's exposure (the teeth follow its skin: Appearance)
-        cheeks = self.rest[[50, 280, 205, 425]].round().astype(int).clip(0, self.size - 1)
-        luma = float(np.median(self.image[cheeks[:, 1], cheeks[:, 0]].astype(np.float32) @ [0.299, 0.587, 0.114]))
-        self._light = float(np.clip(luma / 160.0, 0.55, 1.1))
+        self._light = float(np.clip(skin_luminance(self.image, self.rest) / 160.0, 0.55, 1.1))
         self._iod = L.inter_ocular_distance(self.rest)
         self.appearance = Appearance(self.rest, self.roi, self.image) if paint else None
 
