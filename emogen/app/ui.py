@@ -13,7 +13,7 @@ import inspect
 
 import gradio as gr
 
-from ..checks import DEFAULT_TEMPO
+from ..checks import DEFAULT_TEMPO, TEMPO
 from ..emotion import CATEGORY_NAMES
 from ..speech.voices import DEFAULT_VOICE, voice_names
 from . import functions as fx
@@ -117,7 +117,7 @@ def build_app() -> gr.Blocks:
             with gr.Row():
                 bars = gr.Slider(1, 64, value=8, step=1, label="Bars")
                 key = gr.Textbox("", label="Key (optional, e.g. 'C', 'F# minor')", max_lines=1)
-                tempo = gr.Slider(30, 300, value=DEFAULT_TEMPO, step=1, label="Tempo (BPM)")
+                tempo = gr.Slider(*TEMPO, value=DEFAULT_TEMPO, step=1, label="Tempo (BPM)")
                 time_signature = gr.Dropdown(TIME_SIGNATURES, value="4/4", label="Time signature")
             button = gr.Button("Generate music", variant="primary", elem_id="music-generate")
             with gr.Row():

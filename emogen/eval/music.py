@@ -68,7 +68,7 @@ def symbolic_features(midi) -> dict[str, float]:
         "polyphony": float(dur.sum() / max(sounding, 1e-3)),
         "velocity_mean": float(vel.mean()),
         "velocity_std": float(vel.std()),
-        "tempo": float(tempi[0]) if len(tempi) else 120.0,
+        "tempo": float(tempi[0]),  # pretty_midi always has one (MIDI's default: 120)
         "pitch_mean": mean_pitch,
         "pitch_std": float(np.sqrt((w * (pitch - mean_pitch) ** 2).sum())),
         "pitch_range": float(np.percentile(pitch, 95) - np.percentile(pitch, 5)),

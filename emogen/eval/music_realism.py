@@ -78,8 +78,7 @@ def overlap(a: np.ndarray, b: np.ndarray) -> float:
 def _grid(pm, notes: np.ndarray) -> tuple[np.ndarray, int, int, float]:
     """(onset sixteenth index of every note, sixteenths per bar, sixteenths in the piece, seconds
     per sixteenth)."""
-    _, tempi = pm.get_tempo_changes()
-    tempo = float(tempi[0]) if len(tempi) else 120.0
+    tempo = float(pm.get_tempo_changes()[1][0])  # pretty_midi always has one (MIDI's default: 120)
     sig = pm.time_signature_changes[0] if pm.time_signature_changes else None
     beats = sig.numerator * 4.0 / sig.denominator if sig else 4.0
     step = 60.0 / tempo / GRID

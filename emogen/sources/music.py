@@ -38,8 +38,7 @@ def _window(pm, start: float, end: float):
     """A PrettyMIDI of the notes sounding in [start, end), shifted to start at 0."""
     import pretty_midi
 
-    out = pretty_midi.PrettyMIDI(initial_tempo=float(pm.get_tempo_changes()[1][0]) if len(pm.get_tempo_changes()[1])
-                                 else 120.0)
+    out = pretty_midi.PrettyMIDI(initial_tempo=float(pm.get_tempo_changes()[1][0]))  # always one (default 120)
     piano = pretty_midi.Instrument(0)
     for inst in pm.instruments:
         if inst.is_drum:
