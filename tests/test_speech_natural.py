@@ -126,6 +126,34 @@ def test_gain_and_shape_do_what_they_say_and_the_limiter_never_clips():
     assert np.abs(limit_peak(loud, SR)).max() <= CEILING + 1e-6
 
 
+def test_the_shape_brightens_voiced_frames_more_than_frication():
+    from scipy.signal import butter, sosfilt
+
+    rng = np.random.default_rng(0)
+    hiss = sosfilt(butter(4, 3000.0, "highpass", fs=SR, output="sos"), rng.normal(size=int(1.2 * SR)))
+    hiss = (0.1 * hiss / np.std(hiss)).astype(np.float32)  # an /s/: all its energy above 3 kHz
+    x = vowel()
+    assert natural.voicing(stft(x), SR)[10:-10].min() > 0.9
+    assert natural.voicing(stft(hiss), SR).max() < 0.1
+    centres = np.asarray(natural.load_profile()["spectral_shape_hz"])
+    boost = np.where(centres > 2500.0, 6.0, 0.0)  # +6 dB above 2.5 kHz
+
+    def gain_db(a):
+        shaped = natural.apply_gain_and_shape(a, SR, changes(120, shape_db=boost))
+        freqs = np.fft.rfftfreq(len(a), 1 / SR)
+        band = (freqs > 4000) & (freqs < 6000)
+        return 10 * np.log10(np.sum(np.abs(np.fft.rfft(shaped))[band] ** 2) / np.sum(np.abs(np.fft.rfft(a))[band] ** 2))
+
+    assert gain_db(x) == pytest.approx(6.0, abs=0.5)
+    assert gain_db(hiss) == pytest.approx(6.0 * natural.FRICATION_SHAPE, abs=0.5)
+
+
+def stft(a: np.ndarray) -> np.ndarray:
+    import librosa
+
+    return librosa.stft(a, n_fft=natural.STFT_SIZE, hop_length=natural.STFT_HOP)
+
+
 def test_shape_lands_on_the_frequencies_a_voice_shift_moves_the_audio_to():
     rng = np.random.default_rng(0)
     x = (0.1 * rng.normal(size=SR)).astype(np.float32)

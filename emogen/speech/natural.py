@@ -11,9 +11,10 @@ voices built on this stage do not vocode the model's frames. Instead:
    VAD points, lexicon words, trajectories, tags and (negative) guidance all act through the model,
    so they all reach the waveform; a trajectory changes these curves within the sentence.
 3. :func:`apply_prosody` applies those changes to Piper's waveform by signal processing:
-   loudness and spectral shape as a smooth zero-phase gain per STFT bin and frame, F0 and timing by
-   Praat's PSOLA (parselmouth: a PitchTier and a DurationTier on a Manipulation, overlap-add
-   resynthesis), breathiness as speech-envelope-following noise above 6.5 kHz, then the peak limiter.
+   loudness and spectral shape (on voiced frames; frication takes less of it) as a smooth
+   zero-phase gain per STFT bin and frame, F0 and timing by Praat's PSOLA (parselmouth: a PitchTier
+   and a DurationTier on a Manipulation, overlap-add resynthesis), breathiness as
+   speech-envelope-following noise above 6.5 kHz, then the peak limiter.
 
 Why own code: the field's tools do the parts (Praat PSOLA, scipy filters, librosa STFT), but nothing
 maps an emotion model's relative prosody onto a natural voice's waveform; the glue here is that.
@@ -40,6 +41,11 @@ LEVEL_SMOOTH = 25  # frames (10 ms) of Gaussian sigma for the F0 level and loudn
 RANGE_SMOOTH = 50  # for the F0 range factor and the spectral shape (slower, need more frames)
 RATE_SMOOTH = 12  # for the local speaking rate
 STFT_SIZE, STFT_HOP = 1024, 256
+# Frication keeps this share of the emotion's spectral shape; voiced frames take all of it. Effort
+# brightens the voice source, not the hiss of /s/ or /f/: with the whole shape on every frame, joe's
+# emotions had 2-5 dB more energy at 3-7 kHz than RAVDESS's male actors (docs/speech.md)
+FRICATION_SHAPE = 0.4
+VOICED_LOW_SHARE = (0.1, 0.4)  # a frame's energy share under 1 kHz: frication .. voiced (weight 0 .. 1)
 
 
 class PiperVoice:
@@ -232,7 +238,9 @@ def apply_gain_and_shape(audio: np.ndarray, sr: int, changes: ProsodyChanges, fo
     ``formant_ratio``: the audio's frequencies are multiplied by this afterwards (a
     :class:`VoiceShift`), so each bin gets the shape change of the frequency it will land on. The
     shape is the emotion's, in Hz (RAVDESS's bands): moved up with joan's formants it brightened
-    2-5 kHz less and 5-8 kHz more than joe's, and the classifier heard her happy as fearful."""
+    2-5 kHz less and 5-8 kHz more than joe's, and the classifier heard her happy as fearful.
+
+    Frication takes ``FRICATION_SHAPE`` of the shape, voiced frames all of it (:func:`voicing`)."""
     import librosa
 
     spec = librosa.stft(audio, n_fft=STFT_SIZE, hop_length=STFT_HOP)
@@ -242,8 +250,20 @@ def apply_gain_and_shape(audio: np.ndarray, sr: int, changes: ProsodyChanges, fo
     centres = load_profile()["spectral_shape_hz"]
     landing = freqs * formant_ratio  # where each bin's frequency ends up
     shape = np.stack([np.interp(landing, centres, row) for row in changes.shape_db[frames]], axis=1)  # (bins, t)
+    shape *= FRICATION_SHAPE + (1.0 - FRICATION_SHAPE) * voicing(spec, sr)[None, :]
     gain = 10.0 ** ((shape + changes.gain_db[frames][None, :]) / 20.0)
     return librosa.istft(spec * gain, hop_length=STFT_HOP, length=len(audio)).astype(np.float32)
+
+
+def voicing(spec: np.ndarray, sr: int) -> np.ndarray:
+    """How voiced each STFT frame is, 0 (frication, silence) .. 1 (voiced), from its share of
+    0-8 kHz energy under 1 kHz: (bins, t) complex -> (t,), smoothed over a few frames. A spectral
+    measure, not a pitch track: the shape's gain is set per STFT frame, before PSOLA tracks pitch."""
+    power = np.abs(spec) ** 2
+    freqs = np.linspace(0, sr / 2, spec.shape[0])
+    share = power[freqs < 1000.0].sum(0) / np.maximum(power[freqs < 8000.0].sum(0), 1e-12)
+    lo, hi = VOICED_LOW_SHARE
+    return np.clip(_smooth(np.clip((share - lo) / (hi - lo), 0.0, 1.0), 2.0), 0.0, 1.0)
 
 
 def psola(audio: np.ndarray, sr: int, changes: ProsodyChanges, speed: float = 1.0,
