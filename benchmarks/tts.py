@@ -282,7 +282,8 @@ def main() -> None:
     # 50, not 20: on 20 sentences WER moves by several hundredths with the sampling seed alone
     parser.add_argument("--sentences", type=int, default=50)
     parser.add_argument("--cue-sentences", type=int, default=50,
-                        help="sentences for the intensity sweep, at most --sentences (10 let one F0-tracking outlier decide a cue)")
+                        help="sentences for the intensity sweep, at most --sentences "
+                             "(10 let one F0-tracking outlier decide a cue)")
     parser.add_argument("--steps", type=int, default=None, help="ODE steps (default: the pipeline's)")
     parser.add_argument("--name", default="tts", help="results and figure file name")
     parser.add_argument("--device", default="cpu", help="cpu, cuda, cuda:1 ...")
@@ -326,7 +327,8 @@ def main() -> None:
     table += f"\n\nWhat listeners hear, with reference audio measured in the same run ({whisper.name}; DNSMOS by " \
              "speechmos; Festival's row only where Festival is installed):\n\n" + listeners
     first = results[0]
-    notes = (f"{len(sentences)} Harvard sentences for WER, speed and SER, {min(args.cue_sentences, len(sentences))} for the intensity "
+    swept = min(args.cue_sentences, len(sentences))
+    notes = (f"{len(sentences)} Harvard sentences for WER, speed and SER, {swept} for the intensity "
              f"sweep; {first['steps']} ODE steps; pocketsphinx en-us (column WER) and {whisper.name}. The SER judges "
              "each clip relative to the same voice's neutral rendering of the same sentence. CosyVoice 2 scores "
              "emotion instructions by listeners (MOS-I), not with a classifier, so no accuracy is quoted next to ours.")
