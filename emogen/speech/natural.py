@@ -263,7 +263,7 @@ def voicing(spec: np.ndarray, sr: int) -> np.ndarray:
     freqs = np.linspace(0, sr / 2, spec.shape[0])
     share = power[freqs < 1000.0].sum(0) / np.maximum(power[freqs < 8000.0].sum(0), 1e-12)
     lo, hi = VOICED_LOW_SHARE
-    return np.clip(_smooth(np.clip((share - lo) / (hi - lo), 0.0, 1.0), 2.0), 0.0, 1.0)
+    return _smooth(np.clip((share - lo) / (hi - lo), 0.0, 1.0), 2.0)  # a Gaussian average stays in 0..1
 
 
 def psola(audio: np.ndarray, sr: int, changes: ProsodyChanges, speed: float = 1.0,
