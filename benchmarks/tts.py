@@ -103,6 +103,25 @@ def listener_measures(clips: list[tuple[np.ndarray, int]], sentences: list[str] 
     return out
 
 
+PIPER_ROW = "Piper en_US-joe-medium (natural male VITS voice; joe's and joan's source)"
+FESTIVAL_ROW = "Festival SLT HTS (the teacher; slt's source)"
+
+
+def p808_targets(voice: str, references: dict) -> tuple[str, str]:
+    """The P.808 targets (neutral, mean of the four emotions) of issue 26: 3.85 / 3.75 for the
+    default voice; for another, its source's neutral score less 0.05, and (our reading: the issue
+    sets only that one) the default's 0.10 gap below it for the emotions."""
+    from emogen.speech.voices import DEFAULT_VOICE, VOICES
+
+    if voice == DEFAULT_VOICE or voice not in VOICES:
+        return ">= 3.85 (default voice)", ">= 3.75 (default voice)"
+    row = FESTIVAL_ROW if VOICES[voice].festival_voice else PIPER_ROW
+    if row not in references:
+        return "its source's less 0.05", "0.10 under that"
+    floor = references[row]["p808"] - 0.05
+    return f">= {floor:.2f} (its source's less 0.05)", f">= {floor - 0.10:.2f} (0.10 under that)"
+
+
 def reference_rows(sentences: list[str], asr, fest_clips) -> dict[str, dict]:
     """Listener measures of the reference audio available here, rendered or read in this run."""
     import torch
@@ -114,10 +133,10 @@ def reference_rows(sentences: list[str], asr, fest_clips) -> dict[str, dict]:
             listener_measures(ravdess, None, asr)
     if piper_available():
         joe = PiperJoe(threads=torch.get_num_threads())
-        rows["Piper en_US-joe-medium (natural male VITS voice)"] = \
+        rows[PIPER_ROW] = \
             listener_measures([joe(s) for s in sentences], sentences, asr)
     if fest_clips:
-        rows["Festival SLT HTS (the teacher)"] = listener_measures(fest_clips, sentences, asr)
+        rows[FESTIVAL_ROW] = listener_measures(fest_clips, sentences, asr)
     return rows
 
 
@@ -238,6 +257,7 @@ def measure_voice(voice: str, args, whisper, sphinx, ser, sentences: list[str]) 
 def voice_tables(r: dict, references: dict, fest: float | None, ser_bar: str) -> str:
     """One voice's targets table and per-emotion table (markdown)."""
     wers, heard = r["wers"], r["heard"]
+    p808_floor = p808_targets(r["voice"], references)
     targets = markdown_table(["measure", "emogen", "target", "reference"], [
         ["WER (pocketsphinx), neutral", f"{wers['neutral']:.3f}", "<= 0.30",
          f"Festival SLT: {fest:.3f}" if fest is not None else ""],
@@ -250,10 +270,9 @@ def voice_tables(r: dict, references: dict, fest: float | None, ser_bar: str) ->
         ["Whisper WER, neutral", f"{heard['neutral']['wer']:.3f}", "<= 0.08", _reference(references, "wer")],
         ["Whisper WER, worst of happy/sad/angry/fearful at intensity 1",
          f"{max(heard[e]['wer'] for e in JUDGED):.3f} ({max(JUDGED, key=lambda e: heard[e]['wer'])})", "<= 0.12", ""],
-        ["DNSMOS P.808, neutral", f"{heard['neutral']['p808']:.2f}", ">= 3.85 (default voice)",
-         _reference(references, "p808")],
+        ["DNSMOS P.808, neutral", f"{heard['neutral']['p808']:.2f}", p808_floor[0], _reference(references, "p808")],
         ["DNSMOS P.808, mean of happy/sad/angry/fearful at intensity 1",
-         f"{np.mean([heard[e]['p808'] for e in JUDGED]):.2f}", ">= 3.75 (default voice)", ""],
+         f"{np.mean([heard[e]['p808'] for e in JUDGED]):.2f}", p808_floor[1], ""],
         ["cue directions match the literature table", "yes" if r["directions_ok"] else "no", "yes", ""],
         ["cues monotone in intensity (Spearman rho >= 0.9)", "yes" if r["monotone_ok"] else "no", "yes", ""],
         ["real-time factor (text to waveform; neutral and every emotion)", f"{r['rtf']:.3f}", "<= 0.1",
@@ -301,7 +320,7 @@ def main() -> None:
     sphinx = recognizer("pocketsphinx")
     ser = SERPipeline.from_pretrained(args.ser)
     results = []
-    for voice in args.voice or voice_names():
+    for voice in args.voice or voice_names(installed=True):
         results.append(measure_voice(voice, args, whisper, sphinx, ser, sentences))
         r = results[-1]  # progress, and a record should a later step fail
         print(json.dumps({"voice": voice, "heard": r["heard"], "ser": r["ser_per_emotion"],

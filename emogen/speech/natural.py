@@ -32,11 +32,10 @@ import numpy as np
 
 from . import acoustic
 from .prosody_profile import load_profile
-from .voices import VoiceShift
+from .voices import MALE_F0_RANGE_HZ, VoiceShift
 
 BASE_GAIN = 0.3  # Piper peaks near full scale; its neutral sits ~10 dB down so angry's +9 dB fits
 BREATH_HIGHPASS_HZ = 6500.0  # aspiration above this: the SER hears fear, DNSMOS barely notices
-F0_RANGE_HZ = (60.0, 400.0)  # the male voice's pitch search range for PSOLA analysis
 LEVEL_SMOOTH = 25  # frames (10 ms) of Gaussian sigma for the F0 level and loudness curves
 RANGE_SMOOTH = 50  # for the F0 range factor and the spectral shape (slower, need more frames)
 RATE_SMOOTH = 12  # for the local speaking rate
@@ -267,7 +266,7 @@ def voicing(spec: np.ndarray, sr: int) -> np.ndarray:
 
 
 def psola(audio: np.ndarray, sr: int, changes: ProsodyChanges, speed: float = 1.0,
-          f0_range_hz: tuple[float, float] = F0_RANGE_HZ,
+          f0_range_hz: tuple[float, float] = MALE_F0_RANGE_HZ,
           shift: VoiceShift | None = None, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
     """F0 level and range and local duration by Praat's PSOLA (overlap-add); with ``shift`` (a
     voice made from another, ``voices.VoiceShift``) the formants and the pitch median move in the same
@@ -397,11 +396,13 @@ def add_breath(audio: np.ndarray, sr: int, amplitude: np.ndarray, frame_times: n
 
 
 def apply_prosody(audio: np.ndarray, sr: int, changes: ProsodyChanges, speed: float = 1.0,
-                  seed: int = 0, shift: VoiceShift | None = None) -> tuple[np.ndarray, np.ndarray]:
+                  seed: int = 0, shift: VoiceShift | None = None,
+                  f0_range_hz: tuple[float, float] = MALE_F0_RANGE_HZ) -> tuple[np.ndarray, np.ndarray]:
     """The whole stage on a neutral natural rendering (samples,) at ``sr`` Hz: gain and shape,
     PSOLA, breath. Not yet limited (the pipeline limits every output). Returns the audio and
     each model frame's end time in it (n,) seconds. ``shift``: the voice's formant and pitch move
-    (:func:`psola`), for voices made from another."""
+    (:func:`psola`), for voices made from another; ``f0_range_hz``: PSOLA's pitch search range on
+    the source."""
     out = apply_gain_and_shape(audio * BASE_GAIN, sr, changes, shift.formant_ratio if shift is not None else 1.0)
-    out, frame_times = psola(out, sr, changes, speed, shift=shift, seed=seed)
+    out, frame_times = psola(out, sr, changes, speed, f0_range_hz, shift=shift, seed=seed)
     return add_breath(out, sr, changes.breath, frame_times, seed), frame_times

