@@ -149,8 +149,8 @@ class FestivalVoice:
 
     def __call__(self, text: str) -> tuple[np.ndarray, int]:
         """(samples,) float32 at :data:`SOURCE_RMS`, and the sample rate (Hz)."""
+        import librosa
         import soundfile as sf
-        import soxr
 
         wav = Path(self._dir.name) / "sentence.wav"
         with self._lock:
@@ -159,7 +159,8 @@ class FestivalVoice:
             if not wav.is_file():
                 raise EmogenError(f"Festival wrote no audio for: {text[:60]}")
             audio, sr = sf.read(wav, dtype="float32")
-        audio = soxr.resample(audio, sr, self.sample_rate) if sr != self.sample_rate else audio
+        if sr != self.sample_rate:
+            audio = librosa.resample(audio, orig_sr=sr, target_sr=self.sample_rate)  # soxr_hq, as soxr's HQ
         rms = float(np.sqrt(np.mean(np.square(audio)))) if audio.size else 0.0
         if rms < 1e-6:
             raise EmogenError(f"Festival rendered silence for: {text[:60]}")
