@@ -108,7 +108,7 @@ class FestivalVoice:
     about 0.2 s, and then renders a sentence in about 0.04 s. Festival is a Debian program with no
     PyPI wheel; without it the constructor raises an EmogenError naming the apt packages.
 
-    Thread-safe (one sentence at a time): the pipeline calls it from Piper's side thread.
+    Thread-safe (one sentence at a time): the pipeline calls it from its side thread.
     """
 
     threads = 1  # Festival's HTS engine runs on one core (the pipeline's core sharing counts it)

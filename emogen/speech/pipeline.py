@@ -133,11 +133,11 @@ class TTSPipeline(Pipeline):
 
     @contextmanager
     def _cores_shared(self):
-        """Torch's threads lowered to the cores Piper leaves free, for one sentence, so that Piper
-        runs beside the model (:meth:`_start_source`) instead of after it. On a quiet 2-core Xeon the
-        model's small matrices gain little from a second thread: one thread each, side by side, ran
-        emotional speech at RTF 0.10 against 0.14 with two threads one after the other
-        (``benchmarks/tts_speed.py``). Where the cores cannot hold both, nothing changes."""
+        """Torch's threads lowered to the cores the source (Piper, Festival) leaves free, for one
+        sentence, so that it runs beside the model (:meth:`_start_source`) instead of after it. On a
+        quiet 2-core Xeon the model's small matrices gain little from a second thread: one thread
+        each, side by side, ran emotional speech at RTF 0.10 against 0.14 with two threads one after
+        the other (``benchmarks/tts_speed.py``). Where the cores cannot hold both, nothing changes."""
         from ..cpu import usable_cores
 
         before, free = torch.get_num_threads(), usable_cores() - self.source.threads
@@ -154,9 +154,8 @@ class TTSPipeline(Pipeline):
         """The source's neutral audio of ``sentence`` (Piper's, or Festival's from its process), started
         in a thread beside the model (the two are independent until PSOLA; onnxruntime, a pipe and
         torch release the GIL), where the cores hold both; None elsewhere, and the caller runs the
-        source after the model. Never more
-        threads than cores: torch's OpenMP threads meet at every operator, so one descheduled thread
-        stalls them all."""
+        source after the model. Never more threads than cores: torch's OpenMP threads meet at every
+        operator, so one descheduled thread stalls them all."""
         from ..cpu import usable_cores
 
         if torch.get_num_threads() + self.source.threads > usable_cores():
@@ -209,14 +208,14 @@ class TTSPipeline(Pipeline):
         sample = dict(steps=steps, speed=speed, generator=generator, temperature=temperature,
                       text_guidance=text_guidance)
         bar = tqdm(total=len(sentences), desc="speaking", unit="sentence", disable=not progress, leave=False)
-        ahead = None  # Piper's audio of this sentence, started while the previous one was finished
+        ahead = None  # the source's audio of this sentence, started while the previous one was finished
         for k, ((sentence, spec), ph) in enumerate(zip(sentences, phonemize_batch([s for s, _ in sentences]))):
             fraction = (chars + len(sentence) / 2) / total_chars
             ids = ph.ids(boundaries=False)
             if self.voice.waveform == "natural":
-                with self._cores_shared():  # (decides whether Piper can run beside the model)
+                with self._cores_shared():  # (decides whether the source can run beside the model)
                     pending = ahead or self._start_source(sentence)
-                    # the next sentence queued behind this one: Piper's thread then works through
+                    # the next sentence queued behind this one: the source's thread then works through
                     # this sentence's PSOLA and the next one's model instead of waiting for them
                     ahead = self._start_source(sentences[k + 1][0]) if pending and k + 1 < len(sentences) else None
                     audio, durations = self._natural(sentence, ids, spec, clock, fraction, guidance_scale,
@@ -244,9 +243,10 @@ class TTSPipeline(Pipeline):
     def _natural(self, sentence: str, ids: list[int], emotion: Emotion, clock: float, fraction: float,
                  guidance_scale: float, negative: EmotionSpec | None, negative_scale: float, seed: int,
                  pending: Future | None, speed: float, **sample) -> tuple[np.ndarray, np.ndarray]:
-        """The natural stage (``natural.py``): the source's (Piper's) neutral audio moved by the model's emotional
-        rendering relative to its neutral one (same phones, same noise). ``pending``: Piper's run on
-        ``sentence`` started beside the model (:meth:`_start_source`), or None to run it after.
+        """The natural stage (``natural.py``): the source's (Piper's or Festival's) neutral audio moved
+        by the model's emotional rendering relative to its neutral one (same phones, same noise).
+        ``pending``: the source's run on ``sentence`` started beside the model (:meth:`_start_source`),
+        or None to run it after.
         Returns the audio (samples,) and frames (10 ms) per phone in it (p,), for lip sync."""
         from . import natural
 
