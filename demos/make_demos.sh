@@ -10,6 +10,11 @@ emogen tts "[happy] We won the final! [sad:0.8] But the trophy broke on the way 
 for e in neutral happy sad angry; do
   emogen tts "$text" --voice joan --emotion "$e" -o "demos/speech/joan-$e.flac" --seed 0
 done
+if command -v festival >/dev/null; then  # the slt voice needs Festival (apt-get install festival festvox-us-slt-hts)
+  for e in neutral happy sad angry; do
+    emogen tts "$text" --voice slt --emotion "$e" -o "demos/speech/slt-$e.flac" --seed 0
+  done
+fi
 emogen music --emotion happy --intensity 0.8 --bars 16 --seed 3 -o demos/music/happy.mid --png demos/music/happy.png
 emogen music --emotion sad --bars 16 --seed 3 -o demos/music/sad.mid --png demos/music/sad.png
 emogen music --emotion "calm>angry" --bars 24 --seed 3 -o demos/music/calm-to-angry.mid --png demos/music/calm-to-angry.png
