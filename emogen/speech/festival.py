@@ -50,6 +50,12 @@ def available() -> bool:
     return shutil.which("festival") is not None
 
 
+def require() -> None:
+    """An EmogenError naming the apt packages where Festival is not installed."""
+    if not available():
+        raise EmogenError(f"Festival is not installed; run: {INSTALL}")
+
+
 def _scheme_string(text: str) -> str:
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
@@ -70,8 +76,7 @@ def _read_marks(path: Path) -> list[tuple[str, float]]:
 def render(sentences: list[str], out_dir: Path, prefix: str = "utt", start_index: int = 0,
            timeout_per_sentence: float = 20.0) -> list[Rendering]:
     """Render ``sentences`` (already normalised: words and punctuation only) into ``out_dir``."""
-    if not available():
-        raise EmogenError("Festival is not installed; run: apt-get install festival festvox-us-slt-hts")
+    require()
     out_dir.mkdir(parents=True, exist_ok=True)
     lines = [f"({VOICE})"]
     stems = []
@@ -114,8 +119,7 @@ class FestivalVoice:
     threads = 1  # Festival's HTS engine runs on one core (the pipeline's core sharing counts it)
 
     def __init__(self, voice: str = VOICE, sample_rate: int = 22050, timeout: float = 30.0):
-        if not available():
-            raise EmogenError(f"this voice needs Festival, which is not installed; run: {INSTALL}")
+        require()
         self.voice, self.sample_rate, self.timeout = voice, sample_rate, timeout
         self._dir = tempfile.TemporaryDirectory(prefix="emogen-festival-")
         self._lock = threading.Lock()

@@ -22,6 +22,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 
 from ..errors import EmogenError
+from . import festival
 
 WAVEFORM_STAGES = ("world", "natural")
 
@@ -103,11 +104,8 @@ class Voice:
 
     def missing(self) -> str | None:
         """What this voice needs that is not installed (an install hint), or None."""
-        if self.festival_voice is not None:
-            from . import festival
-
-            if not festival.available():
-                return f"needs Festival: {festival.INSTALL}"
+        if self.festival_voice is not None and not festival.available():
+            return f"needs Festival: {festival.INSTALL}"
         return None
 
     def as_dict(self) -> dict:
@@ -134,9 +132,9 @@ register_voice(Voice(
                 "emotion model's prosody"))
 register_voice(Voice(
     "slt", "female", 22050, "BSD-style (CMU ARCTIC SLT, festvox-us-slt-hts)", "tts-slt-emotion", "natural",
-    festival_voice="voice_cmu_us_slt_arctic_hts", f0_range_hz=FEMALE_F0_RANGE_HZ,
+    festival_voice=festival.VOICE, f0_range_hz=FEMALE_F0_RANGE_HZ,
     description="female voice, female at its source: Festival's CMU SLT HTS voice moved by the emotion model's "
-                "prosody (needs `apt-get install festival festvox-us-slt-hts`)"))
+                f"prosody (needs `{festival.INSTALL}`)"))
 DEFAULT_VOICE = "joe"
 
 
