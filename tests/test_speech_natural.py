@@ -123,20 +123,37 @@ def test_the_shape_brightens_voiced_frames_more_than_frication():
     from scipy.signal import butter, sosfilt
 
     rng = np.random.default_rng(0)
-    hiss = sosfilt(butter(4, 3000.0, "highpass", fs=SR, output="sos"), rng.normal(size=int(1.2 * SR)))
-    hiss = (0.1 * hiss / np.std(hiss)).astype(np.float32)  # an /s/: all its energy above 3 kHz
+    noise = rng.normal(size=int(1.2 * SR))
+    hiss = sosfilt(butter(4, 3000.0, "highpass", fs=SR, output="sos"), noise)
+    low = sosfilt(butter(4, [200.0, 800.0], "bandpass", fs=SR, output="sos"), noise)
+    hiss = 0.1 * hiss / np.std(hiss) + 0.02 * low / np.std(low)  # an /s/: its energy almost all above 3 kHz
+    hiss = hiss.astype(np.float32)
     x = vowel()
     assert natural.voicing(stft(x), SR)[10:-10].min() > 0.9
     assert natural.voicing(stft(hiss), SR).max() < 0.1
     centres = np.asarray(natural.load_profile()["spectral_shape_hz"])
-    boost = np.where(centres > 2500.0, 6.0, 0.0)  # +6 dB above 2.5 kHz
+    boost = np.where(centres > 2500.0, 6.0, 0.0)  # 6 dB more above 2.5 kHz than below
 
-    def gain_db(a):
+    def contrast_db(a):  # how much 4-6 kHz grew over 200-800 Hz
         shaped = natural.apply_gain_and_shape(a, SR, changes(120, shape_db=boost))
-        return 10 * np.log10(band_power_ratio(a, shaped, 4000, 6000))
+        return 10 * np.log10(band_power_ratio(a, shaped, 4000, 6000) / band_power_ratio(a, shaped, 200, 800))
 
-    assert gain_db(x) == pytest.approx(6.0, abs=0.5)
-    assert gain_db(hiss) == pytest.approx(6.0 * natural.FRICATION_SHAPE, abs=0.5)
+    assert contrast_db(x) == pytest.approx(6.0, abs=0.5)
+    assert contrast_db(hiss) == pytest.approx(6.0 * natural.FRICATION_SHAPE, abs=0.5)
+
+
+def test_the_shape_leaves_the_loudness_to_the_gain():
+    """The shape is level-free on the audio it is applied to, whatever that audio's spectrum: only
+    ``gain_db`` moves the loudness (on the model's neutral spectrum it moved joe's and slt's
+    loudness 1 dB apart)."""
+    rng = np.random.default_rng(1)
+    bright = rng.normal(size=SR).astype(np.float32) * 0.1  # white: most energy high
+    centres = np.asarray(natural.load_profile()["spectral_shape_hz"])
+    tilt = np.linspace(-6.0, 6.0, len(centres))
+    for audio in (vowel(), bright):
+        for gain in (0.0, 4.0):
+            out = natural.apply_gain_and_shape(audio, SR, changes(len(audio) // 220, gain_db=gain, shape_db=tilt))
+            assert 20 * np.log10(np.std(out) / np.std(audio)) == pytest.approx(gain, abs=0.3)
 
 
 def band_power_ratio(before: np.ndarray, after: np.ndarray, lo: float, hi: float) -> float:

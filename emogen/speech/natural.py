@@ -250,7 +250,14 @@ def apply_gain_and_shape(audio: np.ndarray, sr: int, changes: ProsodyChanges, fo
     landing = freqs * formant_ratio  # where each bin's frequency ends up
     shape = np.stack([np.interp(landing, centres, row) for row in changes.shape_db[frames]], axis=1)  # (bins, t)
     shape *= FRICATION_SHAPE + (1.0 - FRICATION_SHAPE) * voicing(spec, sr)[None, :]
-    gain = 10.0 ** ((shape + changes.gain_db[frames][None, :]) / 20.0)
+    # level-free on this audio's own spectrum, so that its loudness moves by gain_db alone: made
+    # level-free on the model's neutral spectrum, the shape raised joe's fear 1.1 dB over the model's
+    # loudness change and lowered slt's 1.1 dB under it, as their spectra differ from the model's
+    power = np.abs(spec) ** 2
+    sigma = LEVEL_SMOOTH * acoustic.FRAME_PERIOD_MS / 1000.0 * sr / STFT_HOP
+    shaped = _smooth((power * 10.0 ** (shape / 10.0)).sum(0), sigma)
+    level = 10.0 * np.log10(np.maximum(shaped, 1e-20) / np.maximum(_smooth(power.sum(0), sigma), 1e-20))
+    gain = 10.0 ** ((shape - level[None, :] + changes.gain_db[frames][None, :]) / 20.0)
     return librosa.istft(spec * gain, hop_length=STFT_HOP, length=len(audio)).astype(np.float32)
 
 
