@@ -72,6 +72,11 @@ def test_rendering_moves_cues_the_way_the_literature_says():
     assert half.f0_mean_st == pytest.approx(sad.f0_mean_st / 2)
     mix = changes_for(parse_emotion("happy:0.5+sad:0.5"))
     assert mix.f0_mean_st == pytest.approx((happy.f0_mean_st + sad.f0_mean_st) / 2)
+    # fear's loudness: "normal" in the corpus, added by the natural stage, in proportion to its share
+    fear = full_intensity_changes("fearful")
+    assert fear.loudness_db == 0.0 and fear.stage_loudness_db > 3.0 and happy.stage_loudness_db == 0.0
+    assert changes_for(parse_emotion("fearful:0.5+happy:0.5")).stage_loudness_db == pytest.approx(
+        fear.stage_loudness_db / 2)
     frames = np.zeros((100, F), dtype=np.float32)
     frames[:, 0] = np.log(200.0) + 0.05 * np.sin(np.arange(100) / 5)
     frames[:, 1] = 1.0

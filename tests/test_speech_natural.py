@@ -245,6 +245,7 @@ def test_shipped_joe_voice_carries_the_emotions():
     cues = {e: measure(c.audio, c.sample_rate) for e, c in clips.items()}
     assert f0["happy"] > f0["neutral"] * 2 ** (2 / 12) > f0["sad"] * 2 ** (3 / 12)
     assert cues["angry"].loudness_db > cues["neutral"].loudness_db + 5 > cues["sad"].loudness_db + 5
+    assert cues["fearful"].loudness_db > cues["neutral"].loudness_db + 5  # 3.4 dB without STAGE_LOUDNESS_DB
     assert cues["sad"].duration_s > 1.1 * cues["neutral"].duration_s > 1.15 * cues["happy"].duration_s
     assert all(np.abs(c.audio).max() <= 0.99 + 1e-6 for c in clips.values())  # the limiter's ceiling
     assert clips["happy"].sample_rate == 22050

@@ -264,6 +264,7 @@ class TTSPipeline(Pipeline):
                                                     negative_scale, speed=speed,
                                                     reference=(noise, neutral_durations), **sample)
             changes = natural.relative_prosody(neutral_frames, neutral_durations, frames, durations, breath)
+        changes.gain_db = changes.gain_db + self._cue_rows(emotion, clock, n, fraction, "stage_loudness_db")
         base, _ = pending.result() if pending is not None else self.source(sentence)
         audio, _ = natural.apply_prosody(base, self.sample_rate, changes, seed=seed, shift=self.voice.shift,
                                           f0_range_hz=self.voice.f0_range_hz)
@@ -274,7 +275,7 @@ class TTSPipeline(Pipeline):
 
     def _cue_rows(self, emotion: Emotion, clock: float, n: int, fraction: float, cue: str) -> np.ndarray:
         """One cue of the table (``emotion_prosody.changes_for``) at each of ``n`` frames from ``clock``
-        seconds: (n,). For cues the acoustic model does not generate (breathiness)."""
+        seconds: (n,). For cues the acoustic model does not generate (breathiness, fear's loudness)."""
         from .emotion_prosody import changes_for
 
         if not isinstance(emotion, EmotionTrajectory):
