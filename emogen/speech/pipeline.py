@@ -254,7 +254,7 @@ class TTSPipeline(Pipeline):
         neutral_frames, neutral_durations, noise = self._synthesize(ids, NEUTRAL, clock, fraction, 1.0, None, 1.0,
                                                                     speed=speed, decode=not neutral, **sample)
         n = int(neutral_durations.sum())
-        breath = self._cue_rows(emotion, clock, n, fraction, "breathiness")
+        breath, loudness = self._cue_rows(emotion, clock, n, fraction, ("breathiness", "stage_loudness_db"))
         if neutral:
             changes = natural.ProsodyChanges.none(n)
             changes.breath = breath
@@ -264,7 +264,7 @@ class TTSPipeline(Pipeline):
                                                     negative_scale, speed=speed,
                                                     reference=(noise, neutral_durations), **sample)
             changes = natural.relative_prosody(neutral_frames, neutral_durations, frames, durations, breath)
-        changes.gain_db = changes.gain_db + self._cue_rows(emotion, clock, n, fraction, "stage_loudness_db")
+        changes.gain_db = changes.gain_db + loudness
         base, _ = pending.result() if pending is not None else self.source(sentence)
         audio, _ = natural.apply_prosody(base, self.sample_rate, changes, seed=seed, shift=self.voice.shift,
                                           f0_range_hz=self.voice.f0_range_hz)
@@ -273,22 +273,28 @@ class TTSPipeline(Pipeline):
         ends = np.round(np.cumsum(durations) * total / max(int(np.sum(durations)), 1)).astype(int)
         return audio, np.diff(np.concatenate([[0], ends]))
 
-    def _cue_rows(self, emotion: Emotion, clock: float, n: int, fraction: float, cue: str) -> np.ndarray:
-        """One cue of the table (``emotion_prosody.changes_for``) at each of ``n`` frames from ``clock``
-        seconds: (n,). For cues the acoustic model does not generate (breathiness, fear's loudness)."""
+    def _cue_rows(self, emotion: Emotion, clock: float, n: int, fraction: float,
+                  cues: tuple[str, ...]) -> np.ndarray:
+        """Cues of the table (``emotion_prosody.changes_for``) at each of ``n`` frames from ``clock``
+        seconds: (len(cues), n). For cues the acoustic model does not generate (breathiness, fear's
+        loudness); a trajectory's weights are found once per frame for all of them."""
         from .emotion_prosody import changes_for
 
-        if not isinstance(emotion, EmotionTrajectory):
-            return np.full(n, getattr(changes_for(emotion), cue))
-        value = {k.spec: getattr(changes_for(k.spec), cue) for k in emotion.keyframes}  # once per keyframe
+        def values(spec) -> np.ndarray:
+            changes = changes_for(spec)
+            return np.array([getattr(changes, cue) for cue in cues])
 
-        def blend(pairs) -> float:
+        if not isinstance(emotion, EmotionTrajectory):
+            return np.repeat(values(emotion)[:, None], n, axis=1)
+        value = {k.spec: values(k.spec) for k in emotion.keyframes}  # once per keyframe
+
+        def blend(pairs) -> np.ndarray:
             return sum(w * value[spec] for spec, w in pairs)
 
         if emotion.keyframes[0].time is None:  # segments spread over the text: one position per sentence
-            return np.full(n, blend(emotion.weights_at(fraction, 1.0)))
+            return np.repeat(blend(emotion.weights_at(fraction, 1.0))[:, None], n, axis=1)
         times = clock + np.arange(n) * acoustic.FRAME_PERIOD_MS / 1000.0
-        return np.array([blend(emotion.weights_at(float(t), max(times[-1], 1e-3))) for t in times])
+        return np.stack([blend(emotion.weights_at(float(t), max(times[-1], 1e-3))) for t in times], axis=1)
 
     @torch.no_grad()
     def _synthesize(self, ids: list[int], emotion: Emotion, clock: float, fraction: float,
