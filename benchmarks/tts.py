@@ -8,9 +8,10 @@ On Harvard sentences (IEEE 1969; none is in the training corpus):
   Festival SLT (where Festival is installed) and RAVDESS actors' neutral clips (DNSMOS only);
 - cue changes (F0 median and range, loudness, rate; ``emogen.speech.cues.measure``) relative to neutral for the same text, their
   direction against the literature table, and Spearman rho over intensities 0..1;
-- a speech-emotion classifier trained on RAVDESS actors (checkpoints/ser-ravdess) on happy / sad /
-  angry / fearful speech, next to its accuracy on RAVDESS actors it never saw (cross-validation over
-  actors, from the classifier's model card);
+- speech-emotion classifiers trained on RAVDESS actors on happy / sad / angry / fearful speech:
+  emogen's default (checkpoints/ser-ravdess-whisper where its encoder is installed), next to its
+  accuracy on RAVDESS actors it never saw (cross-validation over actors, from its model card), and
+  a second one beside it (checkpoints/ser-ravdess, the acoustic cues alone);
 - real-time factor, model load time and peak memory of the whole pipeline.
 
     python benchmarks/tts.py [--voice joe joan] [--sentences 50] [--asr-model DIR|NAME]
@@ -176,8 +177,9 @@ def tally(ser, confusion: dict, emotion: str, audio: np.ndarray, sr: int, refere
     return probs
 
 
-def measure_voice(voice: str, args, whisper, sphinx, ser, sentences: list[str]) -> dict:
-    """Every measure of one voice (a name from ``emogen voices`` or an acoustic checkpoint)."""
+def measure_voice(voice: str, args, whisper, sphinx, ser, sentences: list[str], second=None) -> dict:
+    """Every measure of one voice (a name from ``emogen voices`` or an acoustic checkpoint); ``second``:
+    another speech-emotion classifier whose verdicts are reported beside ``ser``'s."""
     from emogen.speech import TTSPipeline
     from emogen.speech.pipeline import DEFAULT_STEPS
 
@@ -202,6 +204,8 @@ def measure_voice(voice: str, args, whisper, sphinx, ser, sentences: list[str]) 
     # 2. every emotion at intensity 1: WER, cues, SER
     neutral_features = {s: ser.reference(neutral[s], sr) for s in sentences}
     ser_confusion = {e: {k: 0 for k in ser.emotions} for e in ser.emotions}
+    second_references = {s: second.reference(neutral[s], sr) for s in sentences} if second else {}
+    second_confusion = {e: {k: 0 for k in second.emotions} for e in second.emotions} if second else {}
     ser_va, full = {}, {}
     emotional_s, emotional_audio_s = 0.0, 0.0  # the natural stage does more work for an emotion than for neutral
     rtf_per_emotion = {"neutral": synth_s / audio_s}
@@ -216,8 +220,11 @@ def measure_voice(voice: str, args, whisper, sphinx, ser, sentences: list[str]) 
             for s in sentences:
                 probs = tally(ser, ser_confusion, e, full[e][s], sr, neutral_features[s])
                 ser_va.setdefault(e, []).append(estimate_va(probs))
+                if second:
+                    tally(second, second_confusion, e, full[e][s], sr, second_references[s])
     ser_per_emotion = {e: ser_confusion[e][e] / len(sentences) for e in JUDGED if e in ser.emotions}
     ser_acc = float(np.mean(list(ser_per_emotion.values())))
+    second_per_emotion = {e: second_confusion[e][e] / len(sentences) for e in JUDGED if e in second_confusion}
     # 3. what listeners hear: Whisper WER and DNSMOS
     heard = {"neutral": listener_measures([(neutral[s], sr) for s in sentences], sentences, whisper)}
     for e in EMOTIONS:
@@ -246,6 +253,8 @@ def measure_voice(voice: str, args, whisper, sphinx, ser, sentences: list[str]) 
         cue_rows.append(row)
     return {"voice": voice, "steps": steps, "wers": wers, "heard": heard, "ser_accuracy": ser_acc,
             "ser_per_emotion": ser_per_emotion, "ser_confusion": ser_confusion, "ser_va": ser_va,
+            "ser": ser.name, "second_ser": second.name if second else None,
+            "second_ser_per_emotion": second_per_emotion, "second_ser_confusion": second_confusion,
             "cue_rows": cue_rows, "cue_data": cue_data, "spread": spread, "monotone_ok": all_monotone,
             "directions_ok": all_directions, "rtf": (synth_s + emotional_s) / (audio_s + emotional_audio_s),
             "rtf_neutral": synth_s / audio_s, "rtf_per_emotion": rtf_per_emotion, "load_s": load_s,
@@ -263,8 +272,11 @@ def voice_tables(r: dict, references: dict, fest: float | None, ser_bar: str) ->
          f"({max(EMOTIONS, key=wers.get)})", "<= 0.40", ""],
         ["SER accuracy on happy/sad/angry/fearful speech (mean)", f"{r['ser_accuracy']:.2f}",
          ">= the classifier on unseen actors", ser_bar],
-        ["SER accuracy per emotion (happy / sad / angry / fearful)",
+        [f"SER accuracy per emotion (happy / sad / angry / fearful), {r['ser']}",
          " / ".join(f"{r['ser_per_emotion'].get(e, float('nan')):.2f}" for e in JUDGED), ">= 0.75 each", ""],
+        *([[f"the same by a second classifier, {r['second_ser']}",
+            " / ".join(f"{r['second_ser_per_emotion'].get(e, float('nan')):.2f}" for e in JUDGED), ">= 0.75 each",
+            ""]] if r["second_ser"] else []),
         ["Whisper WER, neutral", f"{heard['neutral']['wer']:.3f}", "<= 0.08", _reference(references, "wer")],
         ["Whisper WER, worst of happy/sad/angry/fearful at intensity 1",
          f"{max(heard[e]['wer'] for e in JUDGED):.3f} ({max(JUDGED, key=lambda e: heard[e]['wer'])})", "<= 0.12", ""],
@@ -295,7 +307,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--voice", nargs="+", default=None, metavar="VOICE",
                         help="voices (names from `emogen voices`, or acoustic checkpoints); default: every voice")
-    parser.add_argument("--ser", default="ser-ravdess")
+    parser.add_argument("--ser", default=None, help="the speech-emotion classifier (default: emogen's, "
+                                                     "emogen.ser.pipeline.default_checkpoint)")
+    parser.add_argument("--second-ser", default="ser-ravdess",
+                        help="a second classifier reported beside it ('none': none; skipped when it is --ser)")
     # 50, not 20: on 20 sentences WER moves by several hundredths with the sampling seed alone
     parser.add_argument("--sentences", type=int, default=50)
     parser.add_argument("--cue-sentences", type=int, default=50,
@@ -317,9 +332,11 @@ def main() -> None:
     sentences = HARVARD[: args.sentences]
     sphinx = recognizer("pocketsphinx")
     ser = SERPipeline.from_pretrained(args.ser)
+    second = (SERPipeline.from_pretrained(args.second_ser)
+              if args.second_ser not in ("none", ser.name) else None)
     results = []
     for voice in args.voice or voice_names(installed=True):
-        results.append(measure_voice(voice, args, whisper, sphinx, ser, sentences))
+        results.append(measure_voice(voice, args, whisper, sphinx, ser, sentences, second))
         r = results[-1]  # progress, and a record should a later step fail
         print(json.dumps({"voice": voice, "heard": r["heard"], "ser": r["ser_per_emotion"],
                           "monotone": r["monotone_ok"], "directions": r["directions_ok"]}), flush=True)
@@ -327,7 +344,7 @@ def main() -> None:
     fest_clips = festival_clips(sentences)
     references = reference_rows(sentences, whisper, fest_clips)
     fest = wer(sentences, [sphinx(*clip) for clip in fest_clips]) if fest_clips else None
-    ser_metrics = json.loads((resolve_checkpoint(args.ser) / "config.json").read_text()).get("metadata", {}) \
+    ser_metrics = json.loads((resolve_checkpoint(ser.name) / "config.json").read_text()).get("metadata", {}) \
         .get("metrics", {})
     # cross-validation over actors (every actor held out once); older checkpoints: one held-out split
     ser_folds = len([k for k in ser_metrics if k.startswith("cv_fold")])

