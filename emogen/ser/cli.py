@@ -9,6 +9,7 @@ recordings, whose features are averaged into a steadier reference.
 from __future__ import annotations
 
 import json
+import sys
 
 from ..errors import EmogenError
 
@@ -48,6 +49,7 @@ def run_ser(args) -> int:
     if args.json:
         print(json.dumps(rows, indent=2))
     else:
+        print(f"note: classifier {ser.name}", file=sys.stderr)
         emotions = ser.emotions
         print("\t".join(["file", "emotion", *emotions]))
         for row in rows:
