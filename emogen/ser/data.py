@@ -14,7 +14,7 @@ import torch
 from torch.utils.data import Dataset
 
 from ..errors import EmogenError
-from ..speech.cues import absolute_features, relative
+from ..speech.cues import absolute_features, each_ravdess_clip, relative, save_npz
 
 REFERENCES = {
     "statement": "the mean of the actor's neutral clips of the same statement",
@@ -31,29 +31,15 @@ def encoder_features(root: Path, cache: Path | None, encoder: str) -> np.ndarray
     """The speech ``encoder``'s features (:mod:`emogen.ser.encoder`) of every RAVDESS clip at
     ``root``, in manifest order: (clips, features); cached in ``cache`` (an .npz, recomputed when the
     encoder changes)."""
-    import soundfile as sf
-    from tqdm.auto import tqdm
-
-    from ..speech.corpora import read_ravdess_manifest
     from .encoder import speech_encoder
 
     if cache is not None and cache.is_file():
         data = dict(np.load(cache, allow_pickle=False))
         if str(data.get("encoder", "")) == encoder:
             return data["x"]
-    rows, encode = read_ravdess_manifest(root), speech_encoder(encoder)
-    feats = []
-    for row in tqdm(rows, desc=f"{encoder} features", unit="clip"):
-        audio, sr = sf.read(root / row["path"], dtype="float32")
-        feats.append(encode(audio if audio.ndim == 1 else audio.mean(1), sr))
-    x = np.stack(feats)
+    x, _ = each_ravdess_clip(root, speech_encoder(encoder), f"{encoder} features")
     if cache is not None:
-        from ..io import atomic_path
-
-        cache.parent.mkdir(parents=True, exist_ok=True)
-        with atomic_path(cache) as tmp:
-            with open(tmp, "wb") as f:
-                np.savez(f, x=x, encoder=np.array(encoder))
+        save_npz(cache, x=x, encoder=np.array(encoder))
     return x
 
 

@@ -49,8 +49,9 @@ class SERPipeline:
     def from_pretrained(cls, name_or_path: str | None = None, device: str | torch.device | None = None,
                         dtype: torch.dtype | None = None) -> "SERPipeline":
         """``name_or_path``: a checkpoint name or directory; None for :func:`default_checkpoint`."""
-        pipe = cls(SERModel.from_pretrained(name_or_path or default_checkpoint()), device, dtype)
-        pipe.name = str(name_or_path or default_checkpoint())
+        name = str(name_or_path or default_checkpoint())
+        pipe = cls(SERModel.from_pretrained(name), device, dtype)
+        pipe.name = name
         return pipe
 
     def to(self, device: str | torch.device | None = None, dtype: torch.dtype | None = None) -> "SERPipeline":

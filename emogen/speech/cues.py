@@ -233,17 +233,47 @@ def relative(features: np.ndarray, neutral: np.ndarray) -> np.ndarray:
     return out
 
 
+def each_ravdess_clip(root: Path, compute, desc: str) -> tuple[np.ndarray, list[dict]]:
+    """``compute(audio, sr)`` of every clip of RAVDESS at ``root`` (mono float32), stacked in
+    manifest order, with the manifest rows."""
+    import soundfile as sf
+    from tqdm.auto import tqdm
+
+    from .corpora import read_ravdess_manifest
+
+    rows, out = read_ravdess_manifest(root), []
+    for row in tqdm(rows, desc=desc, unit="clip"):
+        audio, sr = sf.read(root / row["path"], dtype="float32")
+        out.append(compute(audio if audio.ndim == 1 else audio.mean(1), sr))
+    return np.stack(out), rows
+
+
+def save_npz(path: Path, **arrays) -> None:
+    """``arrays`` into the .npz ``path``, atomically (a cache a killed run leaves whole or absent)."""
+    from ..io import atomic_path
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with atomic_path(path) as tmp:
+        with open(tmp, "wb") as f:
+            np.savez(f, **arrays)
+
+
 def absolute_features(root: Path, cache: Path | None) -> dict[str, np.ndarray]:
     """:func:`clip_features` of every clip of RAVDESS at ``root`` (``x``: (n, len(FEATURE_NAMES)))
     with each clip's ``emotion`` (RAVDESS's word), ``actor`` and ``statement`` id, in manifest
     order; cached in ``cache`` (an .npz, recomputed when the feature set or :data:`F0_TRACKER` changes)."""
-    import soundfile as sf
-    from tqdm.auto import tqdm
-
     if cache is not None and cache.is_file():
         data = dict(np.load(cache, allow_pickle=False))
         if list(data.get("names", [])) == FEATURE_NAMES and str(data.get("f0_tracker", "")) == F0_TRACKER:
             return data
+    x, rows = each_ravdess_clip(root, clip_features, "SER features")
+    data = {"x": x, "emotion": np.array([r["emotion"] for r in rows]),
+            "actor": np.array([int(r["actor"]) for r in rows]),
+            "statement": np.array([r["statement_id"] for r in rows]), "names": np.array(FEATURE_NAMES),
+            "f0_tracker": np.array(F0_TRACKER)}
+    if cache is not None:
+        save_npz(cache, **data)
+    return data
     from .corpora import read_ravdess_manifest
 
     rows = read_ravdess_manifest(root)
