@@ -135,9 +135,13 @@ def check_request(modality: str, emotions, intensities, seeds: int) -> tuple[lis
     return names, levels
 
 
-def sweep_tts(emotions, intensities, seeds: int, texts=DEFAULT_TEXTS, checkpoint: str = "tts-slt-emotion",
-              ser: str = "ser-ravdess", steps: int = 10) -> list[Render]:
-    """Render every (emotion, intensity, seed, text) with the TTS voice and measure it."""
+def sweep_tts(emotions, intensities, seeds: int, texts=DEFAULT_TEXTS, checkpoint: str | None = None,
+              ser: str | None = None, *, steps: int) -> tuple[list[Render], str]:
+    """Render every (emotion, intensity, seed, text) with the TTS voice and measure it.
+
+    ``checkpoint``: a voice of ``emogen voices`` or an acoustic checkpoint (None: the default voice);
+    ``ser``: the speech-emotion classifier (None: ``emogen eval speech``'s default).
+    Returns the renders and the classifier's name."""
     from tqdm.auto import tqdm
 
     from ..speech import TTSPipeline
@@ -163,7 +167,7 @@ def sweep_tts(emotions, intensities, seeds: int, texts=DEFAULT_TEXTS, checkpoint
             cues = {c: float(rel[c]) for c in TTS_CUES}
             probs = classifier(audio, sr, feats0)
         renders.append(Render(emotion, level, seed, t, cues, {k: float(v) for k, v in probs.items()}))
-    return renders
+    return renders, classifier.name
 
 
 def sweep_music(emotions, intensities, seeds: int, bars: int = 4, checkpoint: str = "music-emopia",
@@ -226,8 +230,9 @@ def sweep_talk(emotions, intensities, seeds: int, texts=DEFAULT_TEXTS[:1], check
 
 
 # -- the report ------------------------------------------------------------------------------------------
-def summarize(modality: str, renders: list[Render], emotions, intensities) -> dict:
-    """Monotonicity, separability and classifier accuracy of a sweep (JSON-ready)."""
+def summarize(modality: str, renders: list[Render], emotions, intensities, ser: str | None = None) -> dict:
+    """Monotonicity, separability and classifier accuracy of a sweep (JSON-ready); ``ser``: the
+    speech-emotion classifier's name (speech sweeps)."""
     cues = list(CUES[modality])
     top = max(intensities)
     out = {"modality": modality, "emotions": list(emotions), "intensities": list(intensities), "cues": cues,
@@ -250,12 +255,12 @@ def summarize(modality: str, renders: list[Render], emotions, intensities) -> di
                                                        [r.emotion for r in at_top], [r.seed for r in at_top])
     out["separability"] = {"intensity": top, "nearest_centroid_accuracy": accuracy, "chance": 1.0 / len(names),
                            "labels": names, "confusion": confusion.tolist(), "renders": len(at_top)}
-    out["classifier"] = _classifier_accuracy(modality, at_top)
+    out["classifier"] = _classifier_accuracy(modality, at_top, ser)
     out["va"] = _va_points(modality, renders, emotions, intensities)
     return out
 
 
-def _classifier_accuracy(modality: str, at_top: list[Render]) -> dict:
+def _classifier_accuracy(modality: str, at_top: list[Render], ser: str | None) -> dict:
     """The medium's own emotion classifier on the top-intensity renders it has a class for."""
     if modality == "talk":
         return {"name": "no emotion classifier for faces", "labels": [], "confusion": [], "scored": 0,
@@ -263,7 +268,7 @@ def _classifier_accuracy(modality: str, at_top: list[Render]) -> dict:
     if modality == "tts":
         classes = list(at_top[0].probabilities) if at_top else []
         truth_of = {e: e for e in classes}
-        name = "ser-ravdess (relative to the intensity-0 render)"
+        name = f"{ser} (relative to the intensity-0 render)"
     else:
         classes = ["Q1", "Q2", "Q3", "Q4"]
         truth_of = {r.emotion: f"Q{emotion_quadrant(r.emotion)}" for r in at_top}
@@ -310,7 +315,7 @@ def _va_points(modality, renders, emotions, intensities) -> list[dict]:
 
 
 def controllability(modality: str, emotions=None, intensities=None, seeds: int = 2, texts=None, bars: int = 4,
-                    checkpoint: str | None = None, steps: int | None = None) -> dict:
+                    checkpoint: str | None = None, steps: int | None = None, ser: str | None = None) -> dict:
     """Sweep and summarise in one call (see the module docstring); returns the JSON-ready report
     with every render under ``renders``."""
     emotions, intensities = check_request(modality, emotions, intensities, seeds)
@@ -318,9 +323,12 @@ def controllability(modality: str, emotions=None, intensities=None, seeds: int =
         texts = list(texts or DEFAULT_TEXTS)
         if not texts or not all(t.strip() for t in texts):
             raise EmogenError("--text must not be empty")
-        renders = sweep_tts(emotions, intensities, seeds, texts, checkpoint or "tts-slt-emotion",
-                            steps=steps or 10)
-        settings = {"texts": texts, "steps": steps or 10, "checkpoint": checkpoint or "tts-slt-emotion"}
+        from ..speech.pipeline import DEFAULT_STEPS
+        from ..speech.voices import DEFAULT_VOICE
+
+        steps = steps or DEFAULT_STEPS
+        renders, ser = sweep_tts(emotions, intensities, seeds, texts, checkpoint, ser, steps=steps)
+        settings = {"texts": texts, "steps": steps, "checkpoint": checkpoint or DEFAULT_VOICE, "ser": ser}
     elif modality == "music":
         if not isinstance(bars, int) or not 1 <= bars <= 64:
             raise EmogenError(f"--bars must be a whole number from 1 to 64, got {bars}")
@@ -332,7 +340,7 @@ def controllability(modality: str, emotions=None, intensities=None, seeds: int =
             raise EmogenError("--text must not be empty")
         renders = sweep_talk(emotions, intensities, seeds, texts, checkpoint or "face-motion", steps=steps or 10)
         settings = {"texts": texts, "steps": steps or 10, "checkpoint": checkpoint or "face-motion"}
-    report = summarize(modality, renders, emotions, intensities)
+    report = summarize(modality, renders, emotions, intensities, ser)
     report["settings"] = {"seeds": seeds, **settings}
     report["renders"] = [r.__dict__ for r in renders]
     return report

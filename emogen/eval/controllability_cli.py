@@ -26,8 +26,11 @@ def add_controllability_parser(sub) -> None:
     p.add_argument("--text", action="append", help="tts: a sentence to speak (repeatable; default two Harvard "
                                                    "sentences)")
     p.add_argument("--bars", type=A.number(*BARS, integer=True), default=4, help="music: bars per piece (default 4)")
-    p.add_argument("--steps", type=A.STEPS, help="sampling steps, 1-200 (default: the pipeline's, tts 10, music 12)")
-    p.add_argument("--checkpoint", help="model checkpoint name or directory (default: the shipped one)")
+    p.add_argument("--steps", type=A.STEPS, help="sampling steps, 1-200 (default: the pipeline's, tts 3, music 12, "
+                                                 "talk 10)")
+    p.add_argument("--checkpoint", help="model checkpoint name or directory (default: the shipped one); tts: a voice "
+                                        "of `emogen voices` (default: the default voice) or an acoustic checkpoint")
+    p.add_argument("--ser", help="tts: speech-emotion classifier checkpoint (default: as `emogen eval speech`)")
     p.add_argument("--json", action="store_true", help="print the whole report, every render included, as JSON")
     p.add_argument("--plot", metavar="DIR", help="write PNG figures (cue curves, confusion matrices, "
                                                  "valence-arousal plane) here")
@@ -54,7 +57,7 @@ def run_eval_controllability(args) -> int:
 
         plot_dir(args.plot, create=False)
     report = controllability(args.modality, emotions, intensities, args.seeds, texts=args.text, bars=args.bars,
-                             checkpoint=args.checkpoint, steps=args.steps)
+                             checkpoint=args.checkpoint, steps=args.steps, ser=args.ser)
     if args.json:
         print(json.dumps(report, indent=1))
     else:
