@@ -9,6 +9,7 @@ from emogen.cli import main
 from emogen.core.checkpoint import shipped_checkpoints_dir
 from emogen.emotion.space import category
 from emogen.errors import EmogenError
+from emogen.ser.pipeline import default_checkpoint
 from emogen.eval.controllability import (check_request, emotion_quadrant, estimate_va, nearest_centroid_loso,
                                          spearman)
 
@@ -114,8 +115,6 @@ def test_tts_sweep_moves_f0_the_right_way(tmp_path, capsys):
                  "--seeds", "2", "--text", "The birch canoe slid on the smooth planks.", "--steps", "2",
                  "--plot", str(tmp_path / "figs")]) == 0
     out = capsys.readouterr().out
-    from emogen.ser.pipeline import default_checkpoint
-
     assert "separability at intensity 1" in out and f"{default_checkpoint()} (relative" in out
     assert f"figure: {tmp_path / 'figs' / 'tts_cues.png'}" in out
     assert_png(tmp_path / "figs" / "tts_cues.png")

@@ -274,22 +274,3 @@ def absolute_features(root: Path, cache: Path | None) -> dict[str, np.ndarray]:
     if cache is not None:
         save_npz(cache, **data)
     return data
-    from .corpora import read_ravdess_manifest
-
-    rows = read_ravdess_manifest(root)
-    feats = []
-    for row in tqdm(rows, desc="SER features", unit="clip"):
-        audio, sr = sf.read(root / row["path"], dtype="float32")
-        feats.append(clip_features(audio if audio.ndim == 1 else audio.mean(1), sr))
-    data = {"x": np.stack(feats), "emotion": np.array([r["emotion"] for r in rows]),
-            "actor": np.array([int(r["actor"]) for r in rows]),
-            "statement": np.array([r["statement_id"] for r in rows]), "names": np.array(FEATURE_NAMES),
-            "f0_tracker": np.array(F0_TRACKER)}
-    if cache is not None:
-        from ..io import atomic_path
-
-        cache.parent.mkdir(parents=True, exist_ok=True)
-        with atomic_path(cache) as tmp:
-            with open(tmp, "wb") as f:
-                np.savez(f, **data)
-    return data
