@@ -1,6 +1,8 @@
 """Emotional TTS benchmark: intelligibility, emotional cues, recognisability, speed.
 
-On Harvard sentences (IEEE 1969; none is in the training corpus):
+On Harvard sentences (IEEE 1969; none is in the training corpus), or with ``--texts goemotions-dev``
+on GoEmotions' dev comments (plain sentences of 5-16 words, the filter the training corpus uses on
+its train split; no model here read them), a second text set with other words and rhythm:
 - WER from pocketsphinx for neutral speech and every emotion at intensity 1 (Festival SLT, the
   corpus's base voice, as the reference);
 - what listeners hear: Whisper tiny.en WER and DNSMOS (P.808, P.835 overall) for the same audio,
@@ -14,7 +16,8 @@ On Harvard sentences (IEEE 1969; none is in the training corpus):
   a second one beside it (checkpoints/ser-ravdess, the acoustic cues alone);
 - real-time factor, model load time and peak memory of the whole pipeline.
 
-    python benchmarks/tts.py [--voice joe joan] [--sentences 50] [--asr-model DIR|NAME]
+    python benchmarks/tts.py [--voice joe joan] [--sentences 50] [--texts harvard|goemotions-dev]
+                             [--seed 0] [--asr-model DIR|NAME] [--name tts]
 
 Every voice of ``emogen voices`` by default (the default voice first), each with the same measures.
 """
@@ -35,6 +38,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import comparison_table, figure_path, markdown_table, write_results  # noqa: E402
 
 from emogen.core.checkpoint import resolve_checkpoint  # noqa: E402
+from emogen.errors import EmogenError  # noqa: E402
 from emogen.eval.asr import MissingJudge, recognizer, wer  # noqa: E402
 from emogen.eval.controllability import estimate_va  # noqa: E402
 from emogen.eval.quality import dnsmos  # noqa: E402
@@ -77,6 +81,21 @@ TABLE = {"angry": [1, 1, 1, 1], "happy": [1, 1, 1, 1], "sad": [-1, -1, -1, -1], 
          "disgusted": [-1, 1, -1, -1], "surprised": [1, 1, 1, 1]}
 TABLE_ORDER = ["f0_mean_st", "f0_range_st", "loudness_db", "rate"]
 JUDGED = ["happy", "sad", "angry", "fearful"]  # the emotions the listener floors average over
+
+
+TEXT_SETS = {"harvard": "Harvard sentences", "goemotions-dev": "GoEmotions dev sentences"}
+
+
+def benchmark_sentences(texts: str, n: int) -> list[str]:
+    """The first ``n`` sentences of the text set ``texts`` (a key of ``TEXT_SETS``)."""
+    if texts == "harvard":
+        return HARVARD[:n]
+    from emogen.speech.data import select_sentences
+
+    try:
+        return select_sentences(shared_data_root() / "text" / "goemotions", n, split="dev")
+    except EmogenError as e:
+        sys.exit(f"error: {e}; set EMOGEN_DATA to the shared data folder")
 
 
 def peak_memory(checkpoint: str) -> float:
@@ -189,7 +208,7 @@ def measure_voice(voice: str, args, whisper, sphinx, ser, sentences: list[str], 
     steps = args.steps or DEFAULT_STEPS
 
     def speak(text, emotion):
-        audio, sr = tts(text, emotion, steps=steps)
+        audio, sr = tts(text, emotion, steps=steps, seed=args.seed)
         return audio, sr
 
     # 1. neutral: WER and speed
@@ -316,6 +335,9 @@ def main() -> None:
     parser.add_argument("--cue-sentences", type=int, default=50,
                         help="sentences for the intensity sweep, at most --sentences "
                              "(10 let one F0-tracking outlier decide a cue)")
+    parser.add_argument("--texts", choices=TEXT_SETS, default="harvard",
+                        help="harvard: Harvard lists 1-5; goemotions-dev: GoEmotions dev comments (needs $EMOGEN_DATA)")
+    parser.add_argument("--seed", type=int, default=0, help="the synthesis seed of every clip")
     parser.add_argument("--steps", type=int, default=None, help="ODE steps (default: the pipeline's)")
     parser.add_argument("--name", default="tts", help="results and figure file name")
     parser.add_argument("--device", default="cpu", help="cpu, cuda, cuda:1 ...")
@@ -329,7 +351,7 @@ def main() -> None:
         sys.exit(f"error: {e}")
     from emogen.ser.pipeline import SERPipeline
 
-    sentences = HARVARD[: args.sentences]
+    sentences = benchmark_sentences(args.texts, args.sentences)
     sphinx = recognizer("pocketsphinx")
     ser = SERPipeline.from_pretrained(args.ser)
     second = (SERPipeline.from_pretrained(args.second_ser)
@@ -362,15 +384,15 @@ def main() -> None:
              "speechmos; Festival's row only where Festival is installed):\n\n" + listeners
     first = results[0]
     swept = min(args.cue_sentences, len(sentences))
-    notes = (f"{len(sentences)} Harvard sentences for WER, speed and SER, {swept} for the intensity "
-             f"sweep; {first['steps']} ODE steps; pocketsphinx en-us (column WER) and {whisper.name}. The SER judges "
+    notes = (f"{len(sentences)} {TEXT_SETS[args.texts]} for WER, speed and SER, {swept} for the intensity "
+             f"sweep; {first['steps']} ODE steps, seed {args.seed}; pocketsphinx en-us (column WER) and {whisper.name}. The SER judges "
              "each clip relative to the same voice's neutral rendering of the same sentence. CosyVoice 2 scores "
              "emotion instructions by listeners (MOS-I), not with a classifier, so no accuracy is quoted next to ours.")
     table += "\n\nNext to published numbers (different data, classifiers and hardware; for orientation):\n\n" + \
         comparison_table([
             ("emotion accuracy of generated speech judged by a speech-emotion classifier",
-             f"{first['ser_accuracy']:.2f} (voice {first['voice']}, RAVDESS-trained SER, 4 emotions, Harvard "
-             "sentences)", "cosyvoice_emotion"),
+             f"{first['ser_accuracy']:.2f} (voice {first['voice']}, RAVDESS-trained SER, 4 emotions, "
+             f"{TEXT_SETS[args.texts]})", "cosyvoice_emotion"),
             ("real-time factor (synthesis time / audio time)", f"{first['rtf']:.3f} (CPU, text to waveform)",
              "matcha_rtf"),
             ("real-time factor", f"{first['rtf']:.3f} (CPU)", "piper_rtf")])
@@ -378,7 +400,9 @@ def main() -> None:
     for r in results:
         figures += tts_figures(r["cue_data"], r["spread"], r["ser_confusion"], r["ser_va"],
                                args.name if r is first else f"{args.name}_{Path(r['voice']).name}")
-    write_results(args.name, "Emotional speech (`benchmarks/tts.py`)", table,
+    title = "Emotional speech (`benchmarks/tts.py`)" + (f", {TEXT_SETS[args.texts]}" if args.texts != "harvard" else "") \
+        + (f", seed {args.seed}" if args.seed else "")
+    write_results(args.name, title, table,
                   {"voices": {r["voice"]: {k: v for k, v in r.items() if k not in ("cue_rows", "spread", "ser_va")}
                               for r in results},
                    "festival_wer": fest, "references": references, "asr": whisper.name,

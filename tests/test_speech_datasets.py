@@ -70,3 +70,17 @@ def test_real_ravdess_manifest(shared_data):
     native = load_ravdess(root, use_manifest=False)
     key = lambda u: (u.path, u.text, label(u), u.speaker, u.intensity_label)  # noqa: E731
     assert sorted(map(key, native)) == sorted(map(key, utts))
+
+
+def test_select_sentences_reads_the_split_asked_for(tmp_path):
+    from emogen.speech.data import select_sentences
+
+    (tmp_path / "train.tsv").write_text("The cat sat on the warm mat today.\t1\tx\n")
+    (tmp_path / "dev.tsv").write_text("We walked home along the river slowly.\t2\ty\n"
+                                      "lol\t2\tz\nThis one has a number 42 in it.\t3\tw\n")
+    assert select_sentences(tmp_path, 1) == ["The cat sat on the warm mat today."]
+    assert select_sentences(tmp_path, 1, split="dev") == ["We walked home along the river slowly."]
+    with pytest.raises(EmogenError, match="only 1 usable"):
+        select_sentences(tmp_path, 2, split="dev")
+    with pytest.raises(EmogenError, match="test.tsv"):
+        select_sentences(tmp_path, 1, split="test")

@@ -46,11 +46,13 @@ _BLOCKED = re.compile(
     r"sex\w*|cock|pussy|whore|slut|tbh|lol|lmao|omg|idk|imo)\b", re.I)
 
 
-def select_sentences(goemotions_dir: Path, n: int, seed: int = 0, exclude: set[str] = frozenset()) -> list[str]:
-    """``n`` clean sentences from GoEmotions' train.tsv, reproducibly chosen."""
-    path = Path(goemotions_dir) / "train.tsv"
+def select_sentences(goemotions_dir: Path, n: int, seed: int = 0, exclude: set[str] = frozenset(),
+                     split: str = "train") -> list[str]:
+    """``n`` clean sentences from GoEmotions' ``split`` ("train": the corpus's text; "dev": text the
+    models never read, for benchmarks), reproducibly chosen."""
+    path = Path(goemotions_dir) / f"{split}.tsv"
     if not path.is_file():
-        raise EmogenError(f"GoEmotions not found at '{goemotions_dir}' (expected train.tsv)")
+        raise EmogenError(f"GoEmotions not found at '{goemotions_dir}' (expected {split}.tsv)")
     candidates = set()
     for line in path.read_text(encoding="utf-8").splitlines():
         text = line.split("\t")[0].strip()
