@@ -385,9 +385,8 @@ def main() -> None:
     first = results[0]
     swept = min(args.cue_sentences, len(sentences))
     notes = (f"{len(sentences)} {TEXT_SETS[args.texts]} for WER, speed and SER, {swept} for the intensity "
-             f"sweep; {first['steps']} ODE steps, seed {args.seed}; pocketsphinx en-us (column WER) and {whisper.name}. "
-             "The SER judges "
-             "each clip relative to the same voice's neutral rendering of the same sentence. CosyVoice 2 scores "
+             f"sweep; {first['steps']} ODE steps, seed {args.seed}; pocketsphinx en-us (column WER) and "
+             f"{whisper.name}. The SER judges each clip relative to the same voice's neutral rendering of the same sentence. CosyVoice 2 scores "
              "emotion instructions by listeners (MOS-I), not with a classifier, so no accuracy is quoted next to ours.")
     table += "\n\nNext to published numbers (different data, classifiers and hardware; for orientation):\n\n" + \
         comparison_table([
@@ -401,8 +400,8 @@ def main() -> None:
     for r in results:
         figures += tts_figures(r["cue_data"], r["spread"], r["ser_confusion"], r["ser_va"],
                                args.name if r is first else f"{args.name}_{Path(r['voice']).name}")
-    title = "Emotional speech (`benchmarks/tts.py`)" \
-        + (f", {TEXT_SETS[args.texts]}" if args.texts != "harvard" else "") + (f", seed {args.seed}" if args.seed else "")
+    title = "Emotional speech (`benchmarks/tts.py`)" + (f", {TEXT_SETS[args.texts]}" if args.texts != "harvard" else "")
+    title += f", seed {args.seed}" if args.seed else ""
     write_results(args.name, title, table,
                   {"voices": {r["voice"]: {k: v for k, v in r.items() if k not in ("cue_rows", "spread", "ser_va")}
                               for r in results},
