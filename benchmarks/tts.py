@@ -387,7 +387,8 @@ def main() -> None:
     notes = (f"{len(sentences)} {TEXT_SETS[args.texts]} for WER, speed and SER, {swept} for the intensity "
              f"sweep; {first['steps']} ODE steps, seed {args.seed}; pocketsphinx en-us (column WER) and "
              f"{whisper.name}. The SER judges each clip relative to the same voice's neutral rendering of the same "
-             "sentence. CosyVoice 2 scores emotion instructions by listeners (MOS-I), not with a classifier, so no accuracy is quoted next to ours.")
+             "sentence. CosyVoice 2 scores emotion instructions by listeners (MOS-I), not with a classifier, so no "
+             "accuracy is quoted next to ours.")
     table += "\n\nNext to published numbers (different data, classifiers and hardware; for orientation):\n\n" + \
         comparison_table([
             ("emotion accuracy of generated speech judged by a speech-emotion classifier",
