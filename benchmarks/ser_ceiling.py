@@ -123,8 +123,8 @@ def mel_inverted(x: np.ndarray) -> np.ndarray:
 
 def main() -> None:
     import librosa
-    import soundfile as sf
 
+    from emogen.audio import read_speech
     from emogen.io import shared_data_root
     from emogen.ser.pipeline import CUES_CHECKPOINT, ENCODER_CHECKPOINT, SERPipeline
     from emogen.speech.corpora import read_ravdess_manifest
@@ -140,8 +140,8 @@ def main() -> None:
     actors = args.actors or sorted({r["actor"] for r in rows}, key=int)
 
     def load(row: dict) -> np.ndarray:
-        audio, sr = sf.read(root / row["path"], dtype="float32")
-        return librosa.resample(audio if audio.ndim == 1 else audio.mean(1), orig_sr=sr, target_sr=SR)
+        audio, sr = read_speech(root / row["path"])
+        return librosa.resample(audio, orig_sr=sr, target_sr=SR)
 
     whisper, cues = SERPipeline.from_pretrained(ENCODER_CHECKPOINT), SERPipeline.from_pretrained(CUES_CHECKPOINT)
     weight, mean, std = (t.detach().numpy() for t in (whisper.model.net.weight, whisper.model.mean, whisper.model.std))
@@ -157,8 +157,8 @@ def main() -> None:
         for emotion in emotions:
             for take in (r for r in own if r["emotion"] == emotion and r["intensity"] == "strong"
                          and r["repetition"] == "1"):
-                neutral = load(next(r for r in neutral_rows if r["statement_id"] == take["statement_id"]
-                                    and r["repetition"] == "1"))
+                neutral = next(x for r, x in zip(neutral_rows, neutrals)
+                               if r["statement_id"] == take["statement_id"] and r["repetition"] == "1")
                 real = load(take)
                 prosody = transplant_prosody(neutral, real)
                 clips = {"real": real, "prosody": prosody, "envelope": transfer_envelope(neutral, real),
@@ -166,10 +166,10 @@ def main() -> None:
                          "excitation": transfer_envelope(real, neutral), "mel inverted": mel_inverted(real)}
                 for condition, clip in clips.items():
                     ref_whisper, ref_cues = references[condition == "mel inverted"]
-                    z = (relative(whisper.features(clip, SR), ref_whisper) - mean) / std
-                    encoder = weight[:, n_cues:] @ z[n_cues:]
+                    features = relative(whisper.features(clip, SR), ref_whisper)
+                    encoder = weight[:, n_cues:] @ ((features - mean) / std)[n_cues:]
                     k = emotions.index(emotion)
-                    heard = whisper.model.probabilities(relative(whisper.features(clip, SR), ref_whisper))[0]
+                    heard = whisper.model.probabilities(features)[0]
                     by_cues = cues(clip, SR, ref_cues)
                     entry = results[condition][emotion]
                     entry["whisper"].append(float(max(heard, key=heard.get) == emotion))
