@@ -327,3 +327,36 @@ def test_piper_runs_the_next_sentence_while_this_one_is_finished(monkeypatch):
     assert events[:6] == ["start One here.", "start Two here.", "done One here.",
                           "start Three here.", "done Two here.", "done Three here."]
     assert np.array_equal(together.sentences[0].audio, alone.audio)
+
+
+def test_fear_is_breathier_in_a_male_voice_than_in_a_female_one():
+    """Aspiration is sized by the voice's sex (``emotion_prosody.BREATHINESS_BY_SEX``): the same
+    model and source speak fear with noise above ``BREATH_HIGHPASS_HZ`` as a male voice, none as a
+    female one; neutral has none in either."""
+    from emogen.emotion import EmotionEncoderConfig
+    from emogen.speech.model import TTSModel, TTSModelConfig
+    from emogen.speech.pipeline import TTSPipeline
+    from emogen.speech.voices import Voice
+
+    torch.manual_seed(0)
+    model = TTSModel(TTSModelConfig(
+        emotion=EmotionEncoderConfig(dim=16), feature_dims=acoustic.feature_dims(), encoder_hidden=32,
+        encoder_layers=1, duration_hidden=16, duration_layers=1, decoder_hidden=32, decoder_layers=1, dropout=0.0))
+
+    class Source:  # a stand-in for Piper: a second of vowel for any text
+        threads = 1
+
+        def __call__(self, text):
+            return vowel(1.0), SR
+
+    def high_band(sex: str, emotion: str) -> float:
+        pipe = TTSPipeline(model, voice=Voice("test", sex, SR, "none", "unused", "natural", "unused"))
+        pipe._source = Source()
+        audio = pipe("Here.", emotion, seed=0).audio
+        spectrum = np.abs(np.fft.rfft(audio)) ** 2
+        freqs = np.fft.rfftfreq(len(audio), 1 / SR)
+        return float(spectrum[freqs > natural.BREATH_HIGHPASS_HZ + 500].sum() / spectrum.sum())
+
+    male, female = high_band("male", "fearful"), high_band("female", "fearful")
+    assert male > 10 * female
+    assert high_band("male", "neutral") < male / 10

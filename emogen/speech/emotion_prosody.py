@@ -58,6 +58,11 @@ VOICE_QUALITY_FROM_NORMAL = ("sad",)
 # earlier 0.5 (-6 dB), sized by the classifier, put 15 dB more there than the actors have; the
 # classifier still hears fear at 0.05 (18-19 of 20 sentences, against 20; 13 with none).
 BREATHINESS = {"fearful": 0.05}
+# The natural stage multiplies it by the voice's sex's factor (``Voice.sex``). Female voices get none:
+# RAVDESS's actresses' fear *lowers* the share of energy at 6.5-8 kHz (-26.7 dB neutral, -28.5
+# fearful; 40 takes each) where the male actors' raises it (-31.9 to -27.5), and on slt the
+# aspiration cost fear 0.13 DNSMOS P.808 (20 sentences).
+BREATHINESS_BY_SEX = {"male": 1.0, "female": 0.0}
 # Loudness the natural stage adds to the model's at intensity 1, in dB. The literature's "normal"
 # for fear's loudness set it to 0 in the corpus, so the model raises fear's loudness only through
 # its other cues (+3.3 dB on 10 Harvard sentences, where RAVDESS "strong" sized as loudness is sized

@@ -249,12 +249,14 @@ class TTSPipeline(Pipeline):
         or None to run it after.
         Returns the audio (samples,) and frames (10 ms) per phone in it (p,), for lip sync."""
         from . import natural
+        from .emotion_prosody import BREATHINESS_BY_SEX
 
         neutral = _is_neutral(emotion) and negative is None  # then only the neutral timing is needed
         neutral_frames, neutral_durations, noise = self._synthesize(ids, NEUTRAL, clock, fraction, 1.0, None, 1.0,
                                                                     speed=speed, decode=not neutral, **sample)
         n = int(neutral_durations.sum())
         breath, loudness = self._cue_rows(emotion, clock, n, fraction, ("breathiness", "stage_loudness_db"))
+        breath = breath * BREATHINESS_BY_SEX.get(self.voice.sex, 1.0)
         if neutral:
             changes = natural.ProsodyChanges.none(n)
             changes.breath = breath
