@@ -35,6 +35,17 @@ def median_f0(audio: np.ndarray, sr: int = SR) -> float:
     return float(np.median(f0[f0 > 0]))
 
 
+def tiny_tts_model():
+    """A random-initialised acoustic model small enough for a unit test (seeded)."""
+    from emogen.emotion import EmotionEncoderConfig
+    from emogen.speech.model import TTSModel, TTSModelConfig
+
+    torch.manual_seed(0)
+    return TTSModel(TTSModelConfig(
+        emotion=EmotionEncoderConfig(dim=16), feature_dims=acoustic.feature_dims(), encoder_hidden=32,
+        encoder_layers=1, duration_hidden=16, duration_layers=1, decoder_hidden=32, decoder_layers=1, dropout=0.0))
+
+
 def changes(n: int, **values) -> natural.ProsodyChanges:
     c = natural.ProsodyChanges.none(n)
     for k, v in values.items():
@@ -294,16 +305,11 @@ def test_the_model_leaves_pipers_cores_free_for_a_sentence_and_gives_them_back(
 def test_piper_runs_the_next_sentence_while_this_one_is_finished(monkeypatch):
     """Long text: Piper's thread is handed sentence k + 1 when sentence k starts, so it does not wait
     for the model or PSOLA; each sentence is rendered once, and the audio is what it was."""
-    from emogen.emotion import EmotionEncoderConfig
-    from emogen.speech.model import TTSModel, TTSModelConfig
     from emogen.speech.pipeline import TTSPipeline
     from emogen.speech.voices import Voice
 
     monkeypatch.setattr("emogen.cpu.usable_cores", lambda: 2)
-    torch.manual_seed(0)
-    model = TTSModel(TTSModelConfig(
-        emotion=EmotionEncoderConfig(dim=16), feature_dims=acoustic.feature_dims(), encoder_hidden=32,
-        encoder_layers=1, duration_hidden=16, duration_layers=1, decoder_hidden=32, decoder_layers=1, dropout=0.0))
+    model = tiny_tts_model()
     pipe = TTSPipeline(model, voice=Voice("test", "male", SR, "none", "unused", "natural", "unused"))
 
     class Piper:  # a stand-in: a second of vowel for any text
@@ -333,15 +339,10 @@ def test_fear_is_breathier_in_a_male_voice_than_in_a_female_one():
     """Aspiration is sized by the voice's sex (``emotion_prosody.BREATHINESS_BY_SEX``): the same
     model and source speak fear with noise above ``BREATH_HIGHPASS_HZ`` as a male voice, none as a
     female one; neutral has none in either."""
-    from emogen.emotion import EmotionEncoderConfig
-    from emogen.speech.model import TTSModel, TTSModelConfig
     from emogen.speech.pipeline import TTSPipeline
     from emogen.speech.voices import Voice
 
-    torch.manual_seed(0)
-    model = TTSModel(TTSModelConfig(
-        emotion=EmotionEncoderConfig(dim=16), feature_dims=acoustic.feature_dims(), encoder_hidden=32,
-        encoder_layers=1, duration_hidden=16, duration_layers=1, decoder_hidden=32, decoder_layers=1, dropout=0.0))
+    model = tiny_tts_model()
 
     class Source:  # a stand-in for Piper: a second of vowel for any text
         threads = 1
