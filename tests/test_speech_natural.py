@@ -46,6 +46,15 @@ def tiny_tts_model():
         encoder_layers=1, duration_hidden=16, duration_layers=1, decoder_hidden=32, decoder_layers=1, dropout=0.0))
 
 
+class VowelSource:
+    """A stand-in for a natural source (Piper): a second of vowel for any text."""
+
+    threads = 1
+
+    def __call__(self, text):
+        return vowel(1.0), SR
+
+
 def changes(n: int, **values) -> natural.ProsodyChanges:
     c = natural.ProsodyChanges.none(n)
     for k, v in values.items():
@@ -312,13 +321,7 @@ def test_piper_runs_the_next_sentence_while_this_one_is_finished(monkeypatch):
     model = tiny_tts_model()
     pipe = TTSPipeline(model, voice=Voice("test", "male", SR, "none", "unused", "natural", "unused"))
 
-    class Piper:  # a stand-in: a second of vowel for any text
-        threads = 1
-
-        def __call__(self, text):
-            return vowel(1.0), SR
-
-    pipe._source = Piper()
+    pipe._source = VowelSource()
     events = []
     start, finish = pipe._start_source, pipe._natural
     monkeypatch.setattr(pipe, "_start_source", lambda text: events.append(f"start {text}") or start(text))
@@ -344,15 +347,9 @@ def test_fear_is_breathier_in_a_male_voice_than_in_a_female_one():
 
     model = tiny_tts_model()
 
-    class Source:  # a stand-in for Piper: a second of vowel for any text
-        threads = 1
-
-        def __call__(self, text):
-            return vowel(1.0), SR
-
     def high_band(sex: str, emotion: str) -> float:
         pipe = TTSPipeline(model, voice=Voice("test", sex, SR, "none", "unused", "natural", "unused"))
-        pipe._source = Source()
+        pipe._source = VowelSource()
         audio = pipe("Here.", emotion, seed=0).audio
         spectrum = np.abs(np.fft.rfft(audio)) ** 2
         freqs = np.fft.rfftfreq(len(audio), 1 / SR)
